@@ -1,0 +1,19 @@
+//! The rules of linli, with no Telegram and no SQL in them.
+//!
+//! - [`kind`] — the kinds of help a task can ask for, and their aliases.
+//! - [`command`] — turning a chat message into a [`Command`] or a [`UsageError`].
+//! - [`task`] — task states, the transitions between them and who may make them.
+//! - [`view`] — what messages about tasks show, before they are put into words.
+//!
+//! Everything here is a pure function of its inputs, so it is tested in
+//! microseconds, with proptest sequences of random actions in `task`.
+
+pub mod command;
+pub mod kind;
+pub mod task;
+pub mod view;
+
+pub use command::{parse_command, Command, CommandName, Limits, NewTask, Parsed, UsageError};
+pub use kind::Kind;
+pub use task::{decide, replay, Action, Refusal, Status, TaskNumber, TaskState, UserId};
+pub use view::{ChatStats, MineItem, TaskCard};

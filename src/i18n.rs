@@ -1,0 +1,645 @@
+//! Every text users see, in English and Chinese (简体), as HTML.
+//!
+//! One catalogue: [`Text`] names each message and [`Text::render`] writes it.
+//! Each arm calls [`pick`] with both languages, so the compiler refuses a
+//! message that lacks one. All user text passes through [`escape`] here and
+//! nowhere else.
+
+use std::fmt::Write;
+
+use serde::Deserialize;
+
+use crate::domain::{
+    ChatStats, CommandName, Kind, MineItem, Refusal, Status, TaskCard, TaskNumber, UsageError,
+};
+
+/// A language the bot speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Lang {
+    En,
+    Zh,
+}
+
+impl Lang {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::Zh => "zh",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Lang> {
+        match code {
+            "en" => Some(Lang::En),
+            "zh" => Some(Lang::Zh),
+            _ => None,
+        }
+    }
+
+    /// The language for a sender: Chinese for any `zh*` Telegram language,
+    /// English for any `en*`, else the chat's default.
+    pub fn for_sender(language_code: Option<&str>, default: Lang) -> Lang {
+        let code = language_code.unwrap_or_default().to_ascii_lowercase();
+        if code.starts_with("zh") {
+            Lang::Zh
+        } else if code.starts_with("en") {
+            Lang::En
+        } else {
+            default
+        }
+    }
+}
+
+/// Escapes user text for Telegram's HTML parse mode.
+pub fn escape(text: &str) -> String {
+    teloxide::utils::html::escape(text)
+}
+
+fn pick(lang: Lang, en: String, zh: String) -> String {
+    match lang {
+        Lang::En => en,
+        Lang::Zh => zh,
+    }
+}
+
+/// Every message of the bot.
+#[derive(Debug, Clone, Copy)]
+pub enum Text<'a> {
+    Announcement(&'a TaskCard),
+    Help,
+    Welcome,
+    Claimed(TaskNumber),
+    Released(TaskNumber),
+    Done(TaskNumber),
+    Cancelled(TaskNumber),
+    Edited(TaskNumber),
+    Refused(&'a TaskCard, Refusal),
+    UnknownTask(TaskNumber),
+    Usage(&'a UsageError),
+    OpenList(&'a [TaskCard]),
+    MineList(&'a [MineItem]),
+    Stats(&'a ChatStats),
+    /// A command from an anonymous admin or a channel.
+    SendAsYourself,
+    /// Button data the bot never made, or a button without its message.
+    UnknownButton,
+    /// An edited `/need` whose task is no longer open.
+    EditNotApplied(TaskNumber, Status),
+    /// Something broke on our side; the cause is in the log.
+    InternalError,
+    ButtonClaim,
+    ButtonDone,
+    ButtonRelease,
+    CommandDescription(CommandName),
+    KindName(Kind),
+    StatusName(Status),
+}
+
+impl Text<'_> {
+    /// The message in `lang`, as HTML.
+    pub fn render(&self, lang: Lang) -> String {
+        let name = |text: Text| text.render(lang);
+        match *self {
+            Text::Announcement(card) => announcement(card, lang),
+            Text::Help => pick(lang, help_en(), help_zh()),
+            Text::Welcome => pick(
+                lang,
+                format!("👋 Hello, neighbours! I keep this group's help requests in order.\n\n{}", help_en()),
+                format!("👋 邻居们好！我来帮本群整理互助请求。\n\n{}", help_zh()),
+            ),
+            Text::Claimed(n) => pick(
+                lang,
+                format!("🙌 You are on {n}. Thank you!"),
+                format!("🙌 你已认领 {n}，谢谢！"),
+            ),
+            Text::Released(n) => pick(
+                lang,
+                format!("↩️ {n} is open again."),
+                format!("↩️ {n} 已重新开放。"),
+            ),
+            Text::Done(n) => pick(
+                lang,
+                format!("✅ {n} is done. Thank you!"),
+                format!("✅ {n} 已完成，谢谢！"),
+            ),
+            Text::Cancelled(n) => pick(
+                lang,
+                format!("🚫 {n} is cancelled."),
+                format!("🚫 {n} 已取消。"),
+            ),
+            Text::Edited(n) => pick(
+                lang,
+                format!("✏️ {n} is updated."),
+                format!("✏️ {n} 已更新。"),
+            ),
+            Text::Refused(card, refusal) => refused(card, refusal, lang),
+            Text::UnknownTask(n) => pick(
+                lang,
+                format!("There is no task {n} in this chat."),
+                format!("本群没有任务 {n}。"),
+            ),
+            Text::Usage(error) => usage(error, lang),
+            Text::OpenList([]) => pick(
+                lang,
+                "Nothing is waiting. 🎉".into(),
+                "目前没有待办的请求。🎉".into(),
+            ),
+            Text::OpenList(cards) => {
+                let mut out = pick(lang, "<b>Still waiting</b>".into(), "<b>待办请求</b>".into());
+                for card in cards {
+                    out.push('\n');
+                    out.push_str(&list_line(card, lang));
+                }
+                out
+            }
+            Text::MineList([]) => pick(
+                lang,
+                "You have no claimed tasks.".into(),
+                "你没有已认领的任务。".into(),
+            ),
+            Text::MineList(items) => {
+                let mut out = pick(lang, "<b>Your tasks</b>".into(), "<b>你认领的任务</b>".into());
+                for item in items {
+                    out.push('\n');
+                    out.push_str(&list_line(&item.card, lang));
+                    if let Some(title) = &item.chat_title {
+                        let _ = write!(out, " · {}", escape(title));
+                    }
+                }
+                out
+            }
+            Text::Stats(stats) => stats_text(stats, lang),
+            Text::SendAsYourself => pick(
+                lang,
+                "Please send this from your own account, not as the group or a channel: I need to know who is helping.".into(),
+                "请用你自己的账号发送，不要以群组或频道身份发送：我需要知道是谁在帮忙。".into(),
+            ),
+            Text::UnknownButton => pick(
+                lang,
+                "This button is not one of mine, or it is too old.".into(),
+                "这个按钮无效或已过期。".into(),
+            ),
+            Text::EditNotApplied(n, status) => pick(
+                lang,
+                format!("{n} is already {}; your edit was not applied.", name(Text::StatusName(status))),
+                format!("{n} 已{}，你的修改没有生效。", name(Text::StatusName(status))),
+            ),
+            Text::InternalError => pick(
+                lang,
+                "Sorry, something went wrong on my side. Please try again in a moment.".into(),
+                "抱歉，我这边出了点问题，请稍后再试。".into(),
+            ),
+            Text::ButtonClaim => pick(lang, "🙋 I'll do it".into(), "🙋 我来".into()),
+            Text::ButtonDone => pick(lang, "✅ Done".into(), "✅ 完成".into()),
+            Text::ButtonRelease => pick(lang, "↩️ Release".into(), "↩️ 放弃".into()),
+            Text::CommandDescription(command) => command_description(command, lang),
+            Text::KindName(kind) => kind_name(kind, lang),
+            Text::StatusName(status) => status_name(status, lang),
+        }
+    }
+}
+
+fn kind_name(kind: Kind, lang: Lang) -> String {
+    let (en, zh) = match kind {
+        Kind::Pickup => ("📦 Pickup", "📦 取快递"),
+        Kind::Rubbish => ("🗑 Rubbish", "🗑 倒垃圾"),
+        Kind::Medicine => ("💊 Medicine", "💊 买药"),
+        Kind::Groceries => ("🥬 Groceries", "🥬 买菜"),
+        Kind::Other => ("🤝 Other", "🤝 其他"),
+    };
+    pick(lang, en.into(), zh.into())
+}
+
+fn status_name(status: Status, lang: Lang) -> String {
+    let (en, zh) = match status {
+        Status::Open => ("open", "待认领"),
+        Status::Claimed => ("claimed", "已认领"),
+        Status::Done => ("done", "完成"),
+        Status::Cancelled => ("cancelled", "取消"),
+    };
+    pick(lang, en.into(), zh.into())
+}
+
+/// The one message a task has in the chat. Once the task is finished, the
+/// flat and details are dropped from it: a sick household's address should
+/// not stay in the group for ever (the ledger keeps them).
+fn announcement(card: &TaskCard, lang: Lang) -> String {
+    let mut out = format!("<b>{} · {}</b>\n", card.number, kind_name(card.kind, lang));
+    let requester = escape(&card.requester_name);
+    let claimer = escape(card.claimer_name.as_deref().unwrap_or("?"));
+    if !card.status.is_final() {
+        out += &pick(
+            lang,
+            format!("🏠 Flat: {}\n", escape(&card.flat)),
+            format!("🏠 门牌：{}\n", escape(&card.flat)),
+        );
+        if !card.details.is_empty() {
+            let _ = writeln!(out, "📝 {}", escape(&card.details));
+        }
+    }
+    out += &pick(
+        lang,
+        format!("🙏 Asked by {requester}\n"),
+        format!("🙏 求助人：{requester}\n"),
+    );
+    out += &match card.status {
+        Status::Open => pick(
+            lang,
+            "⏳ Waiting for a volunteer".into(),
+            "⏳ 等待志愿者认领".into(),
+        ),
+        Status::Claimed => pick(
+            lang,
+            format!("🚶 {claimer} is on it"),
+            format!("🚶 {claimer} 正在处理"),
+        ),
+        Status::Done => pick(
+            lang,
+            format!("✅ Done by {claimer}"),
+            format!("✅ 已由 {claimer} 完成"),
+        ),
+        Status::Cancelled => pick(lang, "🚫 Cancelled".into(), "🚫 已取消".into()),
+    };
+    if let Some(note) = card.done_note.as_deref().filter(|n| !n.is_empty()) {
+        out += &pick(
+            lang,
+            format!("\n🗒 Note: {}", escape(note)),
+            format!("\n🗒 备注：{}", escape(note)),
+        );
+    }
+    out
+}
+
+fn list_line(card: &TaskCard, lang: Lang) -> String {
+    let mut line = format!(
+        "{} {} · {} · {}",
+        card.number,
+        kind_name(card.kind, lang),
+        escape(&card.flat),
+        card.asked_at
+    );
+    if !card.details.is_empty() {
+        let details: String = card.details.chars().take(40).collect();
+        let more = if card.details.chars().count() > 40 {
+            "…"
+        } else {
+            ""
+        };
+        let _ = write!(line, " · {}{more}", escape(&details));
+    }
+    if let (Status::Claimed, Some(name)) = (card.status, &card.claimer_name) {
+        line += &pick(
+            lang,
+            format!(" — 🚶 {}", escape(name)),
+            format!(" — 🚶 {}", escape(name)),
+        );
+    }
+    line
+}
+
+fn refused(card: &TaskCard, refusal: Refusal, lang: Lang) -> String {
+    let n = card.number;
+    let claimer = escape(card.claimer_name.as_deref().unwrap_or("?"));
+    match refusal {
+        Refusal::Finished(status) => pick(
+            lang,
+            format!("{n} is already {}.", status_name(status, lang)),
+            format!("{n} 已{}。", status_name(status, lang)),
+        ),
+        Refusal::AlreadyYours => pick(
+            lang,
+            format!("You have already claimed {n}."),
+            format!("你已经认领了 {n}。"),
+        ),
+        Refusal::ClaimedByOther(_) => pick(
+            lang,
+            format!("{n} is already claimed by {claimer}."),
+            format!("{n} 已被 {claimer} 认领。"),
+        ),
+        Refusal::NotClaimed => pick(
+            lang,
+            format!(
+                "{n} is not claimed yet: claim it first with /claim {}.",
+                n.get()
+            ),
+            format!("{n} 还没有人认领：请先用 /claim {} 认领。", n.get()),
+        ),
+        Refusal::NotYourClaim => pick(
+            lang,
+            format!("Only {claimer}, who claimed {n}, or a group admin can do that."),
+            format!("只有认领人 {claimer} 或群管理员可以这样操作 {n}。"),
+        ),
+        Refusal::NotYourRequest => pick(
+            lang,
+            format!("Only the person who asked for {n} or a group admin can cancel it."),
+            format!("只有发起 {n} 的人或群管理员可以取消它。"),
+        ),
+    }
+}
+
+fn usage(error: &UsageError, lang: Lang) -> String {
+    let kinds = Kind::ALL
+        .iter()
+        .map(|k| k.as_str())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let need_usage = pick(
+        lang,
+        format!("Write: /need KIND FLAT [DETAILS], for example /need pickup 12-302 parcel at the north gate. KIND is one of {kinds}."),
+        "格式：/need 类型 门牌 [说明]，例如 /need 取快递 3号楼201 北门快递。类型：取快递、倒垃圾、买药、买菜、其他。".into(),
+    );
+    match error {
+        UsageError::MissingKind => need_usage,
+        UsageError::UnknownKind(word) => pick(
+            lang,
+            format!("I don't know the kind “{}”. {need_usage}", escape(word)),
+            format!("不认识类型“{}”。{need_usage}", escape(word)),
+        ),
+        UsageError::MissingFlat => pick(
+            lang,
+            format!("Which flat? {need_usage}"),
+            format!("缺少门牌号。{need_usage}"),
+        ),
+        UsageError::FlatTooLong { max } => pick(
+            lang,
+            format!("The flat is too long: at most {max} characters, without spaces."),
+            format!("门牌号太长：最多 {max} 个字符，不含空格。"),
+        ),
+        UsageError::DetailsTooLong { max } => pick(
+            lang,
+            format!("That text is too long: at most {max} characters."),
+            format!("文字太长：最多 {max} 个字符。"),
+        ),
+        UsageError::MissingNumber(command) => pick(
+            lang,
+            format!(
+                "Which task? Write /{} N, for example /{} 3.",
+                command.as_str(),
+                command.as_str()
+            ),
+            format!(
+                "哪个任务？请写 /{} 编号，例如 /{} 3。",
+                command.as_str(),
+                command.as_str()
+            ),
+        ),
+        UsageError::BadNumber(command, word) => pick(
+            lang,
+            format!(
+                "“{}” is not a task number. Write /{} N, for example /{} 3.",
+                escape(word),
+                command.as_str(),
+                command.as_str()
+            ),
+            format!(
+                "“{}”不是任务编号。请写 /{} 编号，例如 /{} 3。",
+                escape(word),
+                command.as_str(),
+                command.as_str()
+            ),
+        ),
+    }
+}
+
+fn stats_text(stats: &ChatStats, lang: Lang) -> String {
+    let mut out = pick(
+        lang,
+        format!(
+            "<b>Tasks</b>\n⏳ open: {}\n🚶 claimed: {}\n✅ done: {}\n🚫 cancelled: {}",
+            stats.open, stats.claimed, stats.done, stats.cancelled
+        ),
+        format!(
+            "<b>任务统计</b>\n⏳ 待认领：{}\n🚶 已认领：{}\n✅ 已完成：{}\n🚫 已取消：{}",
+            stats.open, stats.claimed, stats.done, stats.cancelled
+        ),
+    );
+    if !stats.helpers.is_empty() {
+        out += &pick(
+            lang,
+            "\n\n<b>Who helped</b>".into(),
+            "\n\n<b>热心邻居</b>".into(),
+        );
+        for (name, count) in &stats.helpers {
+            out += &pick(
+                lang,
+                format!("\n🙏 {}: {count}", escape(name)),
+                format!("\n🙏 {}：{count} 次", escape(name)),
+            );
+        }
+    }
+    out
+}
+
+fn command_description(command: CommandName, lang: Lang) -> String {
+    let (en, zh) = match command {
+        CommandName::Need => (
+            "ask for help: /need KIND FLAT [DETAILS]",
+            "发起求助：/need 类型 门牌 [说明]",
+        ),
+        CommandName::Claim => ("take a task: /claim N", "认领任务：/claim 编号"),
+        CommandName::Release => (
+            "give a claimed task back: /release N",
+            "放弃认领：/release 编号",
+        ),
+        CommandName::Done => (
+            "mark your task done: /done N [NOTE]",
+            "标记完成：/done 编号 [备注]",
+        ),
+        CommandName::Cancel => ("cancel your request: /cancel N", "取消求助：/cancel 编号"),
+        CommandName::Open => ("what is still waiting", "查看待办请求"),
+        CommandName::Mine => ("the tasks you claimed", "我认领的任务"),
+        CommandName::Stats => ("counts and who helped", "统计与热心邻居"),
+        CommandName::Help => ("how linli works", "使用说明"),
+    };
+    pick(lang, en.into(), zh.into())
+}
+
+fn help_en() -> String {
+    let mut out = String::from(
+        "<b>linli 邻里</b> keeps this group's requests for help in order.\n\n\
+         Ask: <code>/need KIND FLAT [DETAILS]</code>\n\
+         e.g. <code>/need pickup 12-302 JD parcel at the north gate</code>\n\
+         KIND: pickup, rubbish, medicine, groceries, other.\n\n\
+         Help: press the button under a request, or <code>/claim N</code>; then <code>/done N [NOTE]</code> or <code>/release N</code>.\n",
+    );
+    for command in CommandName::MENU {
+        let _ = write!(
+            out,
+            "\n/{} — {}",
+            command.as_str(),
+            escape(&command_description(command, Lang::En))
+        );
+    }
+    out
+}
+
+fn help_zh() -> String {
+    let mut out = String::from(
+        "<b>linli 邻里</b> 帮本群整理互助请求。\n\n\
+         求助：<code>/need 类型 门牌 [说明]</code>\n\
+         例如 <code>/need 取快递 3号楼201 北门快递</code>\n\
+         类型：取快递、倒垃圾、买药、买菜、其他。\n\n\
+         帮忙：点请求下面的按钮，或发 <code>/claim 编号</code>；完成后 <code>/done 编号 [备注]</code>，做不了就 <code>/release 编号</code>。\n",
+    );
+    for command in CommandName::MENU {
+        let _ = write!(
+            out,
+            "\n/{} — {}",
+            command.as_str(),
+            escape(&command_description(command, Lang::Zh))
+        );
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::UserId;
+
+    fn card(status: Status) -> TaskCard {
+        TaskCard {
+            number: TaskNumber::new(7).unwrap(),
+            kind: Kind::Medicine,
+            flat: "12-302".into(),
+            details: "<b>&</b> insulin".into(),
+            status,
+            requester_name: "Ann <x>".into(),
+            claimer_name: Some("Bo & Co".into()),
+            done_note: Some("left <at> door".into()),
+            asked_at: "11-28 09:30".into(),
+        }
+    }
+
+    /// One sample of every message, so that a new variant must be added here
+    /// (the match below is exhaustive) and is then checked in both languages.
+    fn samples() -> Vec<Text<'static>> {
+        let card: &'static TaskCard = Box::leak(Box::new(card(Status::Claimed)));
+        let error: &'static UsageError = Box::leak(Box::new(UsageError::MissingFlat));
+        let stats: &'static ChatStats = Box::leak(Box::new(ChatStats {
+            open: 1,
+            claimed: 2,
+            done: 3,
+            cancelled: 4,
+            helpers: vec![("Bo".into(), 3)],
+        }));
+        let n = card.number;
+        let all = vec![
+            Text::Announcement(card),
+            Text::Help,
+            Text::Welcome,
+            Text::Claimed(n),
+            Text::Released(n),
+            Text::Done(n),
+            Text::Cancelled(n),
+            Text::Edited(n),
+            Text::Refused(card, Refusal::NotYourClaim),
+            Text::UnknownTask(n),
+            Text::Usage(error),
+            Text::OpenList(std::slice::from_ref(card)),
+            Text::MineList(&[]),
+            Text::Stats(stats),
+            Text::SendAsYourself,
+            Text::UnknownButton,
+            Text::EditNotApplied(n, Status::Done),
+            Text::InternalError,
+            Text::ButtonClaim,
+            Text::ButtonDone,
+            Text::ButtonRelease,
+            Text::CommandDescription(CommandName::Need),
+            Text::KindName(Kind::Other),
+            Text::StatusName(Status::Open),
+        ];
+        for text in &all {
+            // Exhaustive on purpose: a new message fails to compile until sampled above.
+            match text {
+                Text::Announcement(_)
+                | Text::Help
+                | Text::Welcome
+                | Text::Claimed(_)
+                | Text::Released(_)
+                | Text::Done(_)
+                | Text::Cancelled(_)
+                | Text::Edited(_)
+                | Text::Refused(..)
+                | Text::UnknownTask(_)
+                | Text::Usage(_)
+                | Text::OpenList(_)
+                | Text::MineList(_)
+                | Text::Stats(_)
+                | Text::SendAsYourself
+                | Text::UnknownButton
+                | Text::EditNotApplied(..)
+                | Text::InternalError
+                | Text::ButtonClaim
+                | Text::ButtonDone
+                | Text::ButtonRelease
+                | Text::CommandDescription(_)
+                | Text::KindName(_)
+                | Text::StatusName(_) => {}
+            }
+        }
+        all
+    }
+
+    #[test]
+    fn every_message_exists_in_both_languages() {
+        for text in samples() {
+            let en = text.render(Lang::En);
+            let zh = text.render(Lang::Zh);
+            assert!(!en.trim().is_empty(), "{text:?} has no English");
+            assert!(!zh.trim().is_empty(), "{text:?} has no Chinese");
+            assert_ne!(en, zh, "{text:?} is not translated");
+        }
+    }
+
+    #[test]
+    fn every_refusal_and_usage_error_is_worded() {
+        let card = card(Status::Claimed);
+        let refusals = [
+            Refusal::Finished(Status::Done),
+            Refusal::AlreadyYours,
+            Refusal::ClaimedByOther(UserId(2)),
+            Refusal::NotClaimed,
+            Refusal::NotYourClaim,
+            Refusal::NotYourRequest,
+        ];
+        for refusal in refusals {
+            for lang in [Lang::En, Lang::Zh] {
+                assert!(Text::Refused(&card, refusal).render(lang).contains("#7"));
+            }
+        }
+    }
+
+    #[test]
+    fn user_text_is_escaped_in_the_announcement() {
+        let html = Text::Announcement(&card(Status::Claimed)).render(Lang::En);
+        assert!(html.contains("&lt;b&gt;&amp;&lt;/b&gt; insulin"), "{html}");
+        assert!(html.contains("Ann &lt;x&gt;"), "{html}");
+        assert!(html.contains("Bo &amp; Co"), "{html}");
+        assert!(!html.contains("<x>"));
+    }
+
+    #[test]
+    fn a_finished_announcement_hides_the_flat_but_keeps_the_note() {
+        let html = Text::Announcement(&card(Status::Done)).render(Lang::En);
+        assert!(html.contains("#7"));
+        assert!(!html.contains("12-302"), "{html}");
+        assert!(html.contains("left &lt;at&gt; door"), "{html}");
+        let open = Text::Announcement(&card(Status::Open)).render(Lang::Zh);
+        assert!(
+            open.contains("12-302") && open.contains("insulin"),
+            "{open}"
+        );
+    }
+
+    #[test]
+    fn sender_language_picks_chinese_for_any_zh_code() {
+        assert_eq!(Lang::for_sender(Some("zh-hans"), Lang::En), Lang::Zh);
+        assert_eq!(Lang::for_sender(Some("zh"), Lang::En), Lang::Zh);
+        assert_eq!(Lang::for_sender(Some("en-GB"), Lang::Zh), Lang::En);
+        assert_eq!(Lang::for_sender(Some("ru"), Lang::Zh), Lang::Zh);
+        assert_eq!(Lang::for_sender(None, Lang::Zh), Lang::Zh);
+    }
+}

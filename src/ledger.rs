@@ -1,0 +1,598 @@
+//! The ledger: every chat, task and change, in SQLite through sqlx.
+//!
+//! Owns the schema (`migrations/`), the connection settings (WAL, foreign
+//! keys, busy timeout) and every query. Each state change is one `BEGIN
+//! IMMEDIATE` transaction: a guarded update that names the state it expects
+//! (`... WHERE status = ? AND claimer_id IS ?`) plus its append-only event
+//! row. A guarded update that matches nothing means another change won the
+//! race; the caller re-reads and decides again. The rules themselves live in
+//! `domain`; this module only records what they allowed.
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{FromRow, SqlitePool};
+
+use crate::config::DatabaseSettings;
+use crate::domain::{
+    Action, ChatStats, Kind, MineItem, NewTask, Status, TaskCard, TaskNumber, TaskState, UserId,
+};
+use crate::i18n::Lang;
+
+#[derive(Debug, thiserror::Error)]
+pub enum LedgerError {
+    #[error("database error: {0}")]
+    Sql(#[from] sqlx::Error),
+    #[error("database migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("cannot prepare the database file {path}: {source}")]
+    File {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("the ledger holds a value it cannot read: {0}")]
+    Corrupt(String),
+    #[error("too many concurrent changes: {0}")]
+    Contended(String),
+}
+
+pub type LedgerResult<T> = Result<T, LedgerError>;
+
+/// Someone who acts on a task, with the name shown in the chat.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Person {
+    pub id: UserId,
+    pub name: String,
+}
+
+/// A task as the ledger holds it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TaskRecord {
+    pub id: i64,
+    pub chat_id: i64,
+    pub number: TaskNumber,
+    pub kind: Kind,
+    pub flat: String,
+    pub details: String,
+    pub state: TaskState,
+    pub requester_name: String,
+    pub claimer_name: Option<String>,
+    pub done_note: Option<String>,
+    pub lang: Lang,
+    pub thread_id: Option<i32>,
+    pub source_message_id: i32,
+    pub announcement_message_id: Option<i32>,
+    pub created_at: DateTime<Utc>,
+    pub claimed_at: Option<DateTime<Utc>>,
+    pub done_at: Option<DateTime<Utc>>,
+    pub cancelled_at: Option<DateTime<Utc>>,
+}
+
+impl TaskRecord {
+    /// What messages about this task show, with times in `zone`.
+    pub fn card(&self, zone: chrono_tz::Tz) -> TaskCard {
+        TaskCard {
+            asked_at: self
+                .created_at
+                .with_timezone(&zone)
+                .format("%m-%d %H:%M")
+                .to_string(),
+            number: self.number,
+            kind: self.kind,
+            flat: self.flat.clone(),
+            details: self.details.clone(),
+            status: self.state.status,
+            requester_name: self.requester_name.clone(),
+            claimer_name: self.claimer_name.clone(),
+            done_note: self.done_note.clone(),
+        }
+    }
+}
+
+/// A row of `tasks` exactly as stored.
+#[derive(FromRow)]
+struct TaskRow {
+    id: i64,
+    chat_id: i64,
+    number: i64,
+    kind: String,
+    flat: String,
+    details: String,
+    status: String,
+    requester_id: i64,
+    requester_name: String,
+    claimer_id: Option<i64>,
+    claimer_name: Option<String>,
+    done_note: Option<String>,
+    lang: String,
+    thread_id: Option<i32>,
+    source_message_id: i32,
+    announcement_message_id: Option<i32>,
+    created_at: DateTime<Utc>,
+    claimed_at: Option<DateTime<Utc>>,
+    done_at: Option<DateTime<Utc>>,
+    cancelled_at: Option<DateTime<Utc>>,
+}
+
+impl TryFrom<TaskRow> for TaskRecord {
+    type Error = LedgerError;
+
+    fn try_from(row: TaskRow) -> LedgerResult<Self> {
+        let corrupt = |what: &str| LedgerError::Corrupt(format!("task {}: {what}", row.id));
+        Ok(TaskRecord {
+            id: row.id,
+            chat_id: row.chat_id,
+            number: u32::try_from(row.number)
+                .ok()
+                .and_then(TaskNumber::new)
+                .ok_or_else(|| corrupt("number"))?,
+            kind: Kind::from_word(&row.kind).ok_or_else(|| corrupt("kind"))?,
+            state: TaskState {
+                status: Status::from_str(&row.status).map_err(|e| corrupt(&e))?,
+                requester: UserId(row.requester_id),
+                claimer: row.claimer_id.map(UserId),
+            },
+            lang: Lang::from_code(&row.lang).ok_or_else(|| corrupt("lang"))?,
+            flat: row.flat,
+            details: row.details,
+            requester_name: row.requester_name,
+            claimer_name: row.claimer_name,
+            done_note: row.done_note,
+            thread_id: row.thread_id,
+            source_message_id: row.source_message_id,
+            announcement_message_id: row.announcement_message_id,
+            created_at: row.created_at,
+            claimed_at: row.claimed_at,
+            done_at: row.done_at,
+            cancelled_at: row.cancelled_at,
+        })
+    }
+}
+
+fn records(rows: Vec<TaskRow>) -> LedgerResult<Vec<TaskRecord>> {
+    rows.into_iter().map(TaskRecord::try_from).collect()
+}
+
+/// One recorded change of a task.
+#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
+pub struct EventRecord {
+    pub action: String,
+    pub actor_id: i64,
+    pub actor_name: String,
+    pub at: DateTime<Utc>,
+    pub note: Option<String>,
+}
+
+/// Where a new task was asked for, and by whom.
+#[derive(Debug, Clone)]
+pub struct NewTaskRecord<'a> {
+    pub chat_id: i64,
+    pub chat_title: Option<&'a str>,
+    pub task: &'a NewTask,
+    pub requester: &'a Person,
+    pub lang: Lang,
+    pub thread_id: Option<i32>,
+    pub source_message_id: i32,
+    pub at: DateTime<Utc>,
+}
+
+/// A change the rules allowed, to be recorded if the task is still as read.
+#[derive(Debug, Clone)]
+pub struct Change<'a> {
+    pub action: Action,
+    pub next: TaskState,
+    pub actor: &'a Person,
+    pub note: Option<&'a str>,
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Clone)]
+pub struct Ledger {
+    pool: SqlitePool,
+}
+
+impl Ledger {
+    /// Opens (creating when missing) the database and applies the migrations.
+    pub async fn connect(settings: &DatabaseSettings) -> LedgerResult<Self> {
+        let options = SqliteConnectOptions::from_str(&settings.url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_millis(settings.busy_timeout_ms));
+        prepare_file(options.get_filename())?;
+        let pool = SqlitePoolOptions::new()
+            .max_connections(settings.max_connections)
+            .connect_with(options)
+            .await?;
+        sqlx::migrate!("./migrations").run(&pool).await?;
+        Ok(Ledger { pool })
+    }
+
+    /// Records a new task, numbered next in its chat, with its `created` event.
+    pub async fn create_task(&self, new: &NewTaskRecord<'_>) -> LedgerResult<TaskRecord> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        sqlx::query(
+            "INSERT INTO chats (id, title, created_at) VALUES (?1, ?2, ?3)
+             ON CONFLICT (id) DO UPDATE SET title = COALESCE(excluded.title, title), active = 1",
+        )
+        .bind(new.chat_id)
+        .bind(new.chat_title)
+        .bind(new.at)
+        .execute(&mut *tx)
+        .await?;
+        let row: TaskRow = sqlx::query_as(
+            "INSERT INTO tasks (chat_id, number, kind, flat, details, status, requester_id,
+                                requester_name, lang, thread_id, source_message_id, created_at)
+             VALUES (?1, (SELECT COALESCE(MAX(number), 0) + 1 FROM tasks WHERE chat_id = ?1),
+                     ?2, ?3, ?4, 'open', ?5, ?6, ?7, ?8, ?9, ?10)
+             RETURNING *",
+        )
+        .bind(new.chat_id)
+        .bind(new.task.kind.as_str())
+        .bind(&new.task.flat)
+        .bind(&new.task.details)
+        .bind(new.requester.id.0)
+        .bind(&new.requester.name)
+        .bind(new.lang.as_str())
+        .bind(new.thread_id)
+        .bind(new.source_message_id)
+        .bind(new.at)
+        .fetch_one(&mut *tx)
+        .await?;
+        insert_event(&mut tx, row.id, "created", new.requester, new.at, None).await?;
+        tx.commit().await?;
+        row.try_into()
+    }
+
+    /// Records `change` if `task` is still in the state it was read in.
+    /// `None` means another change came first: read again and decide again.
+    pub async fn apply(
+        &self,
+        task: &TaskRecord,
+        change: &Change<'_>,
+    ) -> LedgerResult<Option<TaskRecord>> {
+        let next = change.next;
+        let claimer_name = match next.claimer {
+            Some(id) if id == change.actor.id => Some(change.actor.name.as_str()),
+            Some(_) => task.claimer_name.as_deref(),
+            None => None,
+        };
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let row: Option<TaskRow> = sqlx::query_as(
+            "UPDATE tasks SET
+                 status = ?1,
+                 claimer_id = ?2,
+                 claimer_name = ?3,
+                 claimed_at = CASE WHEN ?1 = 'claimed' AND status = 'open' THEN ?4
+                                   WHEN ?1 = 'open' THEN NULL ELSE claimed_at END,
+                 done_at = CASE WHEN ?1 = 'done' THEN ?4 ELSE done_at END,
+                 done_note = CASE WHEN ?1 = 'done' THEN ?5 ELSE done_note END,
+                 cancelled_at = CASE WHEN ?1 = 'cancelled' THEN ?4 ELSE cancelled_at END
+             WHERE id = ?6 AND status = ?7 AND claimer_id IS ?8
+             RETURNING *",
+        )
+        .bind(next.status.as_str())
+        .bind(next.claimer.map(|u| u.0))
+        .bind(claimer_name)
+        .bind(change.at)
+        .bind(change.note)
+        .bind(task.id)
+        .bind(task.state.status.as_str())
+        .bind(task.state.claimer.map(|u| u.0))
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let action = change.action.event_name();
+        insert_event(
+            &mut tx,
+            row.id,
+            action,
+            change.actor,
+            change.at,
+            change.note,
+        )
+        .await?;
+        tx.commit().await?;
+        row.try_into().map(Some)
+    }
+
+    /// Replaces an open task's kind, flat and details (its `/need` was edited).
+    /// `None` when the task is no longer open.
+    pub async fn edit_open_task(
+        &self,
+        task: &TaskRecord,
+        edited: &NewTask,
+        actor: &Person,
+        at: DateTime<Utc>,
+    ) -> LedgerResult<Option<TaskRecord>> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let row: Option<TaskRow> = sqlx::query_as(
+            "UPDATE tasks SET kind = ?1, flat = ?2, details = ?3
+             WHERE id = ?4 AND status = 'open' RETURNING *",
+        )
+        .bind(edited.kind.as_str())
+        .bind(&edited.flat)
+        .bind(&edited.details)
+        .bind(task.id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        insert_event(&mut tx, row.id, "edited", actor, at, None).await?;
+        tx.commit().await?;
+        row.try_into().map(Some)
+    }
+
+    /// Remembers the message that announces a task.
+    pub async fn set_announcement(&self, task_id: i64, message_id: i32) -> LedgerResult<()> {
+        sqlx::query("UPDATE tasks SET announcement_message_id = ?1 WHERE id = ?2")
+            .bind(message_id)
+            .bind(task_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn find_task(
+        &self,
+        chat_id: i64,
+        number: TaskNumber,
+    ) -> LedgerResult<Option<TaskRecord>> {
+        let row: Option<TaskRow> =
+            sqlx::query_as("SELECT * FROM tasks WHERE chat_id = ?1 AND number = ?2")
+                .bind(chat_id)
+                .bind(number.get())
+                .fetch_optional(&self.pool)
+                .await?;
+        row.map(TaskRecord::try_from).transpose()
+    }
+
+    pub async fn find_task_by_id(&self, task_id: i64) -> LedgerResult<Option<TaskRecord>> {
+        let row: Option<TaskRow> = sqlx::query_as("SELECT * FROM tasks WHERE id = ?1")
+            .bind(task_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(TaskRecord::try_from).transpose()
+    }
+
+    /// The task a `/need` message created, if any.
+    pub async fn find_by_source_message(
+        &self,
+        chat_id: i64,
+        message_id: i32,
+    ) -> LedgerResult<Option<TaskRecord>> {
+        let row: Option<TaskRow> =
+            sqlx::query_as("SELECT * FROM tasks WHERE chat_id = ?1 AND source_message_id = ?2")
+                .bind(chat_id)
+                .bind(message_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        row.map(TaskRecord::try_from).transpose()
+    }
+
+    /// A chat's open and claimed tasks, oldest first.
+    pub async fn live_tasks(&self, chat_id: i64, limit: u32) -> LedgerResult<Vec<TaskRecord>> {
+        let rows: Vec<TaskRow> = sqlx::query_as(
+            "SELECT * FROM tasks
+             WHERE chat_id = ?1 AND status IN ('open', 'claimed')
+             ORDER BY number LIMIT ?2",
+        )
+        .bind(chat_id)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        records(rows)
+    }
+
+    /// What `user` has claimed, in one chat or (with `None`) in every chat.
+    pub async fn claimed_by(
+        &self,
+        user: UserId,
+        chat_id: Option<i64>,
+        limit: u32,
+        zone: chrono_tz::Tz,
+    ) -> LedgerResult<Vec<MineItem>> {
+        let rows: Vec<TaskRow> = sqlx::query_as(
+            "SELECT * FROM tasks
+             WHERE claimer_id = ?1 AND status = 'claimed' AND (?2 IS NULL OR chat_id = ?2)
+             ORDER BY chat_id, number LIMIT ?3",
+        )
+        .bind(user.0)
+        .bind(chat_id)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut items = Vec::with_capacity(rows.len());
+        for task in records(rows)? {
+            let chat_title = match chat_id {
+                Some(_) => None,
+                None => self.chat_title(task.chat_id).await?,
+            };
+            items.push(MineItem {
+                chat_title,
+                card: task.card(zone),
+            });
+        }
+        Ok(items)
+    }
+
+    async fn chat_title(&self, chat_id: i64) -> LedgerResult<Option<String>> {
+        let title: Option<Option<String>> =
+            sqlx::query_scalar("SELECT title FROM chats WHERE id = ?1")
+                .bind(chat_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(title.flatten())
+    }
+
+    /// Counts by status, and the volunteers who finished most tasks.
+    pub async fn stats(&self, chat_id: i64, top_helpers: u32) -> LedgerResult<ChatStats> {
+        let counts: Vec<(String, i64)> =
+            sqlx::query_as("SELECT status, COUNT(*) FROM tasks WHERE chat_id = ?1 GROUP BY status")
+                .bind(chat_id)
+                .fetch_all(&self.pool)
+                .await?;
+        let mut stats = ChatStats::default();
+        for (status, count) in counts {
+            let count = u64::try_from(count).unwrap_or_default();
+            match Status::from_str(&status).map_err(LedgerError::Corrupt)? {
+                Status::Open => stats.open = count,
+                Status::Claimed => stats.claimed = count,
+                Status::Done => stats.done = count,
+                Status::Cancelled => stats.cancelled = count,
+            }
+        }
+        let helpers: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT MAX(claimer_name), COUNT(*) AS n FROM tasks
+             WHERE chat_id = ?1 AND status = 'done'
+             GROUP BY claimer_id ORDER BY n DESC, MIN(done_at) LIMIT ?2",
+        )
+        .bind(chat_id)
+        .bind(top_helpers)
+        .fetch_all(&self.pool)
+        .await?;
+        stats.helpers = helpers
+            .into_iter()
+            .map(|(name, n)| (name, u64::try_from(n).unwrap_or_default()))
+            .collect();
+        Ok(stats)
+    }
+
+    /// Moves a group's tasks to the supergroup it became. Safe to call twice:
+    /// the second call finds nothing left to move. Returns the tasks moved.
+    pub async fn migrate_chat(&self, from: i64, to: i64) -> LedgerResult<u64> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let target_exists: Option<i64> = sqlx::query_scalar("SELECT id FROM chats WHERE id = ?1")
+            .bind(to)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let moved = if target_exists.is_some() {
+            // Tasks were already asked for in the new chat: keep theirs and
+            // number the old ones after them.
+            let offset: i64 =
+                sqlx::query_scalar("SELECT COALESCE(MAX(number), 0) FROM tasks WHERE chat_id = ?1")
+                    .bind(to)
+                    .fetch_one(&mut *tx)
+                    .await?;
+            let moved = sqlx::query(
+                "UPDATE tasks SET chat_id = ?1, number = number + ?2 WHERE chat_id = ?3",
+            )
+            .bind(to)
+            .bind(offset)
+            .bind(from)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            sqlx::query("DELETE FROM chats WHERE id = ?1")
+                .bind(from)
+                .execute(&mut *tx)
+                .await?;
+            moved
+        } else {
+            let moved: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM tasks WHERE chat_id = ?1")
+                .bind(from)
+                .fetch_one(&mut *tx)
+                .await?;
+            // ON UPDATE CASCADE carries the tasks along.
+            sqlx::query("UPDATE chats SET id = ?1 WHERE id = ?2")
+                .bind(to)
+                .bind(from)
+                .execute(&mut *tx)
+                .await?;
+            u64::try_from(moved).unwrap_or_default()
+        };
+        tx.commit().await?;
+        Ok(moved)
+    }
+
+    /// Marks whether the bot is still a member of a chat.
+    pub async fn set_chat_active(&self, chat_id: i64, active: bool) -> LedgerResult<()> {
+        sqlx::query("UPDATE chats SET active = ?1 WHERE id = ?2")
+            .bind(active)
+            .bind(chat_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Every task, or one chat's, in chat and number order.
+    pub async fn export(&self, chat_id: Option<i64>) -> LedgerResult<Vec<TaskRecord>> {
+        let rows: Vec<TaskRow> = sqlx::query_as(
+            "SELECT * FROM tasks WHERE ?1 IS NULL OR chat_id = ?1 ORDER BY chat_id, number",
+        )
+        .bind(chat_id)
+        .fetch_all(&self.pool)
+        .await?;
+        records(rows)
+    }
+
+    /// A task's events, oldest first.
+    pub async fn events(&self, task_id: i64) -> LedgerResult<Vec<EventRecord>> {
+        Ok(sqlx::query_as(
+            "SELECT action, actor_id, actor_name, at, note FROM events
+             WHERE task_id = ?1 ORDER BY id",
+        )
+        .bind(task_id)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// The pool, for tests and checks that read the tables directly.
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+}
+
+async fn insert_event(
+    tx: &mut sqlx::SqliteConnection,
+    task_id: i64,
+    action: &str,
+    actor: &Person,
+    at: DateTime<Utc>,
+    note: Option<&str>,
+) -> LedgerResult<()> {
+    sqlx::query(
+        "INSERT INTO events (task_id, action, actor_id, actor_name, at, note)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )
+    .bind(task_id)
+    .bind(action)
+    .bind(actor.id.0)
+    .bind(&actor.name)
+    .bind(at)
+    .bind(note)
+    .execute(tx)
+    .await?;
+    Ok(())
+}
+
+/// Creates the database's folder, and the file itself readable by its owner
+/// only: it holds residents' flat numbers.
+fn prepare_file(path: &Path) -> LedgerResult<()> {
+    let file_error = |source| LedgerError::File {
+        path: path.display().to_string(),
+        source,
+    };
+    if path.as_os_str().is_empty() || path == Path::new(":memory:") || path.exists() {
+        return Ok(());
+    }
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(file_error)?;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(file_error(e)),
+    }
+}

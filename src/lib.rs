@@ -1,0 +1,24 @@
+//! linli (邻里, "neighbours"): a Telegram bot that keeps a residents' group's
+//! requests for help in order, with a SQLite ledger of every change.
+//!
+//! # Layout
+//! - [`domain`] — the rules, pure: commands and kinds, task states and who
+//!   may change them, what messages show. No Telegram, no SQL.
+//! - [`i18n`] — every text users see, in English and Chinese, as HTML.
+//! - [`ledger`] — the SQLite ledger: tasks, append-only events, queries.
+//! - [`service`] — read, decide, record: the path buttons and commands share.
+//! - [`telegram`] — the edge: Updates in, Bot API calls out.
+//! - [`config`] — [`config::Settings`] from defaults, a file and the environment.
+//! - [`app`] — builds everything from Settings; runs until told to stop.
+//! - [`export`] — the ledger as JSON or CSV for the residents' committee.
+//! - [`telemetry`] — logging.
+
+pub mod app;
+pub mod config;
+pub mod domain;
+pub mod export;
+pub mod i18n;
+pub mod ledger;
+pub mod service;
+pub mod telegram;
+pub mod telemetry;

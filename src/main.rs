@@ -1,0 +1,101 @@
+//! The `linli` command: `run` (the default), `export` and `check`.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use linli::app::App;
+use linli::config::Settings;
+use linli::export::{self, Format};
+use linli::ledger::Ledger;
+
+#[derive(Parser)]
+#[command(
+    name = "linli",
+    version,
+    about = "A Telegram bot for neighbours who help households that cannot go out"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Action>,
+}
+
+#[derive(Subcommand)]
+enum Action {
+    /// Run the bot (the default).
+    Run,
+    /// Write the ledger to standard output.
+    Export {
+        /// Only this chat's tasks.
+        #[arg(long, allow_hyphen_values = true)]
+        chat: Option<i64>,
+        #[arg(long, value_enum, default_value = "json")]
+        format: Format,
+    },
+    /// Check the settings and the database, applying migrations.
+    Check,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    // A missing .env is normal; a broken one is reported by the settings that need it.
+    let _ = dotenvy::dotenv();
+    linli::telemetry::init(std::io::stderr);
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(error) => return fail(&format!("cannot start the async runtime: {error}")),
+    };
+    let result = runtime.block_on(async {
+        let settings = Settings::load()?;
+        match cli.command.unwrap_or(Action::Run) {
+            Action::Run => {
+                App::build(settings)
+                    .await?
+                    .run_until_stopped(stop_signal())
+                    .await
+            }
+            Action::Export { chat, format } => {
+                let ledger = Ledger::connect(&settings.database).await?;
+                let tasks = ledger.export(chat).await?;
+                export::write(&tasks, format, std::io::stdout().lock())
+            }
+            Action::Check => {
+                Ledger::connect(&settings.database).await?;
+                println!("settings and database {} are fine", settings.database.url);
+                Ok(())
+            }
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => fail(&format!("{error:#}")),
+    }
+}
+
+fn fail(message: &str) -> ExitCode {
+    eprintln!("linli: {message}");
+    ExitCode::FAILURE
+}
+
+/// Resolves at SIGINT or SIGTERM.
+async fn stop_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut terminate =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(signal) => signal,
+                Err(error) => {
+                    tracing::error!(%error, "cannot listen for SIGTERM; only SIGINT stops the bot");
+                    let _ = interrupt.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = interrupt => {}
+            _ = terminate.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = interrupt.await;
+}

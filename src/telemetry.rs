@@ -1,0 +1,18 @@
+//! Logging: `tracing` with a `RUST_LOG` filter (default `info`), written to
+//! the sink the caller chooses, so tests can keep quiet. teloxide's own
+//! `log` records arrive through tracing-subscriber's log bridge.
+
+use tracing_subscriber::fmt::MakeWriter;
+use tracing_subscriber::EnvFilter;
+
+/// Installs the global subscriber; a second call (another test) is a no-op.
+pub fn init<W>(sink: W)
+where
+    W: for<'a> MakeWriter<'a> + Send + Sync + 'static,
+{
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(sink)
+        .try_init();
+}

@@ -1,0 +1,576 @@
+//! A fake Telegram Bot API on 127.0.0.1:0 that answers as strictly as the
+//! real one for the methods linli uses, records every call, queues Updates
+//! for `getUpdates`, and can be told to fail the next call of a method with
+//! one of Telegram's real errors.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Json, Router};
+use serde_json::{json, Value};
+use tokio::sync::Notify;
+
+pub const BOT_ID: i64 = 7_000_000_001;
+pub const BOT_USERNAME: &str = "linli_test_bot";
+pub const TOKEN: &str = "7000000001:TEST-token";
+
+/// One Bot API call the bot made.
+#[derive(Debug, Clone)]
+pub struct Call {
+    pub method: String,
+    pub body: Value,
+    /// What the fake answered: the whole JSON reply.
+    pub answer: Value,
+}
+
+impl Call {
+    pub fn chat_id(&self) -> Option<i64> {
+        self.body["chat_id"].as_i64()
+    }
+
+    /// The message id the fake gave a sent message.
+    pub fn sent_message_id(&self) -> Option<i64> {
+        self.answer["result"]["message_id"].as_i64()
+    }
+
+    pub fn succeeded(&self) -> bool {
+        self.answer["ok"] == json!(true)
+    }
+
+    pub fn text(&self) -> &str {
+        self.body["text"].as_str().unwrap_or_default()
+    }
+
+    /// The callback data of every inline button, row by row.
+    pub fn buttons(&self) -> Vec<String> {
+        buttons_of(&self.body["reply_markup"])
+    }
+}
+
+fn buttons_of(markup: &Value) -> Vec<String> {
+    markup["inline_keyboard"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|row| row.as_array().into_iter().flatten())
+        .filter_map(|button| button["callback_data"].as_str().map(str::to_string))
+        .collect()
+}
+
+/// A message as the fake chat holds it.
+#[derive(Debug, Clone)]
+struct StoredMessage {
+    text: String,
+    markup: Value,
+}
+
+#[derive(Default)]
+struct Inner {
+    updates: VecDeque<Value>,
+    next_update_id: i64,
+    calls: Vec<Call>,
+    messages: HashMap<(i64, i64), StoredMessage>,
+    next_message_id: HashMap<i64, i64>,
+    /// (chat, user) → status for getChatMember; "member" otherwise.
+    statuses: HashMap<(i64, i64), String>,
+    faults: HashMap<String, VecDeque<(StatusCode, Value)>>,
+    callbacks_answered: Vec<String>,
+    allowed_updates: Option<Value>,
+}
+
+#[derive(Clone)]
+pub struct FakeTelegram {
+    inner: Arc<Mutex<Inner>>,
+    updates_ready: Arc<Notify>,
+    pub url: String,
+}
+
+impl FakeTelegram {
+    pub async fn start() -> FakeTelegram {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind fake Bot API");
+        let address = listener.local_addr().expect("fake address");
+        let fake = FakeTelegram {
+            inner: Arc::new(Mutex::new(Inner {
+                next_update_id: 1,
+                ..Inner::default()
+            })),
+            updates_ready: Arc::new(Notify::new()),
+            url: format!("http://{address}"),
+        };
+        let app = Router::new()
+            .route("/{token}/{method}", post(handle))
+            .with_state(fake.clone());
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        fake
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Queues an Update; its `update_id` is filled in.
+    pub fn push_update(&self, mut update: Value) {
+        {
+            let mut inner = self.lock();
+            update["update_id"] = json!(inner.next_update_id);
+            inner.next_update_id += 1;
+            inner.updates.push_back(update);
+        }
+        self.updates_ready.notify_waiters();
+    }
+
+    /// A fresh message id in `chat`, shared by users and the bot as in Telegram.
+    pub fn next_message_id(&self, chat: i64) -> i64 {
+        let mut inner = self.lock();
+        let id = inner.next_message_id.entry(chat).or_insert(1);
+        let this = *id;
+        *id += 1;
+        this
+    }
+
+    pub fn set_status(&self, chat: i64, user: i64, status: &str) {
+        self.lock()
+            .statuses
+            .insert((chat, user), status.to_string());
+    }
+
+    /// The next call of `method` fails with Telegram's answer `body`.
+    pub fn fail_next(&self, method: &str, status: u16, body: Value) {
+        self.lock()
+            .faults
+            .entry(method.to_string())
+            .or_default()
+            .push_back((StatusCode::from_u16(status).unwrap(), body));
+    }
+
+    pub fn calls(&self) -> Vec<Call> {
+        self.lock().calls.clone()
+    }
+
+    pub fn calls_of(&self, method: &str) -> Vec<Call> {
+        self.calls()
+            .into_iter()
+            .filter(|c| c.method == method)
+            .collect()
+    }
+
+    /// The `allowed_updates` of the last getUpdates that named them.
+    pub fn allowed_updates(&self) -> Vec<String> {
+        self.lock()
+            .allowed_updates
+            .as_ref()
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|v| v.as_str().map(str::to_string))
+            .collect()
+    }
+
+    /// Whether every queued Update has been fetched and confirmed.
+    pub fn updates_drained(&self) -> bool {
+        self.lock().updates.is_empty()
+    }
+
+    /// Waits until `ready` holds for the calls made so far.
+    pub async fn wait_for(&self, what: &str, ready: impl Fn(&[Call]) -> bool) -> Vec<Call> {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let calls = self.calls();
+            if ready(&calls) {
+                return calls;
+            }
+            if Instant::now() > deadline {
+                let summary: Vec<String> = calls
+                    .iter()
+                    .map(|c| format!("{} {}", c.method, c.body))
+                    .collect();
+                panic!(
+                    "timed out waiting for {what}; calls so far:\n{}",
+                    summary.join("\n")
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    /// Waits until `count` calls of `method` have been made in all.
+    pub async fn wait_for_calls(&self, method: &str, count: usize) -> Vec<Call> {
+        let calls = self
+            .wait_for(&format!("{count} × {method}"), |calls| {
+                calls.iter().filter(|c| c.method == method).count() >= count
+            })
+            .await;
+        calls.into_iter().filter(|c| c.method == method).collect()
+    }
+
+    /// Lets the bot fetch everything queued, then waits a moment longer so
+    /// that any answer it was going to make has been made.
+    pub async fn settle(&self) {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while !self.updates_drained() {
+            assert!(
+                Instant::now() < deadline,
+                "the bot stopped fetching updates"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        let mut count = self.calls().len();
+        loop {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            let now = self.calls().len();
+            if now == count {
+                return;
+            }
+            count = now;
+        }
+    }
+}
+
+/// A status and a JSON body, as Telegram answers.
+type Reply = (StatusCode, Value);
+
+fn ok(result: Value) -> Reply {
+    (StatusCode::OK, json!({"ok": true, "result": result}))
+}
+
+fn bad_request(description: &str) -> Reply {
+    let body = json!({"ok": false, "error_code": 400, "description": format!("Bad Request: {description}")});
+    (StatusCode::BAD_REQUEST, body)
+}
+
+fn bot_user() -> Value {
+    json!({"id": BOT_ID, "is_bot": true, "first_name": "Linli", "username": BOT_USERNAME})
+}
+
+pub fn chat_json(chat: i64) -> Value {
+    if chat > 0 {
+        json!({"id": chat, "type": "private", "first_name": "Neighbour"})
+    } else if chat > -1_000_000_000_000 {
+        json!({"id": chat, "type": "group", "title": "Residents"})
+    } else {
+        json!({"id": chat, "type": "supergroup", "title": "Residents"})
+    }
+}
+
+async fn handle(
+    State(fake): State<FakeTelegram>,
+    Path((token, method)): Path<(String, String)>,
+    body: Bytes,
+) -> Response {
+    if token != format!("bot{TOKEN}") {
+        let body = json!({"ok": false, "error_code": 401, "description": "Unauthorized"});
+        return (StatusCode::UNAUTHORIZED, Json(body)).into_response();
+    }
+    // Telegram's method names are case-insensitive (teloxide sends `SendMessage`).
+    let mut chars = method.chars();
+    let method: String = chars
+        .next()
+        .map(|first| first.to_ascii_lowercase().to_string() + chars.as_str())
+        .unwrap_or_default();
+    let body: Value = if body.is_empty() {
+        json!({})
+    } else {
+        match serde_json::from_slice(&body) {
+            Ok(value) => value,
+            Err(_) => {
+                let (status, answer) = bad_request("request body is not JSON");
+                return (status, Json(answer)).into_response();
+            }
+        }
+    };
+    if method == "getUpdates" {
+        if body["allowed_updates"].is_array() {
+            fake.lock().allowed_updates = Some(body["allowed_updates"].clone());
+        }
+        let (status, answer) = get_updates(&fake, &body).await;
+        return (status, Json(answer)).into_response();
+    }
+    let fault = fake
+        .lock()
+        .faults
+        .get_mut(&method)
+        .and_then(VecDeque::pop_front);
+    let (status, answer) = match fault {
+        Some(fault) => fault,
+        None => match method.as_str() {
+            "getMe" => {
+                let mut me = bot_user();
+                for (field, value) in [
+                    ("can_join_groups", true),
+                    ("can_read_all_group_messages", false),
+                    ("supports_inline_queries", false),
+                    ("can_connect_to_business", false),
+                    ("has_main_web_app", false),
+                ] {
+                    me[field] = json!(value);
+                }
+                ok(me)
+            }
+            "deleteWebhook" | "setMyCommands" => ok(json!(true)),
+            "sendMessage" => send_message(&fake, &body),
+            "editMessageText" => edit_message_text(&fake, &body),
+            "answerCallbackQuery" => answer_callback_query(&fake, &body),
+            "getChatMember" => get_chat_member(&fake, &body),
+            _ => (
+                StatusCode::NOT_FOUND,
+                json!({"ok": false, "error_code": 404, "description": "Not Found"}),
+            ),
+        },
+    };
+    fake.lock().calls.push(Call {
+        method,
+        body,
+        answer: answer.clone(),
+    });
+    (status, Json(answer)).into_response()
+}
+
+async fn get_updates(fake: &FakeTelegram, body: &Value) -> Reply {
+    let offset = body["offset"].as_i64().unwrap_or(0);
+    let limit = body["limit"].as_u64().unwrap_or(100) as usize;
+    // Long polling, kept short so tests stop quickly.
+    let wait = Duration::from_secs(body["timeout"].as_u64().unwrap_or(0).min(1));
+    let deadline = Instant::now() + wait;
+    loop {
+        let notified = fake.updates_ready.notified();
+        {
+            let mut inner = fake.lock();
+            // Confirming an offset forgets every update before it, as Telegram does.
+            while inner
+                .updates
+                .front()
+                .is_some_and(|u| u["update_id"].as_i64().unwrap_or(0) < offset)
+            {
+                inner.updates.pop_front();
+            }
+            if !inner.updates.is_empty() || Instant::now() >= deadline {
+                let batch: Vec<Value> = inner.updates.iter().take(limit).cloned().collect();
+                return ok(Value::Array(batch));
+            }
+        }
+        let _ = tokio::time::timeout(deadline - Instant::now(), notified).await;
+    }
+}
+
+/// Checks HTML as Telegram's parser does: known tags, balanced, and every
+/// `<`, `&` part of a tag or entity. Returns the plain text.
+pub fn parse_html(html: &str) -> Result<String, String> {
+    const TAGS: [&str; 15] = [
+        "b",
+        "strong",
+        "i",
+        "em",
+        "u",
+        "ins",
+        "s",
+        "strike",
+        "del",
+        "span",
+        "tg-spoiler",
+        "a",
+        "code",
+        "pre",
+        "blockquote",
+    ];
+    let mut plain = String::new();
+    let mut open: Vec<String> = Vec::new();
+    let mut rest = html;
+    while let Some(c) = rest.chars().next() {
+        match c {
+            '<' => {
+                let end = rest.find('>').ok_or("Unclosed start tag")?;
+                let tag = &rest[1..end];
+                if let Some(name) = tag.strip_prefix('/') {
+                    if open.pop().as_deref() != Some(name) {
+                        return Err(format!("Unmatched end tag \"{name}\""));
+                    }
+                } else {
+                    let name = tag.split_whitespace().next().unwrap_or("");
+                    if !TAGS.contains(&name) {
+                        return Err(format!("Unsupported start tag \"{name}\""));
+                    }
+                    open.push(name.to_string());
+                }
+                rest = &rest[end + 1..];
+            }
+            '&' => {
+                let end = rest
+                    .find(';')
+                    .filter(|e| *e <= 10)
+                    .ok_or("Character entity expected")?;
+                let entity = &rest[1..end];
+                let decoded = match entity {
+                    "lt" => "<".to_string(),
+                    "gt" => ">".to_string(),
+                    "amp" => "&".to_string(),
+                    "quot" => "\"".to_string(),
+                    e if e.starts_with('#') => e[1..]
+                        .parse::<u32>()
+                        .ok()
+                        .and_then(char::from_u32)
+                        .ok_or("Invalid character entity")?
+                        .to_string(),
+                    _ => return Err(format!("Unsupported HTML entity \"&{entity};\"")),
+                };
+                plain.push_str(&decoded);
+                rest = &rest[end + 1..];
+            }
+            c => {
+                plain.push(c);
+                rest = &rest[c.len_utf8()..];
+            }
+        }
+    }
+    if let Some(name) = open.pop() {
+        return Err(format!(
+            "Can't find end tag corresponding to start tag \"{name}\""
+        ));
+    }
+    Ok(plain)
+}
+
+/// The text as it will show, checking it as Telegram would.
+fn checked_text(body: &Value) -> Result<String, Reply> {
+    let Some(text) = body["text"].as_str() else {
+        return Err(bad_request("message text is empty"));
+    };
+    let plain = if body["parse_mode"].as_str() == Some("HTML") {
+        parse_html(text).map_err(|e| bad_request(&format!("can't parse entities: {e}")))?
+    } else {
+        text.to_string()
+    };
+    if plain.trim().is_empty() {
+        return Err(bad_request("message text is empty"));
+    }
+    if plain.encode_utf16().count() > 4096 {
+        return Err(bad_request("message is too long"));
+    }
+    for data in buttons_of(&body["reply_markup"]) {
+        if data.is_empty() || data.len() > 64 {
+            return Err(bad_request("BUTTON_DATA_INVALID"));
+        }
+    }
+    Ok(plain)
+}
+
+fn message_json(chat: i64, message_id: i64, plain: &str, body: &Value) -> Value {
+    let mut message = json!({
+        "message_id": message_id,
+        "date": chrono::Utc::now().timestamp(),
+        "chat": chat_json(chat),
+        "from": bot_user(),
+        "text": plain,
+    });
+    if body["reply_markup"].is_object() {
+        message["reply_markup"] = body["reply_markup"].clone();
+    }
+    if let Some(thread) = body["message_thread_id"].as_i64() {
+        message["message_thread_id"] = json!(thread);
+        message["is_topic_message"] = json!(true);
+    }
+    message
+}
+
+fn send_message(fake: &FakeTelegram, body: &Value) -> Reply {
+    let Some(chat) = body["chat_id"].as_i64() else {
+        return bad_request("chat not found");
+    };
+    let plain = match checked_text(body) {
+        Ok(plain) => plain,
+        Err(response) => return response,
+    };
+    if let Some(reply_to) = body["reply_parameters"]["message_id"].as_i64() {
+        let exists = reply_to < fake.lock().next_message_id.get(&chat).copied().unwrap_or(1);
+        if !exists && body["reply_parameters"]["allow_sending_without_reply"] != json!(true) {
+            return bad_request("message to be replied not found");
+        }
+    }
+    let message_id = fake.next_message_id(chat);
+    fake.lock().messages.insert(
+        (chat, message_id),
+        StoredMessage {
+            text: body["text"].as_str().unwrap_or_default().to_string(),
+            markup: body["reply_markup"].clone(),
+        },
+    );
+    ok(message_json(chat, message_id, &plain, body))
+}
+
+fn edit_message_text(fake: &FakeTelegram, body: &Value) -> Reply {
+    let (Some(chat), Some(message_id)) = (body["chat_id"].as_i64(), body["message_id"].as_i64())
+    else {
+        return bad_request("message to edit not found");
+    };
+    let plain = match checked_text(body) {
+        Ok(plain) => plain,
+        Err(response) => return response,
+    };
+    let mut inner = fake.lock();
+    let Some(stored) = inner.messages.get_mut(&(chat, message_id)) else {
+        return bad_request("message to edit not found");
+    };
+    let text = body["text"].as_str().unwrap_or_default().to_string();
+    let markup = body["reply_markup"].clone();
+    if stored.text == text && buttons_of(&stored.markup) == buttons_of(&markup) {
+        return bad_request(
+            "message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message",
+        );
+    }
+    *stored = StoredMessage { text, markup };
+    drop(inner);
+    ok(message_json(chat, message_id, &plain, body))
+}
+
+fn answer_callback_query(fake: &FakeTelegram, body: &Value) -> Reply {
+    let Some(id) = body["callback_query_id"].as_str() else {
+        return bad_request("query is too old and response timeout expired or query ID is invalid");
+    };
+    if body["text"]
+        .as_str()
+        .is_some_and(|t| t.chars().count() > 200)
+    {
+        return bad_request("MESSAGE_TOO_LONG");
+    }
+    let mut inner = fake.lock();
+    if inner.callbacks_answered.iter().any(|done| done == id) {
+        return bad_request("query is too old and response timeout expired or query ID is invalid");
+    }
+    inner.callbacks_answered.push(id.to_string());
+    ok(json!(true))
+}
+
+fn get_chat_member(fake: &FakeTelegram, body: &Value) -> Reply {
+    let (Some(chat), Some(user)) = (body["chat_id"].as_i64(), body["user_id"].as_i64()) else {
+        return bad_request("chat not found");
+    };
+    let status = fake
+        .lock()
+        .statuses
+        .get(&(chat, user))
+        .cloned()
+        .unwrap_or_else(|| "member".into());
+    let user_json = json!({"id": user, "is_bot": false, "first_name": "Someone"});
+    let member = match status.as_str() {
+        "creator" => json!({"status": "creator", "user": user_json, "is_anonymous": false}),
+        "administrator" => json!({
+            "status": "administrator", "user": user_json, "can_be_edited": false,
+            "is_anonymous": false, "can_manage_chat": true, "can_delete_messages": true,
+            "can_manage_video_chats": true, "can_restrict_members": true,
+            "can_promote_members": false, "can_change_info": true, "can_invite_users": true,
+            "can_post_stories": false, "can_edit_stories": false, "can_delete_stories": false,
+            "can_pin_messages": true, "can_manage_topics": false
+        }),
+        other => json!({"status": other, "user": user_json}),
+    };
+    ok(member)
+}

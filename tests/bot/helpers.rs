@@ -1,0 +1,255 @@
+//! Spawning linli for a test: a temporary database, the fake Bot API, and
+//! the real App (or the real binary) pointed at both; plus builders for the
+//! Update JSON that Telegram would send.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use serde_json::{json, Value};
+use tempfile::TempDir;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use linli::app::App;
+use linli::config::Settings;
+use linli::ledger::{Ledger, TaskRecord};
+
+use crate::fake_telegram::{chat_json, FakeTelegram, BOT_USERNAME, TOKEN};
+
+pub const GROUP: i64 = -1_001_234_567_890;
+
+/// A resident of the test group.
+#[derive(Debug, Clone, Copy)]
+pub struct Resident {
+    pub id: i64,
+    pub first_name: &'static str,
+    pub language: &'static str,
+}
+
+pub const ANN: Resident = Resident {
+    id: 101,
+    first_name: "Ann",
+    language: "en",
+};
+pub const BO: Resident = Resident {
+    id: 102,
+    first_name: "Bo",
+    language: "en",
+};
+pub const CY: Resident = Resident {
+    id: 103,
+    first_name: "Cy",
+    language: "en",
+};
+pub const LI: Resident = Resident {
+    id: 104,
+    first_name: "李雷",
+    language: "zh-hans",
+};
+
+impl Resident {
+    pub fn json(&self) -> Value {
+        json!({"id": self.id, "is_bot": false, "first_name": self.first_name, "language_code": self.language})
+    }
+}
+
+/// The environment linli reads, for a database at `db`.
+pub fn environment(fake: &FakeTelegram, db: &std::path::Path) -> HashMap<String, String> {
+    [
+        ("TELOXIDE_TOKEN", TOKEN.to_string()),
+        ("TELOXIDE_API_URL", fake.url.clone()),
+        ("DATABASE_URL", format!("sqlite:{}", db.display())),
+        ("LINLI_TELEGRAM__PACING", "false".to_string()),
+        ("LINLI_TELEGRAM__POLL_TIMEOUT_SECONDS", "1".to_string()),
+        ("LINLI_TELEGRAM__REQUEST_TIMEOUT_SECONDS", "10".to_string()),
+        ("LINLI_SHUTDOWN__GRACE_SECONDS", "5".to_string()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect()
+}
+
+pub struct TestApp {
+    pub fake: FakeTelegram,
+    pub ledger: Ledger,
+    pub db: PathBuf,
+    _dir: TempDir,
+    stop: Option<oneshot::Sender<()>>,
+    running: Option<JoinHandle<anyhow::Result<()>>>,
+}
+
+impl TestApp {
+    /// The bot with default settings against a fresh fake and database.
+    pub async fn spawn() -> TestApp {
+        Self::spawn_with(|_| {}).await
+    }
+
+    /// The same, with extra settings.
+    pub async fn spawn_with(configure: impl FnOnce(&mut HashMap<String, String>)) -> TestApp {
+        linli::telemetry::init(tracing_subscriber_test_writer);
+        let fake = FakeTelegram::start().await;
+        let dir = tempfile::tempdir().expect("temp dir");
+        let db = dir.path().join("data").join("linli.db");
+        let mut vars = environment(&fake, &db);
+        configure(&mut vars);
+        let mut app = TestApp {
+            ledger: Ledger::connect(&Settings::from_vars(&vars).unwrap().database)
+                .await
+                .expect("ledger"),
+            fake,
+            db,
+            _dir: dir,
+            stop: None,
+            running: None,
+        };
+        app.start(vars).await;
+        app
+    }
+
+    async fn start(&mut self, vars: HashMap<String, String>) {
+        let settings = Settings::from_vars(&vars).expect("settings");
+        let app = App::build(settings).await.expect("app builds");
+        let (stop, stopped) = oneshot::channel::<()>();
+        self.running = Some(tokio::spawn(app.run_until_stopped(async {
+            let _ = stopped.await;
+        })));
+        self.stop = Some(stop);
+        let calls_before = self.fake.calls_of("getMe").len();
+        self.fake.wait_for_calls("getMe", calls_before + 1).await;
+    }
+
+    /// Stops the bot as SIGTERM would and waits for it to finish.
+    pub async fn stop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(running) = self.running.take() {
+            running.await.expect("app task").expect("app ran cleanly");
+        }
+    }
+
+    /// Stops the bot and starts it again on the same database and fake.
+    pub async fn restart(&mut self) {
+        self.stop().await;
+        let vars = environment(&self.fake, &self.db);
+        self.start(vars).await;
+    }
+
+    /// `from` sends `text` in `chat`; returns the message id.
+    pub fn say(&self, chat: i64, from: Resident, text: &str) -> i64 {
+        let id = self.fake.next_message_id(chat);
+        self.fake
+            .push_update(json!({"message": message(chat, id, from.json(), text)}));
+        id
+    }
+
+    /// `from` posts a photo with `caption`.
+    pub fn say_with_photo(&self, chat: i64, from: Resident, caption: &str) -> i64 {
+        let id = self.fake.next_message_id(chat);
+        let mut msg = message(chat, id, from.json(), "");
+        let fields = msg.as_object_mut().unwrap();
+        fields.remove("text");
+        fields.remove("entities");
+        msg["caption"] = json!(caption);
+        msg["caption_entities"] = command_entities(caption);
+        msg["photo"] =
+            json!([{"file_id": "AgAD", "file_unique_id": "AQAD", "width": 90, "height": 90}]);
+        self.fake.push_update(json!({"message": msg}));
+        id
+    }
+
+    /// `from` edits their earlier message `id` to say `text`.
+    pub fn edit(&self, chat: i64, from: Resident, id: i64, text: &str) {
+        let mut msg = message(chat, id, from.json(), text);
+        msg["edit_date"] = json!(chrono::Utc::now().timestamp());
+        self.fake.push_update(json!({"edited_message": msg}));
+    }
+
+    /// `from` presses the button with `data` under the bot's message `message_id`.
+    pub fn press(&self, chat: i64, from: Resident, message_id: i64, data: &str) -> String {
+        let query_id = format!("q{}-{}-{}", from.id, message_id, uuid_like());
+        self.fake.push_update(json!({"callback_query": {
+            "id": query_id,
+            "from": from.json(),
+            "chat_instance": "ci-1",
+            "data": data,
+            "message": {
+                "message_id": message_id,
+                "date": chrono::Utc::now().timestamp(),
+                "chat": chat_json(chat),
+                "from": {"id": crate::fake_telegram::BOT_ID, "is_bot": true, "first_name": "Linli", "username": BOT_USERNAME},
+                "text": "announcement"
+            }
+        }}));
+        query_id
+    }
+
+    /// The message id of task `number`'s first announcement in `chat`.
+    pub fn announcement_id(&self, chat: i64, number: u32) -> i64 {
+        let want = format!("claim:{number}");
+        self.fake
+            .calls_of("sendMessage")
+            .iter()
+            .find(|c| c.chat_id() == Some(chat) && c.buttons().contains(&want) && c.succeeded())
+            .and_then(|c| c.sent_message_id())
+            .unwrap_or_else(|| panic!("no announcement for #{number} in {chat}"))
+    }
+
+    pub async fn task(&self, chat: i64, number: u32) -> TaskRecord {
+        self.ledger
+            .find_task(chat, linli::domain::TaskNumber::new(number).unwrap())
+            .await
+            .expect("ledger read")
+            .unwrap_or_else(|| panic!("task #{number} not in the ledger"))
+    }
+
+    pub async fn event_names(&self, chat: i64, number: u32) -> Vec<String> {
+        let task = self.task(chat, number).await;
+        self.ledger
+            .events(task.id)
+            .await
+            .expect("events")
+            .into_iter()
+            .map(|e| e.action)
+            .collect()
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(running) = self.running.take() {
+            running.abort();
+        }
+    }
+}
+
+fn tracing_subscriber_test_writer() -> std::io::Sink {
+    std::io::sink()
+}
+
+fn uuid_like() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
+/// The bot_command entity Telegram marks at the start of a command.
+fn command_entities(text: &str) -> Value {
+    if !text.starts_with('/') {
+        return json!([]);
+    }
+    let command = text.split(char::is_whitespace).next().unwrap_or_default();
+    json!([{"type": "bot_command", "offset": 0, "length": command.encode_utf16().count()}])
+}
+
+/// A message Update's `message` object.
+pub fn message(chat: i64, id: i64, from: Value, text: &str) -> Value {
+    json!({
+        "message_id": id,
+        "date": chrono::Utc::now().timestamp(),
+        "chat": chat_json(chat),
+        "from": from,
+        "text": text,
+        "entities": command_entities(text),
+    })
+}

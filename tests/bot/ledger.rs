@@ -1,0 +1,243 @@
+//! The ledger on a real SQLite file: random sequences of actions keep the
+//! invariants, concurrent claims have one winner, and the queries behind
+//! the chat commands use their indexes.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::Utc;
+use proptest::prelude::*;
+
+use linli::config::Settings;
+use linli::domain::{replay, Action, Kind, NewTask, Status, TaskNumber, UserId};
+use linli::i18n::Lang;
+use linli::ledger::{Ledger, NewTaskRecord, Person};
+use linli::service::{act, AdminCheck, Outcome, Request};
+
+struct Admins(HashSet<i64>);
+
+impl AdminCheck for Admins {
+    async fn is_admin(&self, _chat_id: i64, user: UserId) -> bool {
+        self.0.contains(&user.0)
+    }
+}
+
+async fn temp_ledger() -> (Ledger, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let vars = HashMap::from([(
+        "DATABASE_URL".to_string(),
+        format!("sqlite:{}/ledger.db", dir.path().display()),
+    )]);
+    let ledger = Ledger::connect(&Settings::from_vars(&vars).unwrap().database)
+        .await
+        .unwrap();
+    (ledger, dir)
+}
+
+fn person(id: i64) -> Person {
+    Person {
+        id: UserId(id),
+        name: format!("user {id}"),
+    }
+}
+
+async fn create(ledger: &Ledger, chat_id: i64, requester: &Person) -> u32 {
+    let task = NewTask {
+        kind: Kind::Pickup,
+        flat: "1-1".into(),
+        details: String::new(),
+    };
+    let record = NewTaskRecord {
+        chat_id,
+        chat_title: Some("Residents"),
+        task: &task,
+        requester,
+        lang: Lang::En,
+        thread_id: None,
+        source_message_id: 1,
+        at: Utc::now(),
+    };
+    ledger.create_task(&record).await.unwrap().number.get()
+}
+
+#[derive(Debug, Clone)]
+enum Step {
+    Create {
+        chat: usize,
+        user: i64,
+    },
+    Act {
+        chat: usize,
+        number: u32,
+        action: Action,
+        user: i64,
+    },
+}
+
+fn step() -> impl Strategy<Value = Step> {
+    let action = prop_oneof![
+        Just(Action::Claim),
+        Just(Action::Release),
+        Just(Action::Done),
+        Just(Action::Cancel)
+    ];
+    prop_oneof![
+        1 => (0..2usize, 1..5i64).prop_map(|(chat, user)| Step::Create { chat, user }),
+        3 => (0..2usize, 1..6u32, action, 1..5i64)
+            .prop_map(|(chat, number, action, user)| Step::Act { chat, number, action, user }),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    /// Random actions by random users (user 4 is an admin) in two chats: the
+    /// numbers stay dense per chat, a refused action records nothing, and
+    /// every task's events replay to its stored state.
+    #[test]
+    fn random_actions_keep_the_ledger_consistent(steps in proptest::collection::vec(step(), 1..40)) {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        runtime.block_on(async {
+            let (ledger, _dir) = temp_ledger().await;
+            let chats = [-100i64, -200];
+            let admins = Admins(HashSet::from([4]));
+            let mut created = [0u32; 2];
+            for step in steps {
+                match step {
+                    Step::Create { chat, user } => {
+                        let number = create(&ledger, chats[chat], &person(user)).await;
+                        created[chat] += 1;
+                        assert_eq!(number, created[chat], "numbers are dense per chat");
+                    }
+                    Step::Act { chat, number, action, user } => {
+                        let actor = person(user);
+                        let request = Request {
+                            chat_id: chats[chat],
+                            number: TaskNumber::new(number).unwrap(),
+                            action,
+                            actor: &actor,
+                            note: None,
+                            at: Utc::now(),
+                        };
+                        let before = ledger.find_task(chats[chat], request.number).await.unwrap();
+                        let events_before = match &before {
+                            Some(task) => ledger.events(task.id).await.unwrap().len(),
+                            None => 0,
+                        };
+                        match act(&ledger, &admins, &request).await.unwrap() {
+                            Outcome::UnknownTask => assert!(number > created[chat]),
+                            Outcome::Refused(task, _) => {
+                                assert_eq!(Some(&task), before.as_ref(), "a refusal changes nothing");
+                                assert_eq!(ledger.events(task.id).await.unwrap().len(), events_before);
+                            }
+                            Outcome::Changed(task) => {
+                                assert!(!before.unwrap().state.status.is_final(), "final tasks never change");
+                                assert_eq!(ledger.events(task.id).await.unwrap().len(), events_before + 1);
+                            }
+                        }
+                    }
+                }
+            }
+            for task in ledger.export(None).await.unwrap() {
+                let events = ledger.events(task.id).await.unwrap();
+                assert_eq!(events[0].action, "created");
+                let actions = events[1..].iter().map(|e| {
+                    (Action::from_event_name(&e.action).unwrap(), UserId(e.actor_id))
+                });
+                assert_eq!(replay(task.state.requester, actions), Some(task.state));
+                match task.state.status {
+                    Status::Open => assert!(task.state.claimer.is_none() && task.claimed_at.is_none()),
+                    Status::Claimed => assert!(task.claimed_at.is_some()),
+                    Status::Done => assert!(task.done_at.is_some() && task.state.claimer.is_some()),
+                    Status::Cancelled => assert!(task.cancelled_at.is_some()),
+                }
+            }
+        });
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_claims_have_exactly_one_winner() {
+    let (ledger, _dir) = temp_ledger().await;
+    create(&ledger, -100, &person(1)).await;
+    let claims = (10..30).map(|user| {
+        let ledger = ledger.clone();
+        tokio::spawn(async move {
+            let actor = person(user);
+            let request = Request {
+                chat_id: -100,
+                number: TaskNumber::new(1).unwrap(),
+                action: Action::Claim,
+                actor: &actor,
+                note: None,
+                at: Utc::now(),
+            };
+            act(&ledger, &Admins(HashSet::new()), &request)
+                .await
+                .unwrap()
+        })
+    });
+    let mut winners = 0;
+    let mut refused = 0;
+    for claim in claims.collect::<Vec<_>>() {
+        match claim.await.unwrap() {
+            Outcome::Changed(_) => winners += 1,
+            Outcome::Refused(_, linli::domain::Refusal::ClaimedByOther(_)) => refused += 1,
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!((winners, refused), (1, 19));
+    let task = ledger
+        .find_task(-100, TaskNumber::new(1).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    let events = ledger.events(task.id).await.unwrap();
+    assert_eq!(events.iter().filter(|e| e.action == "claimed").count(), 1);
+}
+
+#[tokio::test]
+async fn events_cannot_be_rewritten() {
+    let (ledger, _dir) = temp_ledger().await;
+    create(&ledger, -100, &person(1)).await;
+    let update = sqlx::query("UPDATE events SET actor_id = 9")
+        .execute(ledger.pool())
+        .await;
+    assert!(update.unwrap_err().to_string().contains("append-only"));
+    let delete = sqlx::query("DELETE FROM events")
+        .execute(ledger.pool())
+        .await;
+    assert!(delete.unwrap_err().to_string().contains("append-only"));
+}
+
+/// The plan SQLite picks for `sql`, one line per step.
+async fn plan(ledger: &Ledger, sql: &str) -> String {
+    let rows: Vec<(i64, i64, i64, String)> = sqlx::query_as(&format!("EXPLAIN QUERY PLAN {sql}"))
+        .fetch_all(ledger.pool())
+        .await
+        .unwrap();
+    rows.into_iter().map(|r| r.3).collect::<Vec<_>>().join("\n")
+}
+
+#[tokio::test]
+async fn chat_commands_read_through_indexes() {
+    let (ledger, _dir) = temp_ledger().await;
+    let open = plan(&ledger, "SELECT * FROM tasks WHERE chat_id = 1 AND status IN ('open', 'claimed') ORDER BY number LIMIT 30").await;
+    assert!(open.contains("USING INDEX tasks_live"), "{open}");
+    let mine = plan(&ledger, "SELECT * FROM tasks WHERE claimer_id = 1 AND status = 'claimed' AND (NULL IS NULL OR chat_id = NULL) ORDER BY chat_id, number LIMIT 30").await;
+    assert!(mine.contains("USING INDEX tasks_claimed_by"), "{mine}");
+    let stats = plan(
+        &ledger,
+        "SELECT status, COUNT(*) FROM tasks WHERE chat_id = 1 GROUP BY status",
+    )
+    .await;
+    assert!(
+        stats.contains("USING COVERING INDEX tasks_chat_status"),
+        "{stats}"
+    );
+    let task = plan(
+        &ledger,
+        "SELECT * FROM tasks WHERE chat_id = 1 AND number = 2",
+    )
+    .await;
+    assert!(task.contains("sqlite_autoindex_tasks_1"), "{task}");
+}

@@ -1,0 +1,12 @@
+//! End-to-end tests: the real App (or binary) against a fake Bot API on
+//! loopback, asserting the Bot API calls the bot made and the ledger's rows.
+
+mod fake_telegram;
+mod helpers;
+
+mod chat_contract;
+mod ledger;
+mod lifecycle;
+mod process;
+mod refusals;
+mod telegram_errors;

@@ -1,0 +1,174 @@
+//! The `linli` binary itself: bad starts, clean stops, `check` and `export`.
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::fake_telegram::FakeTelegram;
+use crate::helpers::{environment, message, ANN, BO, GROUP};
+
+fn linli() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_linli"));
+    command
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default());
+    command
+}
+
+#[test]
+fn a_missing_token_is_one_clear_line_and_exit_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = linli()
+        .current_dir(dir.path())
+        .env(
+            "DATABASE_URL",
+            format!("sqlite:{}/x.db", dir.path().display()),
+        )
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("TELOXIDE_TOKEN"), "{stderr}");
+    assert!(!stderr.contains("panicked"));
+}
+
+#[test]
+fn bad_settings_are_one_clear_line_and_exit_1() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, value, expected) in [
+        ("LINLI_CONFIG", "/nonexistent/linli.toml", "LINLI_CONFIG"),
+        ("LINLI_CHAT__DEFAULT_LANGUAGE", "fr", "default_language"),
+        ("LINLI_CHAT__TIME_ZONE", "Mars/Olympus", "time_zone"),
+        ("DATABASE_URL", "postgres://x", "sqlite:"),
+    ] {
+        let output = linli()
+            .current_dir(dir.path())
+            .arg("check")
+            .env(name, value)
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(1), "{name}={value}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(stderr.trim().lines().count(), 1, "{name}: {stderr}");
+        assert!(stderr.contains(expected), "{name}: {stderr}");
+    }
+    let output = linli()
+        .current_dir(dir.path())
+        .arg("check")
+        .env("DATABASE_URL", "sqlite:/proc/nope/linli.db")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+}
+
+#[test]
+fn check_creates_the_database_with_its_folder_owner_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = linli()
+        .current_dir(dir.path())
+        .arg("check")
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let db = dir.path().join("data/linli.db");
+    assert!(db.exists(), "the default database sqlite:data/linli.db");
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        std::fs::metadata(&db).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+}
+
+/// Runs the real binary against the fake: a task is created and claimed,
+/// SIGTERM stops it with exit 0, and `export` reads the ledger in JSON and CSV.
+#[tokio::test]
+async fn the_binary_runs_stops_on_sigterm_and_exports() {
+    let fake = FakeTelegram::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("linli.db");
+    let vars = environment(&fake, &db);
+    let mut child = linli()
+        .envs(&vars)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let id = fake.next_message_id(GROUP);
+    fake.push_update(serde_json::json!({"message": message(GROUP, id, ANN.json(), "/need pickup 12-302 JD parcel")}));
+    let id = fake.next_message_id(GROUP);
+    fake.push_update(serde_json::json!({"message": message(GROUP, id, BO.json(), "/claim 1")}));
+    fake.wait_for_calls("editMessageText", 1).await;
+
+    let pid = child.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "SIGTERM did not stop the bot"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert_eq!(status.code(), Some(0));
+
+    let output = linli()
+        .envs(&vars)
+        .args(["export", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let tasks: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let task = &tasks[0];
+    assert_eq!(tasks.as_array().unwrap().len(), 1);
+    assert_eq!(task["chat_id"], GROUP);
+    assert_eq!(task["number"], 1);
+    assert_eq!(task["kind"], "pickup");
+    assert_eq!(task["flat"], "12-302");
+    assert_eq!(task["details"], "JD parcel");
+    assert_eq!(task["status"], "claimed");
+    assert_eq!(task["requester_id"], ANN.id);
+    assert_eq!(task["claimer_id"], BO.id);
+    assert!(task["done_at"].is_null());
+    for field in ["created_at", "claimed_at"] {
+        let text = task[field].as_str().unwrap();
+        assert!(
+            chrono::DateTime::parse_from_rfc3339(text).is_ok() && text.ends_with('Z'),
+            "{field}: {text}"
+        );
+    }
+
+    let output = linli()
+        .envs(&vars)
+        .args(["export", "--chat", &GROUP.to_string(), "--format", "csv"])
+        .output()
+        .unwrap();
+    let csv = String::from_utf8(output.stdout).unwrap();
+    let mut lines = csv.lines();
+    assert!(lines
+        .next()
+        .unwrap()
+        .starts_with("chat_id,number,kind,flat,details,status,requester_id"));
+    assert!(lines.next().unwrap().contains("12-302"));
+    let output = linli()
+        .envs(&vars)
+        .args(["export", "--chat", "-1"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        serde_json::from_slice::<Value>(&output.stdout).unwrap(),
+        serde_json::json!([])
+    );
+}
