@@ -1,10 +1,17 @@
 //! Startup and shutdown: everything the bot is, built from [`Settings`].
 //!
 //! [`App::build`] opens the ledger (running migrations) and makes the bot;
-//! [`App::run_until_stopped`] announces the command menu, then polls and
-//! dispatches until the `shutdown` future resolves, and lets the work in
-//! flight finish within `shutdown.grace_seconds`. Tests build the same App
-//! with a temporary database and a fake Bot API.
+//! [`App::run_until_stopped`] publishes the command menu and runs the three
+//! loops around the ledger until the `shutdown` future resolves:
+//! - the fetcher stores Updates in the inbox;
+//! - the processor runs them through the handlers, a chat at a time;
+//! - the sender delivers the outbox to Telegram.
+//!
+//! On shutdown the fetcher stops at once, the processor finishes the
+//! Updates in hand, and the sender drains what they queued, all within
+//! `shutdown.grace_seconds`. Whatever is left stays in the inbox and outbox
+//! for the next start. Tests build the same App with a temporary database
+//! and a fake Bot API.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -13,19 +20,24 @@ use std::time::Duration;
 use anyhow::Context as _;
 use secrecy::ExposeSecret;
 use teloxide::adaptors::throttle::Limits;
-use teloxide::dispatching::Dispatcher;
 use teloxide::prelude::*;
 use teloxide::types::{BotCommand, Me};
-use teloxide::update_listeners::Polling;
 use teloxide::{ApiError, RequestError};
-use tokio::sync::watch;
+use tokio::sync::{watch, Notify};
 
 use crate::config::Settings;
 use crate::domain::CommandName;
 use crate::i18n::{Lang, Text};
 use crate::ledger::Ledger;
+use crate::telegram::fetcher::Fetcher;
+use crate::telegram::processor::Processor;
+use crate::telegram::schema::{schema, ALLOWED_UPDATES};
 use crate::telegram::send::Outlet;
-use crate::telegram::{admins::AdminCache, schema::schema, Context, SharedContext, TgBot};
+use crate::telegram::sender::Sender;
+use crate::telegram::{admins::AdminCache, Context, TgBot};
+
+/// How often handled inbox and outbox rows past their retention are deleted.
+const PRUNE_EVERY: Duration = Duration::from_secs(600);
 
 pub struct App {
     settings: Arc<Settings>,
@@ -56,8 +68,14 @@ impl App {
         if let Some(url) = &settings.telegram.api_url {
             bot = bot.set_api_url(url.clone());
         }
-        let outlet = if settings.telegram.pacing {
-            Outlet::Paced(bot.clone().throttle(Limits::default()))
+        let pace = &settings.telegram;
+        let outlet = if pace.pacing {
+            Outlet::Paced(bot.clone().throttle(Limits {
+                messages_per_sec_chat: pace.chat_messages_per_second,
+                messages_per_min_chat: pace.group_messages_per_minute,
+                messages_per_min_channel_or_supergroup: pace.group_messages_per_minute,
+                messages_per_sec_overall: pace.messages_per_second,
+            }))
         } else {
             Outlet::Direct(bot.clone())
         };
@@ -73,22 +91,24 @@ impl App {
         &self.ledger
     }
 
-    /// Runs the bot until `shutdown` resolves, then stops fetching updates and
-    /// waits (up to the grace period) for handlers in flight.
+    /// Runs the bot until `shutdown` resolves, then stops as described above.
     pub async fn run_until_stopped(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        let (stop_tx, stop_rx) = watch::channel(false);
+        let (stop_tx, stop) = watch::channel(false);
         tokio::spawn(async move {
             shutdown.await;
             let _ = stop_tx.send(true);
         });
-        let stopped = move || {
-            let mut stop_rx = stop_rx.clone();
-            async move {
-                // An error means the sender is gone, which also means stop.
-                let _ = stop_rx.wait_for(|stop| *stop).await;
+        let stopped = {
+            let stop = stop.clone();
+            move || {
+                let mut stop = stop.clone();
+                async move {
+                    // An error means the sender is gone, which also means stop.
+                    let _ = stop.wait_for(|stop| *stop).await;
+                }
             }
         };
 
@@ -102,54 +122,54 @@ impl App {
         );
         self.publish_commands().await;
 
-        let context: SharedContext = Arc::new(Context {
+        let stored = Arc::new(Notify::new());
+        let queued = Arc::new(Notify::new());
+        let handler = Arc::new(schema());
+        let fetcher = Fetcher {
+            bot: self.bot.clone(),
             ledger: self.ledger.clone(),
-            limits: self.settings.limits(),
-            admins: AdminCache::new(self.settings.admin_cache_ttl()),
-            settings: self.settings.clone(),
+            poll_timeout: Duration::from_secs(self.settings.telegram.poll_timeout_seconds),
+            allowed_updates: ALLOWED_UPDATES.map(String::from).to_vec(),
+            stored: stored.clone(),
+        };
+        let processor = Arc::new(Processor {
+            bot: self.bot.clone(),
+            ctx: Arc::new(Context {
+                ledger: self.ledger.clone(),
+                limits: self.settings.limits(),
+                admins: AdminCache::new(self.settings.admin_cache_ttl()),
+                settings: self.settings.clone(),
+            }),
+            me,
+            handler,
+            stored,
+            sender: queued.clone(),
+        });
+        let sender = Sender {
+            ledger: self.ledger.clone(),
             outlet: self.outlet.clone(),
-        });
-        let listener = Polling::builder(self.bot.clone())
-            .timeout(Duration::from_secs(
-                self.settings.telegram.poll_timeout_seconds,
-            ))
-            .delete_webhook()
-            .await
-            .build();
-        let mut dispatcher = Dispatcher::builder(self.bot.clone(), schema())
-            .dependencies(dptree::deps![context])
-            .default_handler(|update| async move {
-                tracing::debug!(id = update.id.0, "update of a kind linli does not use");
-            })
-            .build();
+            settings: self.settings.clone(),
+            wake: queued,
+        };
+        let (drain_tx, drain) = watch::channel(false);
+        let fetching = tokio::spawn(fetcher.run(stop.clone()));
+        let processing = tokio::spawn(processor.run(stop.clone()));
+        let sending = tokio::spawn(sender.run(drain));
+        let pruning = tokio::spawn(prune(self.ledger.clone(), self.settings.clone()));
 
-        let token = dispatcher.shutdown_token();
+        stopped().await;
+        tracing::info!("stopping: no new updates; finishing the work in hand");
         let grace = self.settings.shutdown_grace();
-        let signalled = stopped();
-        tokio::spawn(async move {
-            signalled.await;
-            tracing::info!("stopping: no new updates, finishing those in flight");
-            // The dispatcher may still be starting; it can only stop once running.
-            loop {
-                match token.shutdown() {
-                    Ok(done) => return done.await,
-                    Err(_idle) => tokio::time::sleep(Duration::from_millis(50)).await,
-                }
-            }
-        });
-
-        let dispatch = dispatcher.try_dispatch_with_listener(
-            listener,
-            LoggingErrorHandler::with_custom_text("fetching updates failed"),
-        );
-        // Whichever ends first: the dispatcher, having drained its workers
-        // after the shutdown signal, or the grace period after that signal.
-        tokio::select! {
-            result = dispatch => result.context("the dispatcher could not start")?,
-            () = async {
-                stopped().await;
-                tokio::time::sleep(grace).await;
-            } => tracing::warn!(?grace, "work in flight did not finish within the grace period"),
+        let finished = tokio::time::timeout(grace, async {
+            let _ = fetching.await;
+            let _ = processing.await;
+            let _ = drain_tx.send(true);
+            let _ = sending.await;
+        })
+        .await;
+        pruning.abort();
+        if finished.is_err() {
+            tracing::warn!(?grace, "work in hand did not finish within the grace period; it stays queued for the next start");
         }
         tracing::info!("stopped");
         Ok(())
@@ -162,11 +182,9 @@ impl App {
             match self.bot.get_me().await {
                 Ok(me) if me.user.username.is_some() => return Ok(me),
                 Ok(_) => anyhow::bail!("Telegram says the bot has no username; check the token"),
-                Err(RequestError::Api(ApiError::InvalidToken)) => {
-                    anyhow::bail!(
-                        "Telegram refused the token (TELOXIDE_TOKEN): check it with BotFather"
-                    )
-                }
+                Err(RequestError::Api(ApiError::InvalidToken)) => anyhow::bail!(
+                    "Telegram refused the token (TELOXIDE_TOKEN): check it with BotFather"
+                ),
                 Err(error) => {
                     tracing::warn!(%error, retry_in = ?pause, "cannot reach Telegram yet");
                     tokio::time::sleep(pause).await;
@@ -193,5 +211,26 @@ impl App {
                 tracing::error!(%error, lang = lang.as_str(), "setMyCommands failed; the command menu may be missing");
             }
         }
+    }
+}
+
+/// Deletes handled inbox and outbox rows past their retention, now and then.
+async fn prune(ledger: Ledger, settings: Arc<Settings>) {
+    let retention = chrono::TimeDelta::hours(
+        i64::try_from(settings.database.handled_retention_hours).unwrap_or(i64::MAX / 3600),
+    );
+    loop {
+        let before = chrono::Utc::now() - retention;
+        match (
+            ledger.prune_inbox(before).await,
+            ledger.prune_outbox(before).await,
+        ) {
+            (Ok(inbox), Ok(outbox)) if inbox + outbox > 0 => {
+                tracing::info!(inbox, outbox, "pruned handled rows")
+            }
+            (Err(error), _) | (_, Err(error)) => tracing::error!(%error, "pruning failed"),
+            _ => {}
+        }
+        tokio::time::sleep(PRUNE_EVERY).await;
     }
 }

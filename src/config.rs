@@ -32,6 +32,7 @@ pub struct DatabaseSettings {
     pub url: String,
     pub busy_timeout_ms: u64,
     pub max_connections: u32,
+    pub handled_retention_hours: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -53,6 +54,9 @@ pub struct TelegramSettings {
     #[serde(skip)]
     pub api_url: Option<url::Url>,
     pub pacing: bool,
+    pub group_messages_per_minute: u32,
+    pub chat_messages_per_second: u32,
+    pub messages_per_second: u32,
     pub poll_timeout_seconds: u64,
     pub request_timeout_seconds: u64,
 }
@@ -137,6 +141,13 @@ impl Settings {
         }
         if self.chat.flat_max_chars == 0 || self.chat.details_max_chars == 0 {
             return fail("chat.flat_max_chars and chat.details_max_chars must be at least 1");
+        }
+        let pace = &self.telegram;
+        if pace.group_messages_per_minute == 0
+            || pace.chat_messages_per_second == 0
+            || pace.messages_per_second == 0
+        {
+            return fail("the telegram.*_per_* pacing limits must be at least 1");
         }
         if self.telegram.request_timeout_seconds <= self.telegram.poll_timeout_seconds {
             return fail("telegram.request_timeout_seconds must be longer than telegram.poll_timeout_seconds");

@@ -1,4 +1,4 @@
-//! The `linli` command: `run` (the default), `export` and `check`.
+//! The `linli` command: `run` (the default), `export`, `check` and `backup`.
 
 use std::process::ExitCode;
 
@@ -34,6 +34,11 @@ enum Action {
     },
     /// Check the settings and the database, applying migrations.
     Check,
+    /// Write a consistent copy of the database to PATH (safe while the bot runs).
+    Backup {
+        /// Where the copy goes; it must not exist yet.
+        path: std::path::PathBuf,
+    },
 }
 
 fn main() -> ExitCode {
@@ -58,6 +63,12 @@ fn main() -> ExitCode {
                 let ledger = Ledger::connect(&settings.database).await?;
                 let tasks = ledger.export(chat).await?;
                 export::write(&tasks, format, std::io::stdout().lock())
+            }
+            Action::Backup { path } => {
+                let ledger = Ledger::connect(&settings.database).await?;
+                ledger.backup(&path).await?;
+                println!("backed up {} to {}", settings.database.url, path.display());
+                Ok(())
             }
             Action::Check => {
                 Ledger::connect(&settings.database).await?;

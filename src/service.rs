@@ -1,17 +1,18 @@
 //! Carrying out a change someone asks for: read the task, let the rules
-//! decide, record the result, and try again if another change came first.
+//! decide, and record the outcome together with what to tell the chat.
 //!
 //! Sits between the chat edge and the ledger so that buttons and commands
 //! share one path. Whether someone is a chat admin is asked only when it
-//! would change the answer, through [`AdminCheck`], so that the rules stay
-//! free of Telegram and this module can be tested with a stand-in.
+//! would change the answer, through [`AdminCheck`], and never while the
+//! ledger's write lock is held; the rules stay free of Telegram, and this
+//! module can be tested with a stand-in.
 
 use std::future::Future;
 
 use chrono::{DateTime, Utc};
 
 use crate::domain::{decide, Action, Refusal, TaskNumber, UserId};
-use crate::ledger::{Change, Ledger, LedgerError, LedgerResult, Person, TaskRecord};
+use crate::ledger::{Change, Ledger, LedgerError, LedgerResult, Outgoing, Person, TaskRecord};
 
 /// Answers whether a user administers a chat.
 pub trait AdminCheck {
@@ -26,10 +27,6 @@ pub enum Outcome {
     UnknownTask,
 }
 
-/// How often a change is re-decided after losing a race before giving up;
-/// with one writer at a time, one retry is almost always enough.
-const MAX_ATTEMPTS: usize = 5;
-
 /// A change someone asks for.
 #[derive(Debug, Clone)]
 pub struct Request<'a> {
@@ -40,14 +37,21 @@ pub struct Request<'a> {
     /// The note of `/done`.
     pub note: Option<&'a str>,
     pub at: DateTime<Utc>,
+    /// The inbox Update this request came in, marked handled with it.
+    pub update_id: Option<i64>,
 }
 
-/// Carries out `request`, or says why not.
-pub async fn act(
+/// Carries out `request`, or says why not, and queues what `respond` says
+/// about the outcome, all in one transaction.
+pub async fn act<R>(
     ledger: &Ledger,
     admins: &impl AdminCheck,
     request: &Request<'_>,
-) -> LedgerResult<Outcome> {
+    respond: R,
+) -> LedgerResult<Outcome>
+where
+    R: Fn(&Outcome) -> Vec<Outgoing>,
+{
     let &Request {
         chat_id,
         number,
@@ -55,35 +59,49 @@ pub async fn act(
         actor,
         note,
         at,
+        update_id,
     } = request;
-    for _ in 0..MAX_ATTEMPTS {
-        let Some(task) = ledger.find_task(chat_id, number).await? else {
-            return Ok(Outcome::UnknownTask);
+    // Asked at most once, and only when a refusal depends on it.
+    let mut is_admin: Option<bool> = None;
+    loop {
+        let mut tx = ledger.begin().await?;
+        let outcome = match tx.find_task(chat_id, number).await? {
+            None => Outcome::UnknownTask,
+            Some(task) => match decide(task.state, action, actor.id, is_admin.unwrap_or(false)) {
+                Err(refusal) if refusal.admin_may_override() && is_admin.is_none() => {
+                    // Release the write lock while Telegram is asked.
+                    drop(tx);
+                    is_admin = Some(admins.is_admin(chat_id, actor.id).await);
+                    continue;
+                }
+                Err(refusal) => Outcome::Refused(task, refusal),
+                Ok(next) => {
+                    let change = Change {
+                        action,
+                        next,
+                        actor,
+                        note,
+                        at,
+                    };
+                    // The write lock makes losing this race impossible; the
+                    // guard says so if it ever is not.
+                    let changed = tx.apply(&task, &change).await?.ok_or_else(|| {
+                        LedgerError::Contended(format!(
+                            "task {number} of chat {chat_id} changed under its lock"
+                        ))
+                    })?;
+                    Outcome::Changed(changed)
+                }
+            },
         };
-        let decision = match decide(task.state, action, actor.id, false) {
-            Err(refusal)
-                if refusal.admin_may_override() && admins.is_admin(chat_id, actor.id).await =>
-            {
-                decide(task.state, action, actor.id, true)
-            }
-            decision => decision,
-        };
-        let next = match decision {
-            Ok(next) => next,
-            Err(refusal) => return Ok(Outcome::Refused(task, refusal)),
-        };
-        let change = Change {
-            action,
-            next,
-            actor,
-            note,
-            at,
-        };
-        if let Some(changed) = ledger.apply(&task, &change).await? {
-            return Ok(Outcome::Changed(changed));
+        for outgoing in respond(&outcome) {
+            tx.send(outgoing).await?;
         }
+        match update_id {
+            // Handled before (a redelivery): its effects already happened.
+            Some(id) if !tx.mark_handled(id).await? => return Ok(outcome),
+            _ => tx.commit().await?,
+        }
+        return Ok(outcome);
     }
-    Err(LedgerError::Contended(format!(
-        "task {number} of chat {chat_id} kept changing under {MAX_ATTEMPTS} attempts"
-    )))
 }

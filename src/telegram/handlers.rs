@@ -1,23 +1,26 @@
 //! One function per kind of Update. Each turns the Update into domain and
-//! ledger calls, and their results into replies, edits and button answers.
+//! ledger calls, and records the result (task changes, what to tell the
+//! chat, and the Update's handled mark) in one transaction.
 //!
-//! A handler never fails outward: a ledger error is logged with its cause
-//! and the sender is told something went wrong; a panic is caught by the
-//! schema. Nothing the sender does goes unanswered, except what is not
-//! addressed to the bot.
+//! Handlers never talk to the chat themselves: the sender does, from the
+//! outbox, after the commit. A ledger error is returned to the processor,
+//! which retries and, in the end, apologises to the sender. Nothing the
+//! sender does goes unanswered, except what is not addressed to the bot.
 
 use chrono::Utc;
 use teloxide::prelude::*;
 use teloxide::types::{ChatMemberUpdated, MaybeInaccessibleMessage, Me, User};
 
-use super::send::{self, Destination};
-use super::{admins::Admins, announcements, callbacks, SharedContext, TgBot};
+use super::send::html_to_plain;
+use super::{admins::Admins, callbacks, SharedContext, TgBot, UpdateRef};
 use crate::domain::{
     parse_command, Action, Command, NewTask, Parsed, TaskNumber, UserId as DomainUser,
 };
 use crate::i18n::{Lang, Text};
-use crate::ledger::{LedgerResult, NewTaskRecord, Person};
+use crate::ledger::{LedgerResult, LedgerTx, NewTaskRecord, Outgoing, Person};
 use crate::service::{self, Outcome, Request};
+
+type HandlerResult = LedgerResult<()>;
 
 /// Telegram's stand-in sender for anonymous group admins.
 const GROUP_ANONYMOUS_BOT: u64 = 1087968824;
@@ -44,47 +47,76 @@ fn lang_of(ctx: &SharedContext, user: Option<&User>) -> Lang {
     )
 }
 
-/// Where answers to `msg` go: its chat, its forum topic, replying to it.
-fn answer_to(msg: &Message) -> Destination {
-    Destination {
-        chat_id: msg.chat.id,
-        thread_id: msg.thread_id.filter(|_| msg.is_topic_message),
-        reply_to: Some(msg.id),
+/// A reply to `msg`: in its chat, in its forum topic, answering it.
+fn reply_to(msg: &Message, html: String) -> Outgoing {
+    Outgoing::Message {
+        chat_id: msg.chat.id.0,
+        thread_id: topic_of(msg),
+        reply_to: Some(msg.id.0),
+        html,
     }
 }
 
-async fn reply(ctx: &SharedContext, msg: &Message, html: &str) {
-    send::send_html(ctx, answer_to(msg), html, None).await;
+fn topic_of(msg: &Message) -> Option<i32> {
+    msg.thread_id
+        .filter(|_| msg.is_topic_message)
+        .map(|t| t.0 .0)
+}
+
+/// Commits `tx` with the Update's handled mark, unless the Update was
+/// handled before (then nothing of `tx` is kept).
+async fn finish(mut tx: LedgerTx, update: UpdateRef) -> HandlerResult {
+    if tx.mark_handled(update.0).await? {
+        tx.commit().await?;
+    }
+    Ok(())
+}
+
+/// Records `outgoing` as the Update's only effect.
+async fn answer(ctx: &SharedContext, update: UpdateRef, outgoing: Outgoing) -> HandlerResult {
+    let mut tx = ctx.ledger.begin().await?;
+    tx.send(outgoing).await?;
+    finish(tx, update).await
 }
 
 /// A new message: chat migrations, and commands in its text or caption.
-pub async fn on_message(bot: TgBot, ctx: SharedContext, me: Me, msg: Message) {
+pub async fn on_message(
+    bot: TgBot,
+    ctx: SharedContext,
+    me: Me,
+    msg: Message,
+    update: UpdateRef,
+) -> HandlerResult {
     if let Some(to) = msg.migrate_to_chat_id() {
-        return migrate(&ctx, msg.chat.id, *to).await;
+        return migrate(&ctx, update, msg.chat.id, *to).await;
     }
     if let Some(from) = msg.migrate_from_chat_id() {
-        return migrate(&ctx, *from, msg.chat.id).await;
+        return migrate(&ctx, update, *from, msg.chat.id).await;
     }
     let Some(text) = msg.text().or(msg.caption()) else {
-        return;
+        return Ok(());
     };
     let bot_username = me.user.username.as_deref().unwrap_or_default();
     let parsed = parse_command(text, bot_username, &ctx.limits);
     if parsed == Parsed::NotForUs || msg.is_automatic_forward() {
-        return;
+        return Ok(());
     }
     let lang = lang_of(&ctx, msg.from.as_ref());
     let sender = match &msg.from {
-        Some(user) if user.is_bot && user.id.0 != GROUP_ANONYMOUS_BOT => return,
+        Some(user) if user.is_bot && user.id.0 != GROUP_ANONYMOUS_BOT => return Ok(()),
         Some(user) if msg.sender_chat.is_none() && user.id.0 != GROUP_ANONYMOUS_BOT => person(user),
-        _ => return reply(&ctx, &msg, &Text::SendAsYourself.render(lang)).await,
+        _ => {
+            let html = Text::SendAsYourself.render(lang);
+            return answer(&ctx, update, reply_to(&msg, html)).await;
+        }
     };
     let command = match parsed {
         Parsed::Command(command) => command,
         Parsed::Invalid(error) => {
-            return reply(&ctx, &msg, &Text::Usage(&error).render(lang)).await;
+            let html = Text::Usage(&error).render(lang);
+            return answer(&ctx, update, reply_to(&msg, html)).await;
         }
-        Parsed::NotForUs => return,
+        Parsed::NotForUs => return Ok(()),
     };
     let asked = Asked {
         bot: &bot,
@@ -92,11 +124,9 @@ pub async fn on_message(bot: TgBot, ctx: SharedContext, me: Me, msg: Message) {
         msg: &msg,
         sender: &sender,
         lang,
+        update,
     };
-    if let Err(error) = asked.run(command).await {
-        tracing::error!(chat_id = msg.chat.id.0, %error, "command failed");
-        asked.reply(&Text::InternalError.render(lang)).await;
-    }
+    asked.run(command).await
 }
 
 /// A command someone sent, with what answering it needs.
@@ -106,14 +136,11 @@ struct Asked<'a> {
     msg: &'a Message,
     sender: &'a Person,
     lang: Lang,
+    update: UpdateRef,
 }
 
 impl Asked<'_> {
-    async fn reply(&self, html: &str) {
-        reply(self.ctx, self.msg, html).await;
-    }
-
-    async fn run(&self, command: Command) -> LedgerResult<()> {
+    async fn run(&self, command: Command) -> HandlerResult {
         let (ctx, lang) = (self.ctx, self.lang);
         let chat_id = self.msg.chat.id.0;
         let limit = ctx.settings.chat.list_limit;
@@ -133,20 +160,20 @@ impl Asked<'_> {
             Command::Mine => {
                 // In a private chat, what the sender holds in every group.
                 let scope = (!self.msg.chat.is_private()).then_some(chat_id);
+                let zone = ctx.settings.chat.time_zone;
                 let items = ctx
                     .ledger
-                    .claimed_by(self.sender.id, scope, limit, ctx.settings.chat.time_zone)
+                    .claimed_by(self.sender.id, scope, limit, zone)
                     .await?;
                 Text::MineList(&items).render(lang)
             }
             Command::Stats => Text::Stats(&ctx.ledger.stats(chat_id, 10).await?).render(lang),
             Command::Help => Text::Help.render(lang),
         };
-        self.reply(&html).await;
-        Ok(())
+        answer(ctx, self.update, reply_to(self.msg, html)).await
     }
 
-    async fn create_task(&self, new: &NewTask) -> LedgerResult<()> {
+    async fn create_task(&self, new: &NewTask) -> HandlerResult {
         let msg = self.msg;
         let record = NewTaskRecord {
             chat_id: msg.chat.id.0,
@@ -154,13 +181,20 @@ impl Asked<'_> {
             task: new,
             requester: self.sender,
             lang: self.lang,
-            thread_id: answer_to(msg).thread_id.map(|t| t.0 .0),
+            thread_id: topic_of(msg),
             source_message_id: msg.id.0,
             at: Utc::now(),
         };
-        let task = self.ctx.ledger.create_task(&record).await?;
+        let mut tx = self.ctx.ledger.begin().await?;
+        let task = tx.create_task(&record).await?;
+        tx.send(Outgoing::Announce {
+            task_id: task.id,
+            chat_id: task.chat_id,
+            reply_to: Some(msg.id.0),
+        })
+        .await?;
+        finish(tx, self.update).await?;
         tracing::info!(chat_id = task.chat_id, number = task.number.get(), kind = %task.kind, "task created");
-        announcements::post(self.ctx, &task, Some(msg.id)).await;
         Ok(())
     }
 
@@ -169,7 +203,7 @@ impl Asked<'_> {
         number: TaskNumber,
         action: Action,
         note: Option<&str>,
-    ) -> LedgerResult<()> {
+    ) -> HandlerResult {
         let request = Request {
             chat_id: self.msg.chat.id.0,
             number,
@@ -177,24 +211,36 @@ impl Asked<'_> {
             actor: self.sender,
             note,
             at: Utc::now(),
+            update_id: Some(self.update.0),
         };
         let admins = Admins {
             cache: &self.ctx.admins,
             bot: self.bot,
         };
-        let lang = self.lang;
-        let html = match service::act(&self.ctx.ledger, &admins, &request).await? {
-            Outcome::Changed(task) => {
-                announcements::refresh(self.ctx, &task).await;
-                changed_text(action, task.number).render(lang)
-            }
-            Outcome::Refused(task, refusal) => {
-                Text::Refused(&self.ctx.card(&task), refusal).render(lang)
-            }
-            Outcome::UnknownTask => Text::UnknownTask(number).render(lang),
+        let respond = |outcome: &Outcome| {
+            let html = match outcome {
+                Outcome::Changed(task) => {
+                    let reply = changed_text(action, task.number).render(self.lang);
+                    return vec![announce(task), reply_to(self.msg, reply)];
+                }
+                Outcome::Refused(task, refusal) => {
+                    Text::Refused(&self.ctx.card(task), *refusal).render(self.lang)
+                }
+                Outcome::UnknownTask => Text::UnknownTask(number).render(self.lang),
+            };
+            vec![reply_to(self.msg, html)]
         };
-        self.reply(&html).await;
+        service::act(&self.ctx.ledger, &admins, &request, respond).await?;
         Ok(())
+    }
+}
+
+/// Brings a task's announcement up to date (the sender renders it).
+fn announce(task: &crate::ledger::TaskRecord) -> Outgoing {
+    Outgoing::Announce {
+        task_id: task.id,
+        chat_id: task.chat_id,
+        reply_to: None,
     }
 }
 
@@ -207,73 +253,75 @@ fn changed_text(action: Action, number: TaskNumber) -> Text<'static> {
     }
 }
 
-async fn migrate(ctx: &SharedContext, from: ChatId, to: ChatId) {
-    match ctx.ledger.migrate_chat(from.0, to.0).await {
-        Ok(moved) => tracing::info!(from = from.0, to = to.0, moved, "group became a supergroup"),
-        Err(error) => {
-            tracing::error!(from = from.0, to = to.0, %error, "could not move the chat's tasks")
-        }
-    }
+async fn migrate(
+    ctx: &SharedContext,
+    update: UpdateRef,
+    from: ChatId,
+    to: ChatId,
+) -> HandlerResult {
+    let mut tx = ctx.ledger.begin().await?;
+    let moved = tx.migrate_chat(from.0, to.0).await?;
+    finish(tx, update).await?;
     ctx.admins.forget_chat(from.0);
+    tracing::info!(from = from.0, to = to.0, moved, "group became a supergroup");
+    Ok(())
 }
 
 /// An edited message: only an edited `/need` whose task is still open counts.
-pub async fn on_edited_message(ctx: SharedContext, me: Me, msg: Message) {
+pub async fn on_edited_message(
+    ctx: SharedContext,
+    me: Me,
+    msg: Message,
+    update: UpdateRef,
+) -> HandlerResult {
     let Some(text) = msg.text().or(msg.caption()) else {
-        return;
+        return Ok(());
     };
     let bot_username = me.user.username.as_deref().unwrap_or_default();
-    let parsed = parse_command(text, bot_username, &ctx.limits);
-    let edited = match parsed {
+    let edited = match parse_command(text, bot_username, &ctx.limits) {
         Parsed::Command(Command::Need(new)) => Ok(new),
         // A /need edited into a mistake: explained below if it has a task.
         Parsed::Invalid(error) => Err(error),
-        _ => return,
+        _ => return Ok(()),
     };
     let (Some(user), None) = (&msg.from, &msg.sender_chat) else {
-        return;
+        return Ok(());
     };
     let lang = lang_of(&ctx, Some(user));
-    let result: LedgerResult<Option<String>> = async {
-        let Some(task) = ctx
-            .ledger
-            .find_by_source_message(msg.chat.id.0, msg.id.0)
-            .await?
-        else {
-            return Ok(None);
-        };
-        let new = match edited {
-            Ok(new) => new,
-            Err(error) => return Ok(Some(Text::Usage(&error).render(lang))),
-        };
-        match ctx
-            .ledger
+    let mut tx = ctx.ledger.begin().await?;
+    let Some(task) = tx.find_by_source_message(msg.chat.id.0, msg.id.0).await? else {
+        return Ok(());
+    };
+    let outgoing = match edited {
+        Err(error) => reply_to(&msg, Text::Usage(&error).render(lang)),
+        Ok(new) => match tx
             .edit_open_task(&task, &new, &person(user), Utc::now())
             .await?
         {
-            Some(updated) => {
-                announcements::refresh(&ctx, &updated).await;
-                Ok(None)
-            }
-            None => Ok(Some(
+            Some(updated) => announce(&updated),
+            None => reply_to(
+                &msg,
                 Text::EditNotApplied(task.number, task.state.status).render(lang),
-            )),
-        }
-    }
-    .await;
-    match result {
-        Ok(Some(html)) => reply(&ctx, &msg, &html).await,
-        Ok(None) => {}
-        Err(error) => {
-            tracing::error!(chat_id = msg.chat.id.0, %error, "edited /need failed");
-            reply(&ctx, &msg, &Text::InternalError.render(lang)).await;
-        }
-    }
+            ),
+        },
+    };
+    tx.send(outgoing).await?;
+    finish(tx, update).await
 }
 
 /// A button press under an announcement.
-pub async fn on_callback(bot: TgBot, ctx: SharedContext, query: CallbackQuery) {
+pub async fn on_callback(
+    bot: TgBot,
+    ctx: SharedContext,
+    query: CallbackQuery,
+    update: UpdateRef,
+) -> HandlerResult {
     let lang = lang_of(&ctx, Some(&query.from));
+    let button_answer = |html: String, alert: bool| Outgoing::Answer {
+        callback_query_id: query.id.0.clone(),
+        text: html_to_plain(&html),
+        alert,
+    };
     let decoded = query.data.as_deref().and_then(callbacks::decode);
     let chat_id = query
         .message
@@ -282,7 +330,8 @@ pub async fn on_callback(bot: TgBot, ctx: SharedContext, query: CallbackQuery) {
         .map(|c| c.id);
     let (Some((action, number)), Some(chat_id)) = (decoded, chat_id) else {
         tracing::debug!(data = ?query.data, "button data not ours");
-        return send::answer_button(&ctx, &query.id, &Text::UnknownButton.render(lang), true).await;
+        let unknown = button_answer(Text::UnknownButton.render(lang), true);
+        return answer(&ctx, update, unknown).await;
     };
     let actor = person(&query.from);
     let request = Request {
@@ -292,68 +341,60 @@ pub async fn on_callback(bot: TgBot, ctx: SharedContext, query: CallbackQuery) {
         actor: &actor,
         note: None,
         at: Utc::now(),
+        update_id: Some(update.0),
     };
     let admins = Admins {
         cache: &ctx.admins,
         bot: &bot,
     };
-    match service::act(&ctx.ledger, &admins, &request).await {
-        Ok(Outcome::Changed(task)) => {
-            send::answer_button(
-                &ctx,
-                &query.id,
-                &changed_text(action, number).render(lang),
-                false,
-            )
-            .await;
-            announcements::refresh(&ctx, &task).await;
-        }
-        Ok(Outcome::Refused(task, refusal)) => {
-            let html = Text::Refused(&ctx.card(&task), refusal).render(lang);
-            send::answer_button(&ctx, &query.id, &html, true).await;
-        }
-        Ok(Outcome::UnknownTask) => {
-            send::answer_button(
-                &ctx,
-                &query.id,
-                &Text::UnknownTask(number).render(lang),
+    let respond = |outcome: &Outcome| match outcome {
+        Outcome::Changed(task) => vec![
+            button_answer(changed_text(action, number).render(lang), false),
+            announce(task),
+        ],
+        Outcome::Refused(task, refusal) => {
+            vec![button_answer(
+                Text::Refused(&ctx.card(task), *refusal).render(lang),
                 true,
-            )
-            .await;
+            )]
         }
-        Err(error) => {
-            tracing::error!(chat_id = chat_id.0, %error, "button press failed");
-            send::answer_button(&ctx, &query.id, &Text::InternalError.render(lang), true).await;
-        }
-    }
+        Outcome::UnknownTask => vec![button_answer(Text::UnknownTask(number).render(lang), true)],
+    };
+    service::act(&ctx.ledger, &admins, &request, respond).await?;
+    Ok(())
 }
 
 /// The bot's own membership changed: greet a group that added it, and
 /// remember when it was removed.
-pub async fn on_my_chat_member(ctx: SharedContext, update: ChatMemberUpdated) {
-    if !(update.chat.is_group() || update.chat.is_supergroup()) {
-        return;
+pub async fn on_my_chat_member(
+    ctx: SharedContext,
+    member: ChatMemberUpdated,
+    update: UpdateRef,
+) -> HandlerResult {
+    if !(member.chat.is_group() || member.chat.is_supergroup()) {
+        return Ok(());
     }
-    let was_in = update.old_chat_member.kind.is_present();
-    let is_in = update.new_chat_member.kind.is_present();
-    if !was_in && is_in {
-        let lang = lang_of(&ctx, Some(&update.from));
-        let to = Destination {
-            chat_id: update.chat.id,
+    let was_in = member.old_chat_member.kind.is_present();
+    let is_in = member.new_chat_member.kind.is_present();
+    if was_in == is_in {
+        return Ok(());
+    }
+    let mut tx = ctx.ledger.begin().await?;
+    tx.set_chat_active(member.chat.id.0, is_in).await?;
+    if is_in {
+        let lang = lang_of(&ctx, Some(&member.from));
+        tx.send(Outgoing::Message {
+            chat_id: member.chat.id.0,
             thread_id: None,
             reply_to: None,
-        };
-        if let Err(error) = ctx.ledger.set_chat_active(update.chat.id.0, true).await {
-            tracing::error!(chat_id = update.chat.id.0, %error, "could not mark the chat active");
-        }
-        send::send_html(&ctx, to, &Text::Welcome.render(lang), None).await;
-    } else if was_in && !is_in {
+            html: Text::Welcome.render(lang),
+        })
+        .await?;
+    } else {
         tracing::info!(
-            chat_id = update.chat.id.0,
+            chat_id = member.chat.id.0,
             "the bot was removed from a chat"
         );
-        if let Err(error) = ctx.ledger.set_chat_active(update.chat.id.0, false).await {
-            tracing::error!(chat_id = update.chat.id.0, %error, "could not mark the chat inactive");
-        }
     }
+    finish(tx, update).await
 }

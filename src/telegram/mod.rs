@@ -1,20 +1,24 @@
-//! The Telegram edge: Updates in, Bot API calls out, nothing else.
+//! The Telegram edge: Updates in, Bot API calls out.
 //!
-//! - [`schema`] — the dptree handler tree, the one entry point for an Update.
-//! - [`handlers`] — one function per kind of Update, translating it into
-//!   domain and ledger calls and their results into replies and edits.
-//! - [`announcements`] — posting and updating the one message a task has.
-//! - [`send`] — every Bot API call that speaks, with Telegram's errors handled.
-//! - [`callbacks`] — the button data codec; [`keyboards`]: the buttons.
+//! The path of an Update: [`fetcher`] stores it in the inbox, [`processor`]
+//! runs it through the handler tree ([`schema`]) a chat at a time, a
+//! [`handlers`] function records its effect and the messages it calls for
+//! in one transaction, and [`sender`] delivers those from the outbox.
+//! - [`send`] — one attempt at each speaking Bot API call, its errors sorted.
+//! - [`lanes`] — one worker per chat (or lane), shared by processor and sender.
+//! - [`callbacks`] — the button data codec; [`keyboards`] — the buttons.
 //! - [`admins`] — who administers a chat, from `getChatMember`, cached.
 
 pub mod admins;
-pub mod announcements;
 pub mod callbacks;
+pub mod fetcher;
 pub mod handlers;
 pub mod keyboards;
+pub mod lanes;
+pub mod processor;
 pub mod schema;
 pub mod send;
+pub mod sender;
 
 use std::sync::Arc;
 
@@ -22,8 +26,13 @@ use crate::config::Settings;
 use crate::domain::Limits;
 use crate::ledger::Ledger;
 
-/// The bot handlers receive; what speaks to chats goes through [`send::Outlet`].
+/// The bot handlers receive: they ask Telegram only who is an admin;
+/// everything they say goes through the outbox.
 pub type TgBot = teloxide::Bot;
+
+/// The inbox id of the Update being handled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UpdateRef(pub i64);
 
 /// What every handler shares.
 pub struct Context {
@@ -31,7 +40,6 @@ pub struct Context {
     pub settings: Arc<Settings>,
     pub limits: Limits,
     pub admins: admins::AdminCache,
-    pub outlet: send::Outlet,
 }
 
 impl Context {

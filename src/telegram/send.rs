@@ -1,17 +1,10 @@
-//! Every Bot API call that speaks to a chat, with Telegram's answers handled
-//! in one place.
+//! One attempt at each Bot API call that speaks to a chat, with Telegram's
+//! answer sorted into what the sender must do next ([`Failure`]).
 //!
-//! - 429 `retry_after`: wait as told and send again (a few times).
-//! - network trouble and 5xx: a couple of retries with a growing pause.
-//! - 400 "can't parse entities": send the same words as plain text.
-//! - "message is not modified": the message already says this; success.
-//! - "message to edit not found": reported, so the caller posts a new one.
-//! - 403 (bot kicked or blocked): the chat is marked inactive in the ledger.
-//! - `migrate_to_chat_id`: the chat's tasks move, and the send goes there.
-//!
-//! Every failure that remains is logged with its cause.
+//! Handled here, within the attempt: 400 "can't parse entities" (the same
+//! words go again as plain text) and "message is not modified" (the message
+//! already says this: success). Everything else is the sender's to decide.
 
-use std::future::Future;
 use std::time::Duration;
 
 use teloxide::adaptors::Throttle;
@@ -24,8 +17,6 @@ use teloxide::types::{
 };
 use teloxide::{ApiError, RequestError};
 
-use super::Context;
-
 /// What messages leave through: paced inside Telegram's limits by teloxide's
 /// `Throttle` (which also waits out 429s), or sent at once for benchmarks.
 #[derive(Clone)]
@@ -33,11 +24,6 @@ pub enum Outlet {
     Paced(Throttle<Bot>),
     Direct(Bot),
 }
-
-/// How many times a request is sent again after a 429.
-const MAX_RETRY_AFTER: usize = 5;
-/// How many times a request is sent again after a network error or a 5xx.
-const MAX_TRANSIENT_RETRIES: u32 = 2;
 
 /// Where a message goes.
 #[derive(Debug, Clone, Copy)]
@@ -49,15 +35,65 @@ pub struct Destination {
     pub reply_to: Option<MessageId>,
 }
 
-/// The result of editing a message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Edited {
-    /// The message now says what was asked (or already did).
-    Yes,
-    /// The message is gone (deleted by an admin, or the chat moved).
+/// Why an attempt did not deliver, sorted by what to do about it.
+#[derive(Debug, Clone)]
+pub enum Failure {
+    /// 429: try again after this long.
+    RetryAfter(Duration),
+    /// Network trouble or a 5xx: try again later.
+    Transient(String),
+    /// The message to edit is gone (deleted, or in a chat that moved).
     Gone,
-    /// Telegram refused for another reason, which is logged.
-    Failed,
+    /// The group became a supergroup with this id.
+    Migrated(ChatId),
+    /// The bot was removed or blocked: nothing more can go to this chat.
+    BotRemoved(String),
+    /// Telegram refused this request for good.
+    Refused(String),
+}
+
+fn classify(error: RequestError) -> Failure {
+    match error {
+        RequestError::RetryAfter(seconds) => Failure::RetryAfter(seconds.duration()),
+        RequestError::MigrateToChatId(chat) => Failure::Migrated(chat),
+        RequestError::Network(_) | RequestError::Io(_) => Failure::Transient(error.to_string()),
+        RequestError::Api(
+            ApiError::MessageToEditNotFound
+            | ApiError::MessageIdInvalid
+            | ApiError::MessageCantBeEdited,
+        ) => Failure::Gone,
+        RequestError::Api(
+            ApiError::BotKicked
+            | ApiError::BotKickedFromSupergroup
+            | ApiError::BotKickedFromChannel
+            | ApiError::BotBlocked
+            | ApiError::UserDeactivated
+            | ApiError::CantInitiateConversation
+            | ApiError::CantTalkWithBots
+            | ApiError::ChatNotFound
+            | ApiError::NotEnoughRightsToPostMessages
+            | ApiError::GroupDeactivated,
+        ) => Failure::BotRemoved(error.to_string()),
+        // A 5xx arrives as an error teloxide does not know by name.
+        RequestError::Api(ApiError::Unknown(ref text)) if is_server_error(text) => {
+            Failure::Transient(error.to_string())
+        }
+        // A body that is not Telegram's JSON is what a proxy or a failing
+        // server answers; it may pass.
+        RequestError::InvalidJson { .. } => Failure::Transient(error.to_string()),
+        other => Failure::Refused(other.to_string()),
+    }
+}
+
+fn is_server_error(text: &str) -> bool {
+    [
+        "Internal Server Error",
+        "Bad Gateway",
+        "Service Unavailable",
+        "Gateway Timeout",
+    ]
+    .iter()
+    .any(|marker| text.contains(marker))
 }
 
 /// Turns HTML of our own making into the plain text it shows: used where
@@ -81,131 +117,90 @@ pub fn html_to_plain(html: &str) -> String {
         .replace("&amp;", "&")
 }
 
-/// Sends `attempt(plain)` until Telegram accepts or definitively refuses.
-/// `plain` turns true once Telegram could not parse our HTML.
-async fn with_retries<T, F, Fut>(what: &str, mut attempt: F) -> Result<T, RequestError>
+/// Runs `attempt` with HTML, and once more as plain text if Telegram could
+/// not parse the HTML.
+async fn html_or_plain<T, F, Fut>(what: &str, attempt: F) -> Result<T, RequestError>
 where
-    F: FnMut(bool) -> Fut,
-    Fut: Future<Output = Result<T, RequestError>>,
+    F: Fn(bool) -> Fut,
+    Fut: std::future::Future<Output = Result<T, RequestError>>,
 {
-    let mut plain = false;
-    let mut waits = 0;
-    let mut transient = 0;
-    loop {
-        match attempt(plain).await {
-            Err(RequestError::RetryAfter(seconds)) if waits < MAX_RETRY_AFTER => {
-                waits += 1;
-                tracing::warn!(what, retry_after = ?seconds.duration(), "Telegram asked to slow down");
-                tokio::time::sleep(seconds.duration()).await;
-            }
-            Err(RequestError::Api(ApiError::CantParseEntities(cause))) if !plain => {
-                tracing::error!(what, %cause, "Telegram could not parse our HTML; sending plain text");
-                plain = true;
-            }
-            Err(error) if is_transient(&error) && transient < MAX_TRANSIENT_RETRIES => {
-                transient += 1;
-                tracing::warn!(what, %error, attempt = transient, "Bot API call failed; retrying");
-                tokio::time::sleep(Duration::from_millis(500) * 2u32.pow(transient)).await;
-            }
-            result => return result,
+    match attempt(false).await {
+        Err(RequestError::Api(ApiError::CantParseEntities(cause))) => {
+            tracing::error!(what, %cause, "Telegram could not parse our HTML; sending plain text");
+            attempt(true).await
         }
+        result => result,
     }
 }
 
-fn is_transient(error: &RequestError) -> bool {
-    match error {
-        RequestError::Network(_) | RequestError::Io(_) => true,
-        RequestError::Api(ApiError::Unknown(text)) => {
-            text.contains("Internal Server Error")
-                || text.contains("Bad Gateway")
-                || text.contains("Too Many")
-        }
-        _ => false,
+impl Outlet {
+    /// Sends an HTML message; the id Telegram gave it.
+    pub async fn send_html(
+        &self,
+        to: Destination,
+        html: &str,
+        keyboard: Option<&InlineKeyboardMarkup>,
+    ) -> Result<MessageId, Failure> {
+        html_or_plain("sendMessage", |plain| async move {
+            match self {
+                Outlet::Paced(bot) => send_via(bot, to, html, keyboard, plain).await,
+                Outlet::Direct(bot) => send_via(bot, to, html, keyboard, plain).await,
+            }
+        })
+        .await
+        .map_err(classify)
     }
-}
 
-fn is_bot_removed(error: &RequestError) -> bool {
-    matches!(
-        error,
-        RequestError::Api(
-            ApiError::BotKicked
-                | ApiError::BotKickedFromSupergroup
-                | ApiError::BotBlocked
-                | ApiError::UserDeactivated
-                | ApiError::CantInitiateConversation
-                | ApiError::CantTalkWithBots
-                | ApiError::ChatNotFound
-        )
-    )
-}
-
-/// Logs a refusal that remains, and records what it means for the chat.
-async fn report(ctx: &Context, what: &str, chat_id: ChatId, error: &RequestError) {
-    if is_bot_removed(error) {
-        tracing::warn!(what, chat_id = chat_id.0, %error, "the bot cannot post in this chat any more; marking it inactive");
-        if let Err(e) = ctx.ledger.set_chat_active(chat_id.0, false).await {
-            tracing::error!(chat_id = chat_id.0, error = %e, "could not mark the chat inactive");
-        }
-    } else {
-        tracing::error!(what, chat_id = chat_id.0, %error, "Telegram refused a call");
-    }
-}
-
-/// Moves the chat's tasks when Telegram says the group became a supergroup.
-async fn follow_migration(ctx: &Context, from: ChatId, to: ChatId) {
-    match ctx.ledger.migrate_chat(from.0, to.0).await {
-        Ok(moved) => tracing::info!(from = from.0, to = to.0, moved, "chat migrated"),
-        Err(error) => tracing::error!(from = from.0, to = to.0, %error, "could not migrate chat"),
-    }
-    ctx.admins.forget_chat(from.0);
-}
-
-/// Sends an HTML message; `None` when Telegram refused (already logged).
-pub async fn send_html(
-    ctx: &Context,
-    to: Destination,
-    html: &str,
-    keyboard: Option<InlineKeyboardMarkup>,
-) -> Option<Message> {
-    let mut to = to;
-    for _ in 0..2 {
-        let result = with_retries("sendMessage", |plain| {
-            let keyboard = keyboard.clone();
-            async move {
-                match &ctx.outlet {
-                    Outlet::Paced(bot) => send_via(bot, to, html, keyboard, plain).await,
-                    Outlet::Direct(bot) => send_via(bot, to, html, keyboard, plain).await,
+    /// Replaces the text and buttons of a message the bot sent.
+    pub async fn edit_html(
+        &self,
+        chat_id: ChatId,
+        message_id: MessageId,
+        html: &str,
+        keyboard: Option<&InlineKeyboardMarkup>,
+    ) -> Result<(), Failure> {
+        let result = html_or_plain("editMessageText", |plain| async move {
+            match self {
+                Outlet::Paced(bot) => {
+                    edit_via(bot, chat_id, message_id, html, keyboard, plain).await
+                }
+                Outlet::Direct(bot) => {
+                    edit_via(bot, chat_id, message_id, html, keyboard, plain).await
                 }
             }
         })
         .await;
         match result {
-            Ok(message) => return Some(message),
-            Err(RequestError::MigrateToChatId(new_chat)) => {
-                follow_migration(ctx, to.chat_id, new_chat).await;
-                // The old message cannot be replied to in the new chat.
-                to = Destination {
-                    chat_id: new_chat,
-                    thread_id: None,
-                    reply_to: None,
-                };
-            }
-            Err(error) => {
-                report(ctx, "sendMessage", to.chat_id, &error).await;
-                return None;
-            }
+            Ok(()) | Err(RequestError::Api(ApiError::MessageNotModified)) => Ok(()),
+            Err(error) => Err(classify(error)),
         }
     }
-    None
+
+    /// Answers a button press: a brief notice, or with `alert` a dialog.
+    pub async fn answer_button(
+        &self,
+        query_id: &str,
+        text: &str,
+        alert: bool,
+    ) -> Result<(), Failure> {
+        // Telegram shows at most 200 characters here, and no markup.
+        let text: String = text.chars().take(200).collect();
+        let query_id = CallbackQueryId(query_id.to_string());
+        let result = match self {
+            Outlet::Paced(bot) => answer_via(bot, query_id, text, alert).await,
+            Outlet::Direct(bot) => answer_via(bot, query_id, text, alert).await,
+        };
+        result.map_err(classify)
+    }
 }
 
 async fn send_via<R>(
     bot: &R,
     to: Destination,
     html: &str,
-    keyboard: Option<InlineKeyboardMarkup>,
+    keyboard: Option<&InlineKeyboardMarkup>,
     plain: bool,
-) -> Result<Message, RequestError>
+) -> Result<MessageId, RequestError>
 where
     R: Requester<Err = RequestError>,
 {
@@ -224,56 +219,9 @@ where
             .reply_parameters(ReplyParameters::new(message_id).allow_sending_without_reply());
     }
     if let Some(keyboard) = keyboard {
-        request = request.reply_markup(keyboard);
+        request = request.reply_markup(keyboard.clone());
     }
-    request.send().await
-}
-
-/// Replaces the text and buttons of a message the bot sent.
-pub async fn edit_html(
-    ctx: &Context,
-    chat_id: ChatId,
-    message_id: MessageId,
-    html: &str,
-    keyboard: Option<InlineKeyboardMarkup>,
-) -> Edited {
-    let result = with_retries("editMessageText", |plain| {
-        let keyboard = keyboard.clone();
-        async move {
-            match &ctx.outlet {
-                Outlet::Paced(bot) => {
-                    edit_via(bot, chat_id, message_id, html, keyboard, plain).await
-                }
-                Outlet::Direct(bot) => {
-                    edit_via(bot, chat_id, message_id, html, keyboard, plain).await
-                }
-            }
-        }
-    })
-    .await;
-    match result {
-        Ok(()) | Err(RequestError::Api(ApiError::MessageNotModified)) => Edited::Yes,
-        Err(RequestError::Api(
-            ApiError::MessageToEditNotFound
-            | ApiError::MessageIdInvalid
-            | ApiError::MessageCantBeEdited,
-        )) => {
-            tracing::warn!(
-                chat_id = chat_id.0,
-                message_id = message_id.0,
-                "announcement is gone; a new one will be posted"
-            );
-            Edited::Gone
-        }
-        Err(RequestError::MigrateToChatId(new_chat)) => {
-            follow_migration(ctx, chat_id, new_chat).await;
-            Edited::Gone
-        }
-        Err(error) => {
-            report(ctx, "editMessageText", chat_id, &error).await;
-            Edited::Failed
-        }
-    }
+    request.send().await.map(|message| message.id)
 }
 
 async fn edit_via<R>(
@@ -281,7 +229,7 @@ async fn edit_via<R>(
     chat_id: ChatId,
     message_id: MessageId,
     html: &str,
-    keyboard: Option<InlineKeyboardMarkup>,
+    keyboard: Option<&InlineKeyboardMarkup>,
     plain: bool,
 ) -> Result<(), RequestError>
 where
@@ -295,41 +243,21 @@ where
     };
     request = request.link_preview_options(no_preview());
     if let Some(keyboard) = keyboard {
-        request = request.reply_markup(keyboard);
+        request = request.reply_markup(keyboard.clone());
     }
     request.send().await.map(drop)
 }
 
-/// Answers a button press: a brief notice, or with `alert` a dialog the user
-/// must dismiss (used for refusals).
-pub async fn answer_button(ctx: &Context, query_id: &CallbackQueryId, html: &str, alert: bool) {
-    // Telegram shows at most 200 characters here, and no markup.
-    let text: String = html_to_plain(html).chars().take(200).collect();
-    let result = with_retries("answerCallbackQuery", |_| {
-        let text = text.clone();
-        async move {
-            match &ctx.outlet {
-                Outlet::Paced(bot) => answer_via(bot, query_id, text, alert).await,
-                Outlet::Direct(bot) => answer_via(bot, query_id, text, alert).await,
-            }
-        }
-    })
-    .await;
-    if let Err(error) = result {
-        tracing::error!(%error, "answerCallbackQuery failed");
-    }
-}
-
 async fn answer_via<R>(
     bot: &R,
-    query_id: &CallbackQueryId,
+    query_id: CallbackQueryId,
     text: String,
     alert: bool,
 ) -> Result<(), RequestError>
 where
     R: Requester<Err = RequestError>,
 {
-    bot.answer_callback_query(query_id.clone())
+    bot.answer_callback_query(query_id)
         .text(text)
         .show_alert(alert)
         .send()
@@ -358,5 +286,30 @@ mod tests {
             "#1 · Pickup\nBo & Co <x>"
         );
         assert_eq!(html_to_plain("a &amp;lt; b"), "a &lt; b");
+    }
+
+    #[test]
+    fn telegram_errors_are_sorted_by_what_to_do() {
+        let api = |e| RequestError::Api(e);
+        assert!(matches!(
+            classify(api(ApiError::MessageToEditNotFound)),
+            Failure::Gone
+        ));
+        assert!(matches!(
+            classify(api(ApiError::BotKicked)),
+            Failure::BotRemoved(_)
+        ));
+        assert!(matches!(
+            classify(api(ApiError::Unknown("Internal Server Error".into()))),
+            Failure::Transient(_)
+        ));
+        assert!(matches!(
+            classify(api(ApiError::Unknown("Bad Request: something".into()))),
+            Failure::Refused(_)
+        ));
+        assert!(matches!(
+            classify(RequestError::MigrateToChatId(ChatId(-100))),
+            Failure::Migrated(ChatId(-100))
+        ));
     }
 }

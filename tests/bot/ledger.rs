@@ -56,7 +56,10 @@ async fn create(ledger: &Ledger, chat_id: i64, requester: &Person) -> u32 {
         source_message_id: 1,
         at: Utc::now(),
     };
-    ledger.create_task(&record).await.unwrap().number.get()
+    let mut tx = ledger.begin().await.unwrap();
+    let number = tx.create_task(&record).await.unwrap().number.get();
+    tx.commit().await.unwrap();
+    number
 }
 
 #[derive(Debug, Clone)]
@@ -117,13 +120,14 @@ proptest! {
                             actor: &actor,
                             note: None,
                             at: Utc::now(),
+                            update_id: None,
                         };
                         let before = ledger.find_task(chats[chat], request.number).await.unwrap();
                         let events_before = match &before {
                             Some(task) => ledger.events(task.id).await.unwrap().len(),
                             None => 0,
                         };
-                        match act(&ledger, &admins, &request).await.unwrap() {
+                        match act(&ledger, &admins, &request, |_| Vec::new()).await.unwrap() {
                             Outcome::UnknownTask => assert!(number > created[chat]),
                             Outcome::Refused(task, _) => {
                                 assert_eq!(Some(&task), before.as_ref(), "a refusal changes nothing");
@@ -170,8 +174,9 @@ async fn concurrent_claims_have_exactly_one_winner() {
                 actor: &actor,
                 note: None,
                 at: Utc::now(),
+                update_id: None,
             };
-            act(&ledger, &Admins(HashSet::new()), &request)
+            act(&ledger, &Admins(HashSet::new()), &request, |_| Vec::new())
                 .await
                 .unwrap()
         })

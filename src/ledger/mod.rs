@@ -1,12 +1,24 @@
-//! The ledger: every chat, task and change, in SQLite through sqlx.
+//! The ledger: every chat, task and change, in SQLite through sqlx, with the
+//! durable inbox and outbox around the handlers.
 //!
 //! Owns the schema (`migrations/`), the connection settings (WAL, foreign
-//! keys, busy timeout) and every query. Each state change is one `BEGIN
-//! IMMEDIATE` transaction: a guarded update that names the state it expects
-//! (`... WHERE status = ? AND claimer_id IS ?`) plus its append-only event
-//! row. A guarded update that matches nothing means another change won the
-//! race; the caller re-reads and decides again. The rules themselves live in
-//! `domain`; this module only records what they allowed.
+//! keys, busy timeout) and every query.
+//! - this module: opening the database, task records and the reads behind
+//!   `/open`, `/mine`, `/stats` and export;
+//! - [`write`]: [`LedgerTx`], one `BEGIN IMMEDIATE` transaction holding a
+//!   handler's whole effect: guarded task changes with their append-only
+//!   events, the messages to send ([`Outgoing`]) and its Update's handled mark;
+//! - [`inbox`]: Updates stored before Telegram forgets them;
+//! - [`outbox`]: messages waiting to be sent, lane by lane.
+//!
+//! The rules themselves live in `domain`; the ledger records what they allowed.
+
+pub mod inbox;
+pub mod outbox;
+pub mod write;
+
+pub use outbox::{OutboxRow, Outgoing};
+pub use write::{Change, LedgerTx, NewTaskRecord};
 
 use std::path::Path;
 use std::str::FromStr;
@@ -17,9 +29,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{FromRow, SqlitePool};
 
 use crate::config::DatabaseSettings;
-use crate::domain::{
-    Action, ChatStats, Kind, MineItem, NewTask, Status, TaskCard, TaskNumber, TaskState, UserId,
-};
+use crate::domain::{ChatStats, Kind, MineItem, Status, TaskCard, TaskNumber, TaskState, UserId};
 use crate::i18n::Lang;
 
 #[derive(Debug, thiserror::Error)]
@@ -94,7 +104,7 @@ impl TaskRecord {
 
 /// A row of `tasks` exactly as stored.
 #[derive(FromRow)]
-struct TaskRow {
+pub(crate) struct TaskRow {
     id: i64,
     chat_id: i64,
     number: i64,
@@ -152,7 +162,7 @@ impl TryFrom<TaskRow> for TaskRecord {
     }
 }
 
-fn records(rows: Vec<TaskRow>) -> LedgerResult<Vec<TaskRecord>> {
+pub(crate) fn records(rows: Vec<TaskRow>) -> LedgerResult<Vec<TaskRecord>> {
     rows.into_iter().map(TaskRecord::try_from).collect()
 }
 
@@ -164,29 +174,6 @@ pub struct EventRecord {
     pub actor_name: String,
     pub at: DateTime<Utc>,
     pub note: Option<String>,
-}
-
-/// Where a new task was asked for, and by whom.
-#[derive(Debug, Clone)]
-pub struct NewTaskRecord<'a> {
-    pub chat_id: i64,
-    pub chat_title: Option<&'a str>,
-    pub task: &'a NewTask,
-    pub requester: &'a Person,
-    pub lang: Lang,
-    pub thread_id: Option<i32>,
-    pub source_message_id: i32,
-    pub at: DateTime<Utc>,
-}
-
-/// A change the rules allowed, to be recorded if the task is still as read.
-#[derive(Debug, Clone)]
-pub struct Change<'a> {
-    pub action: Action,
-    pub next: TaskState,
-    pub actor: &'a Person,
-    pub note: Option<&'a str>,
-    pub at: DateTime<Utc>,
 }
 
 #[derive(Clone)]
@@ -210,134 +197,6 @@ impl Ledger {
             .await?;
         sqlx::migrate!("./migrations").run(&pool).await?;
         Ok(Ledger { pool })
-    }
-
-    /// Records a new task, numbered next in its chat, with its `created` event.
-    pub async fn create_task(&self, new: &NewTaskRecord<'_>) -> LedgerResult<TaskRecord> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        sqlx::query(
-            "INSERT INTO chats (id, title, created_at) VALUES (?1, ?2, ?3)
-             ON CONFLICT (id) DO UPDATE SET title = COALESCE(excluded.title, title), active = 1",
-        )
-        .bind(new.chat_id)
-        .bind(new.chat_title)
-        .bind(new.at)
-        .execute(&mut *tx)
-        .await?;
-        let row: TaskRow = sqlx::query_as(
-            "INSERT INTO tasks (chat_id, number, kind, flat, details, status, requester_id,
-                                requester_name, lang, thread_id, source_message_id, created_at)
-             VALUES (?1, (SELECT COALESCE(MAX(number), 0) + 1 FROM tasks WHERE chat_id = ?1),
-                     ?2, ?3, ?4, 'open', ?5, ?6, ?7, ?8, ?9, ?10)
-             RETURNING *",
-        )
-        .bind(new.chat_id)
-        .bind(new.task.kind.as_str())
-        .bind(&new.task.flat)
-        .bind(&new.task.details)
-        .bind(new.requester.id.0)
-        .bind(&new.requester.name)
-        .bind(new.lang.as_str())
-        .bind(new.thread_id)
-        .bind(new.source_message_id)
-        .bind(new.at)
-        .fetch_one(&mut *tx)
-        .await?;
-        insert_event(&mut tx, row.id, "created", new.requester, new.at, None).await?;
-        tx.commit().await?;
-        row.try_into()
-    }
-
-    /// Records `change` if `task` is still in the state it was read in.
-    /// `None` means another change came first: read again and decide again.
-    pub async fn apply(
-        &self,
-        task: &TaskRecord,
-        change: &Change<'_>,
-    ) -> LedgerResult<Option<TaskRecord>> {
-        let next = change.next;
-        let claimer_name = match next.claimer {
-            Some(id) if id == change.actor.id => Some(change.actor.name.as_str()),
-            Some(_) => task.claimer_name.as_deref(),
-            None => None,
-        };
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let row: Option<TaskRow> = sqlx::query_as(
-            "UPDATE tasks SET
-                 status = ?1,
-                 claimer_id = ?2,
-                 claimer_name = ?3,
-                 claimed_at = CASE WHEN ?1 = 'claimed' AND status = 'open' THEN ?4
-                                   WHEN ?1 = 'open' THEN NULL ELSE claimed_at END,
-                 done_at = CASE WHEN ?1 = 'done' THEN ?4 ELSE done_at END,
-                 done_note = CASE WHEN ?1 = 'done' THEN ?5 ELSE done_note END,
-                 cancelled_at = CASE WHEN ?1 = 'cancelled' THEN ?4 ELSE cancelled_at END
-             WHERE id = ?6 AND status = ?7 AND claimer_id IS ?8
-             RETURNING *",
-        )
-        .bind(next.status.as_str())
-        .bind(next.claimer.map(|u| u.0))
-        .bind(claimer_name)
-        .bind(change.at)
-        .bind(change.note)
-        .bind(task.id)
-        .bind(task.state.status.as_str())
-        .bind(task.state.claimer.map(|u| u.0))
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some(row) = row else {
-            return Ok(None);
-        };
-        let action = change.action.event_name();
-        insert_event(
-            &mut tx,
-            row.id,
-            action,
-            change.actor,
-            change.at,
-            change.note,
-        )
-        .await?;
-        tx.commit().await?;
-        row.try_into().map(Some)
-    }
-
-    /// Replaces an open task's kind, flat and details (its `/need` was edited).
-    /// `None` when the task is no longer open.
-    pub async fn edit_open_task(
-        &self,
-        task: &TaskRecord,
-        edited: &NewTask,
-        actor: &Person,
-        at: DateTime<Utc>,
-    ) -> LedgerResult<Option<TaskRecord>> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let row: Option<TaskRow> = sqlx::query_as(
-            "UPDATE tasks SET kind = ?1, flat = ?2, details = ?3
-             WHERE id = ?4 AND status = 'open' RETURNING *",
-        )
-        .bind(edited.kind.as_str())
-        .bind(&edited.flat)
-        .bind(&edited.details)
-        .bind(task.id)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some(row) = row else {
-            return Ok(None);
-        };
-        insert_event(&mut tx, row.id, "edited", actor, at, None).await?;
-        tx.commit().await?;
-        row.try_into().map(Some)
-    }
-
-    /// Remembers the message that announces a task.
-    pub async fn set_announcement(&self, task_id: i64, message_id: i32) -> LedgerResult<()> {
-        sqlx::query("UPDATE tasks SET announcement_message_id = ?1 WHERE id = ?2")
-            .bind(message_id)
-            .bind(task_id)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
     }
 
     pub async fn find_task(
@@ -465,63 +324,6 @@ impl Ledger {
         Ok(stats)
     }
 
-    /// Moves a group's tasks to the supergroup it became. Safe to call twice:
-    /// the second call finds nothing left to move. Returns the tasks moved.
-    pub async fn migrate_chat(&self, from: i64, to: i64) -> LedgerResult<u64> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let target_exists: Option<i64> = sqlx::query_scalar("SELECT id FROM chats WHERE id = ?1")
-            .bind(to)
-            .fetch_optional(&mut *tx)
-            .await?;
-        let moved = if target_exists.is_some() {
-            // Tasks were already asked for in the new chat: keep theirs and
-            // number the old ones after them.
-            let offset: i64 =
-                sqlx::query_scalar("SELECT COALESCE(MAX(number), 0) FROM tasks WHERE chat_id = ?1")
-                    .bind(to)
-                    .fetch_one(&mut *tx)
-                    .await?;
-            let moved = sqlx::query(
-                "UPDATE tasks SET chat_id = ?1, number = number + ?2 WHERE chat_id = ?3",
-            )
-            .bind(to)
-            .bind(offset)
-            .bind(from)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            sqlx::query("DELETE FROM chats WHERE id = ?1")
-                .bind(from)
-                .execute(&mut *tx)
-                .await?;
-            moved
-        } else {
-            let moved: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM tasks WHERE chat_id = ?1")
-                .bind(from)
-                .fetch_one(&mut *tx)
-                .await?;
-            // ON UPDATE CASCADE carries the tasks along.
-            sqlx::query("UPDATE chats SET id = ?1 WHERE id = ?2")
-                .bind(to)
-                .bind(from)
-                .execute(&mut *tx)
-                .await?;
-            u64::try_from(moved).unwrap_or_default()
-        };
-        tx.commit().await?;
-        Ok(moved)
-    }
-
-    /// Marks whether the bot is still a member of a chat.
-    pub async fn set_chat_active(&self, chat_id: i64, active: bool) -> LedgerResult<()> {
-        sqlx::query("UPDATE chats SET active = ?1 WHERE id = ?2")
-            .bind(active)
-            .bind(chat_id)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
-    }
-
     /// Every task, or one chat's, in chat and number order.
     pub async fn export(&self, chat_id: Option<i64>) -> LedgerResult<Vec<TaskRecord>> {
         let rows: Vec<TaskRow> = sqlx::query_as(
@@ -548,29 +350,27 @@ impl Ledger {
     pub fn pool(&self) -> &SqlitePool {
         &self.pool
     }
-}
 
-async fn insert_event(
-    tx: &mut sqlx::SqliteConnection,
-    task_id: i64,
-    action: &str,
-    actor: &Person,
-    at: DateTime<Utc>,
-    note: Option<&str>,
-) -> LedgerResult<()> {
-    sqlx::query(
-        "INSERT INTO events (task_id, action, actor_id, actor_name, at, note)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    )
-    .bind(task_id)
-    .bind(action)
-    .bind(actor.id.0)
-    .bind(&actor.name)
-    .bind(at)
-    .bind(note)
-    .execute(tx)
-    .await?;
-    Ok(())
+    /// Starts a write: one transaction, holding SQLite's write lock from its
+    /// first statement so that what it reads cannot change under it.
+    pub async fn begin(&self) -> LedgerResult<LedgerTx> {
+        Ok(LedgerTx::new(
+            self.pool.begin_with("BEGIN IMMEDIATE").await?,
+        ))
+    }
+
+    /// Writes a consistent copy of the database to `path` while the bot runs.
+    pub async fn backup(&self, path: &Path) -> LedgerResult<()> {
+        let target = path.to_str().ok_or_else(|| LedgerError::File {
+            path: path.display().to_string(),
+            source: std::io::Error::new(std::io::ErrorKind::InvalidInput, "not UTF-8"),
+        })?;
+        sqlx::query("VACUUM INTO ?1")
+            .bind(target)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
 }
 
 /// Creates the database's folder, and the file itself readable by its owner

@@ -1,0 +1,137 @@
+//! The inbox: every Update fetched from Telegram, stored before its offset
+//! is confirmed, so that a crash loses nothing and a redelivered Update is
+//! recognised by its id and never applied twice.
+//!
+//! Handlers mark their Update handled inside their own transaction
+//! ([`super::LedgerTx::mark_handled`]); this module stores, hands out, and
+//! gives up on Updates, and prunes the handled ones.
+
+use chrono::{DateTime, Utc};
+use sqlx::FromRow;
+
+use super::{Ledger, LedgerResult};
+
+/// An Update as fetched: its id, the chat it belongs to, its JSON.
+#[derive(Debug, Clone)]
+pub struct Fetched {
+    pub update_id: i64,
+    pub chat_key: i64,
+    pub raw: String,
+}
+
+/// An Update waiting to be handled.
+#[derive(Debug, Clone, FromRow)]
+pub struct InboxRow {
+    pub update_id: i64,
+    pub raw: String,
+    pub attempts: i64,
+    pub retry_at: Option<DateTime<Utc>>,
+}
+
+impl Ledger {
+    /// Stores a batch of fetched Updates in one transaction; those already
+    /// stored are left as they are. Returns how many were new.
+    pub async fn store_updates(&self, batch: &[Fetched]) -> LedgerResult<u64> {
+        let mut tx = self.pool().begin_with("BEGIN IMMEDIATE").await?;
+        let now = Utc::now();
+        let mut new = 0;
+        for update in batch {
+            new += sqlx::query(
+                "INSERT OR IGNORE INTO inbox (update_id, chat_key, raw, received_at)
+                 VALUES (?1, ?2, ?3, ?4)",
+            )
+            .bind(update.update_id)
+            .bind(update.chat_key)
+            .bind(&update.raw)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        }
+        tx.commit().await?;
+        Ok(new)
+    }
+
+    /// Chats with Updates waiting.
+    pub async fn inbox_keys(&self) -> LedgerResult<Vec<i64>> {
+        Ok(
+            sqlx::query_scalar("SELECT DISTINCT chat_key FROM inbox WHERE handled_at IS NULL")
+                .fetch_all(self.pool())
+                .await?,
+        )
+    }
+
+    /// The oldest waiting Update of a chat: its later ones wait for it.
+    pub async fn inbox_head(&self, chat_key: i64) -> LedgerResult<Option<InboxRow>> {
+        Ok(sqlx::query_as(
+            "SELECT update_id, raw, attempts, retry_at FROM inbox
+             WHERE chat_key = ?1 AND handled_at IS NULL ORDER BY update_id LIMIT 1",
+        )
+        .bind(chat_key)
+        .fetch_optional(self.pool())
+        .await?)
+    }
+
+    pub async fn inbox_waiting(&self) -> LedgerResult<i64> {
+        Ok(
+            sqlx::query_scalar("SELECT COUNT(*) FROM inbox WHERE handled_at IS NULL")
+                .fetch_one(self.pool())
+                .await?,
+        )
+    }
+
+    /// Whether an Update has been handled (or given up on).
+    pub async fn is_handled(&self, update_id: i64) -> LedgerResult<bool> {
+        let handled: Option<bool> =
+            sqlx::query_scalar("SELECT handled_at IS NOT NULL FROM inbox WHERE update_id = ?1")
+                .bind(update_id)
+                .fetch_optional(self.pool())
+                .await?;
+        Ok(handled.unwrap_or(true))
+    }
+
+    /// Tries an Update again at `at`, after a failure that may pass.
+    pub async fn inbox_retry(
+        &self,
+        update_id: i64,
+        at: DateTime<Utc>,
+        error: &str,
+    ) -> LedgerResult<()> {
+        sqlx::query(
+            "UPDATE inbox SET attempts = attempts + 1, retry_at = ?1, error = ?2
+             WHERE update_id = ?3 AND handled_at IS NULL",
+        )
+        .bind(at)
+        .bind(error)
+        .bind(update_id)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// Marks an Update handled if its handler did not: it needed no effect
+    /// (`error` is `None`), or it was given up on (it cannot be read, or its
+    /// handler keeps failing) so that the chat's later Updates go on.
+    pub async fn inbox_give_up(&self, update_id: i64, error: Option<&str>) -> LedgerResult<()> {
+        sqlx::query(
+            "UPDATE inbox SET handled_at = ?1, error = ?2 WHERE update_id = ?3 AND handled_at IS NULL",
+        )
+        .bind(Utc::now())
+        .bind(error)
+        .bind(update_id)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// Forgets Updates handled before `before`.
+    pub async fn prune_inbox(&self, before: DateTime<Utc>) -> LedgerResult<u64> {
+        Ok(
+            sqlx::query("DELETE FROM inbox WHERE handled_at IS NOT NULL AND handled_at < ?1")
+                .bind(before)
+                .execute(self.pool())
+                .await?
+                .rows_affected(),
+        )
+    }
+}

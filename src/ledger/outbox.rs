@@ -1,0 +1,318 @@
+//! The outbox: what the bot must say in Telegram, recorded in the same
+//! transaction as the change that called for it, and sent afterwards by the
+//! sender lane by lane.
+//!
+//! A lane is a chat (its rows go out in order) or lane 0, which holds the
+//! answers to button presses: they must be fast and need no order. An
+//! announcement row names its task and is rendered from the task's state
+//! when it is sent, so that successive changes of one task coalesce into a
+//! single edit showing the latest state.
+
+use chrono::{DateTime, Utc};
+use sqlx::{FromRow, SqliteConnection};
+
+use super::{Ledger, LedgerResult};
+
+/// The lane of button answers.
+pub const ANSWERS_LANE: i64 = 0;
+
+/// A message to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outgoing {
+    /// Post the task's announcement, or bring it up to date.
+    Announce {
+        task_id: i64,
+        chat_id: i64,
+        /// The request it answers, when first posted.
+        reply_to: Option<i32>,
+    },
+    /// A reply or notice, already rendered as HTML.
+    Message {
+        chat_id: i64,
+        thread_id: Option<i32>,
+        reply_to: Option<i32>,
+        html: String,
+    },
+    /// The answer to a button press (plain text, at most 200 characters).
+    Answer {
+        callback_query_id: String,
+        text: String,
+        alert: bool,
+    },
+}
+
+/// An outbox row as the sender reads it.
+#[derive(Debug, Clone, FromRow)]
+pub struct OutboxRow {
+    pub id: i64,
+    pub lane: i64,
+    pub kind: String,
+    pub chat_id: Option<i64>,
+    pub task_id: Option<i64>,
+    pub thread_id: Option<i32>,
+    pub reply_to: Option<i32>,
+    pub body: Option<String>,
+    pub callback_query_id: Option<String>,
+    pub show_alert: bool,
+    pub attempts: i64,
+    pub next_attempt_at: Option<DateTime<Utc>>,
+}
+
+impl OutboxRow {
+    /// What the row asks for, or `None` if the row is malformed.
+    pub fn outgoing(&self) -> Option<Outgoing> {
+        Some(match self.kind.as_str() {
+            "announce" => Outgoing::Announce {
+                task_id: self.task_id?,
+                chat_id: self.chat_id?,
+                reply_to: self.reply_to,
+            },
+            "message" => Outgoing::Message {
+                chat_id: self.chat_id?,
+                thread_id: self.thread_id,
+                reply_to: self.reply_to,
+                html: self.body.clone()?,
+            },
+            "answer" => Outgoing::Answer {
+                callback_query_id: self.callback_query_id.clone()?,
+                text: self.body.clone().unwrap_or_default(),
+                alert: self.show_alert,
+            },
+            _ => return None,
+        })
+    }
+}
+
+pub(super) async fn push(tx: &mut SqliteConnection, outgoing: &Outgoing) -> LedgerResult<()> {
+    let query = sqlx::query(
+        "INSERT INTO outbox (lane, kind, chat_id, task_id, thread_id, reply_to, body,
+                             callback_query_id, show_alert, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    );
+    let query = match outgoing {
+        Outgoing::Announce {
+            task_id,
+            chat_id,
+            reply_to,
+        } => query
+            .bind(chat_id)
+            .bind("announce")
+            .bind(chat_id)
+            .bind(task_id)
+            .bind(None::<i32>)
+            .bind(reply_to)
+            .bind(None::<String>)
+            .bind(None::<String>)
+            .bind(false),
+        Outgoing::Message {
+            chat_id,
+            thread_id,
+            reply_to,
+            html,
+        } => query
+            .bind(chat_id)
+            .bind("message")
+            .bind(chat_id)
+            .bind(None::<i64>)
+            .bind(thread_id)
+            .bind(reply_to)
+            .bind(html)
+            .bind(None::<String>)
+            .bind(false),
+        Outgoing::Answer {
+            callback_query_id,
+            text,
+            alert,
+        } => query
+            .bind(ANSWERS_LANE)
+            .bind("answer")
+            .bind(None::<i64>)
+            .bind(None::<i64>)
+            .bind(None::<i32>)
+            .bind(None::<i32>)
+            .bind(text)
+            .bind(callback_query_id)
+            .bind(alert),
+    };
+    query.bind(Utc::now()).execute(tx).await?;
+    Ok(())
+}
+
+/// Points a migrated chat's waiting messages at its new id.
+pub(super) async fn follow_migration(
+    tx: &mut SqliteConnection,
+    from: i64,
+    to: i64,
+) -> LedgerResult<()> {
+    sqlx::query("UPDATE outbox SET lane = ?2, chat_id = ?2 WHERE lane = ?1 AND state = 'pending'")
+        .bind(from)
+        .bind(to)
+        .execute(tx)
+        .await?;
+    Ok(())
+}
+
+impl Ledger {
+    /// Lanes with something waiting.
+    pub async fn outbox_lanes(&self) -> LedgerResult<Vec<i64>> {
+        Ok(
+            sqlx::query_scalar("SELECT DISTINCT lane FROM outbox WHERE state = 'pending'")
+                .fetch_all(self.pool())
+                .await?,
+        )
+    }
+
+    /// The first waiting row of a lane: nothing behind it goes before it.
+    pub async fn outbox_head(&self, lane: i64) -> LedgerResult<Option<OutboxRow>> {
+        Ok(sqlx::query_as(
+            "SELECT id, lane, kind, chat_id, task_id, thread_id, reply_to, body,
+                    callback_query_id, show_alert, attempts, next_attempt_at
+             FROM outbox WHERE lane = ?1 AND state = 'pending' ORDER BY id LIMIT 1",
+        )
+        .bind(lane)
+        .fetch_optional(self.pool())
+        .await?)
+    }
+
+    /// How many rows wait, in all lanes.
+    pub async fn outbox_waiting(&self) -> LedgerResult<i64> {
+        Ok(
+            sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE state = 'pending'")
+                .fetch_one(self.pool())
+                .await?,
+        )
+    }
+
+    /// The task an announcement row shows, read together with the newest
+    /// announcement row of that task, so that [`Ledger::announcement_sent`]
+    /// retires exactly the rows this state covers.
+    pub async fn announcement_snapshot(
+        &self,
+        task_id: i64,
+    ) -> LedgerResult<Option<(super::TaskRecord, i64)>> {
+        let mut read = self.pool().begin().await?;
+        let row: Option<super::TaskRow> = sqlx::query_as("SELECT * FROM tasks WHERE id = ?1")
+            .bind(task_id)
+            .fetch_optional(&mut *read)
+            .await?;
+        let newest: Option<i64> = sqlx::query_scalar(
+            "SELECT MAX(id) FROM outbox
+             WHERE task_id = ?1 AND kind = 'announce' AND state = 'pending'",
+        )
+        .bind(task_id)
+        .fetch_one(&mut *read)
+        .await?;
+        read.commit().await?;
+        match (row, newest) {
+            (Some(row), Some(newest)) => Ok(Some((row.try_into()?, newest))),
+            _ => Ok(None),
+        }
+    }
+
+    /// Retires a task's announcement rows up to `newest`, and remembers the
+    /// message that now shows it (when a new one was posted).
+    pub async fn announcement_sent(
+        &self,
+        task_id: i64,
+        newest: i64,
+        posted: Option<i32>,
+    ) -> LedgerResult<()> {
+        let mut tx = self.pool().begin_with("BEGIN IMMEDIATE").await?;
+        sqlx::query(
+            "UPDATE outbox SET state = 'sent', finished_at = ?1
+             WHERE task_id = ?2 AND kind = 'announce' AND state = 'pending' AND id <= ?3",
+        )
+        .bind(Utc::now())
+        .bind(task_id)
+        .bind(newest)
+        .execute(&mut *tx)
+        .await?;
+        if let Some(message_id) = posted {
+            sqlx::query("UPDATE tasks SET announcement_message_id = ?1 WHERE id = ?2")
+                .bind(message_id)
+                .bind(task_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn outbox_sent(&self, id: i64) -> LedgerResult<()> {
+        self.finish_row(id, "sent", None).await
+    }
+
+    /// Gives up on a row Telegram definitively refused.
+    pub async fn outbox_failed(&self, id: i64, error: &str) -> LedgerResult<()> {
+        self.finish_row(id, "failed", Some(error)).await
+    }
+
+    async fn finish_row(&self, id: i64, state: &str, error: Option<&str>) -> LedgerResult<()> {
+        sqlx::query(
+            "UPDATE outbox SET state = ?1, finished_at = ?2, error = ?3
+             WHERE id = ?4 AND state = 'pending'",
+        )
+        .bind(state)
+        .bind(Utc::now())
+        .bind(error)
+        .bind(id)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// Tries a row again at `at`.
+    pub async fn outbox_retry(&self, id: i64, at: DateTime<Utc>, error: &str) -> LedgerResult<()> {
+        sqlx::query(
+            "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?1, error = ?2
+             WHERE id = ?3 AND state = 'pending'",
+        )
+        .bind(at)
+        .bind(error)
+        .bind(id)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// Gives up on everything waiting for a chat the bot can no longer post in.
+    pub async fn outbox_abandon_lane(&self, lane: i64, error: &str) -> LedgerResult<u64> {
+        Ok(sqlx::query(
+            "UPDATE outbox SET state = 'failed', finished_at = ?1, error = ?2
+             WHERE lane = ?3 AND state = 'pending'",
+        )
+        .bind(Utc::now())
+        .bind(error)
+        .bind(lane)
+        .execute(self.pool())
+        .await?
+        .rows_affected())
+    }
+
+    /// Moves a chat's tasks and waiting messages after Telegram answered a
+    /// send with `migrate_to_chat_id`.
+    pub async fn migrate_chat(&self, from: i64, to: i64) -> LedgerResult<u64> {
+        let mut tx = self.begin().await?;
+        let moved = tx.migrate_chat(from, to).await?;
+        tx.commit().await?;
+        Ok(moved)
+    }
+
+    /// Marks a chat inactive (or active again) outside any handler.
+    pub async fn set_chat_active(&self, chat_id: i64, active: bool) -> LedgerResult<()> {
+        let mut tx = self.begin().await?;
+        tx.set_chat_active(chat_id, active).await?;
+        tx.commit().await
+    }
+
+    /// Forgets finished rows older than `before`.
+    pub async fn prune_outbox(&self, before: DateTime<Utc>) -> LedgerResult<u64> {
+        Ok(
+            sqlx::query("DELETE FROM outbox WHERE state <> 'pending' AND finished_at < ?1")
+                .bind(before)
+                .execute(self.pool())
+                .await?
+                .rows_affected(),
+        )
+    }
+}

@@ -1,0 +1,289 @@
+//! [`LedgerTx`]: one transaction holding a handler's whole effect.
+//!
+//! It begins with `BEGIN IMMEDIATE`, so it holds SQLite's write lock from
+//! the start: what it reads cannot change before it commits, and a change
+//! it records cannot be lost to another writer. Task changes are still
+//! guarded updates (`... WHERE status = ? AND claimer_id IS ?`) with rows
+//! affected checked, each with its append-only event row. The messages the
+//! change calls for and the handled mark of its Update commit with it, or
+//! nothing does.
+
+use chrono::{DateTime, Utc};
+use sqlx::{Sqlite, Transaction};
+
+use super::{LedgerResult, Person, TaskRecord, TaskRow};
+use crate::domain::{Action, NewTask, TaskNumber, TaskState};
+use crate::i18n::Lang;
+use crate::ledger::outbox::{self, Outgoing};
+
+/// Where a new task was asked for, and by whom.
+#[derive(Debug, Clone)]
+pub struct NewTaskRecord<'a> {
+    pub chat_id: i64,
+    pub chat_title: Option<&'a str>,
+    pub task: &'a NewTask,
+    pub requester: &'a Person,
+    pub lang: Lang,
+    pub thread_id: Option<i32>,
+    pub source_message_id: i32,
+    pub at: DateTime<Utc>,
+}
+
+/// A change the rules allowed, to be recorded if the task is still as read.
+#[derive(Debug, Clone)]
+pub struct Change<'a> {
+    pub action: Action,
+    pub next: TaskState,
+    pub actor: &'a Person,
+    pub note: Option<&'a str>,
+    pub at: DateTime<Utc>,
+}
+
+pub struct LedgerTx {
+    tx: Transaction<'static, Sqlite>,
+}
+
+impl LedgerTx {
+    pub(super) fn new(tx: Transaction<'static, Sqlite>) -> Self {
+        LedgerTx { tx }
+    }
+
+    pub async fn commit(self) -> LedgerResult<()> {
+        self.tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn find_task(
+        &mut self,
+        chat_id: i64,
+        number: TaskNumber,
+    ) -> LedgerResult<Option<TaskRecord>> {
+        let row: Option<TaskRow> =
+            sqlx::query_as("SELECT * FROM tasks WHERE chat_id = ?1 AND number = ?2")
+                .bind(chat_id)
+                .bind(number.get())
+                .fetch_optional(&mut *self.tx)
+                .await?;
+        row.map(TaskRecord::try_from).transpose()
+    }
+
+    /// The task a `/need` message created, if any.
+    pub async fn find_by_source_message(
+        &mut self,
+        chat_id: i64,
+        message_id: i32,
+    ) -> LedgerResult<Option<TaskRecord>> {
+        let row: Option<TaskRow> =
+            sqlx::query_as("SELECT * FROM tasks WHERE chat_id = ?1 AND source_message_id = ?2")
+                .bind(chat_id)
+                .bind(message_id)
+                .fetch_optional(&mut *self.tx)
+                .await?;
+        row.map(TaskRecord::try_from).transpose()
+    }
+
+    /// Records a new task, numbered next in its chat, with its `created` event.
+    pub async fn create_task(&mut self, new: &NewTaskRecord<'_>) -> LedgerResult<TaskRecord> {
+        sqlx::query(
+            "INSERT INTO chats (id, title, created_at) VALUES (?1, ?2, ?3)
+             ON CONFLICT (id) DO UPDATE SET title = COALESCE(excluded.title, title), active = 1",
+        )
+        .bind(new.chat_id)
+        .bind(new.chat_title)
+        .bind(new.at)
+        .execute(&mut *self.tx)
+        .await?;
+        let row: TaskRow = sqlx::query_as(
+            "INSERT INTO tasks (chat_id, number, kind, flat, details, status, requester_id,
+                                requester_name, lang, thread_id, source_message_id, created_at)
+             VALUES (?1, (SELECT COALESCE(MAX(number), 0) + 1 FROM tasks WHERE chat_id = ?1),
+                     ?2, ?3, ?4, 'open', ?5, ?6, ?7, ?8, ?9, ?10)
+             RETURNING *",
+        )
+        .bind(new.chat_id)
+        .bind(new.task.kind.as_str())
+        .bind(&new.task.flat)
+        .bind(&new.task.details)
+        .bind(new.requester.id.0)
+        .bind(&new.requester.name)
+        .bind(new.lang.as_str())
+        .bind(new.thread_id)
+        .bind(new.source_message_id)
+        .bind(new.at)
+        .fetch_one(&mut *self.tx)
+        .await?;
+        self.insert_event(row.id, "created", new.requester, new.at, None)
+            .await?;
+        row.try_into()
+    }
+
+    /// Records `change` if `task` is still in the state it was read in.
+    /// `None` means it is not, and nothing was recorded.
+    pub async fn apply(
+        &mut self,
+        task: &TaskRecord,
+        change: &Change<'_>,
+    ) -> LedgerResult<Option<TaskRecord>> {
+        let next = change.next;
+        let claimer_name = match next.claimer {
+            Some(id) if id == change.actor.id => Some(change.actor.name.as_str()),
+            Some(_) => task.claimer_name.as_deref(),
+            None => None,
+        };
+        let row: Option<TaskRow> = sqlx::query_as(
+            "UPDATE tasks SET
+                 status = ?1,
+                 claimer_id = ?2,
+                 claimer_name = ?3,
+                 claimed_at = CASE WHEN ?1 = 'claimed' AND status = 'open' THEN ?4
+                                   WHEN ?1 = 'open' THEN NULL ELSE claimed_at END,
+                 done_at = CASE WHEN ?1 = 'done' THEN ?4 ELSE done_at END,
+                 done_note = CASE WHEN ?1 = 'done' THEN ?5 ELSE done_note END,
+                 cancelled_at = CASE WHEN ?1 = 'cancelled' THEN ?4 ELSE cancelled_at END
+             WHERE id = ?6 AND status = ?7 AND claimer_id IS ?8
+             RETURNING *",
+        )
+        .bind(next.status.as_str())
+        .bind(next.claimer.map(|u| u.0))
+        .bind(claimer_name)
+        .bind(change.at)
+        .bind(change.note)
+        .bind(task.id)
+        .bind(task.state.status.as_str())
+        .bind(task.state.claimer.map(|u| u.0))
+        .fetch_optional(&mut *self.tx)
+        .await?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let action = change.action.event_name();
+        self.insert_event(row.id, action, change.actor, change.at, change.note)
+            .await?;
+        row.try_into().map(Some)
+    }
+
+    /// Replaces an open task's kind, flat and details (its `/need` was edited).
+    /// `None` when the task is no longer open.
+    pub async fn edit_open_task(
+        &mut self,
+        task: &TaskRecord,
+        edited: &NewTask,
+        actor: &Person,
+        at: DateTime<Utc>,
+    ) -> LedgerResult<Option<TaskRecord>> {
+        let row: Option<TaskRow> = sqlx::query_as(
+            "UPDATE tasks SET kind = ?1, flat = ?2, details = ?3
+             WHERE id = ?4 AND status = 'open' RETURNING *",
+        )
+        .bind(edited.kind.as_str())
+        .bind(&edited.flat)
+        .bind(&edited.details)
+        .bind(task.id)
+        .fetch_optional(&mut *self.tx)
+        .await?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        self.insert_event(row.id, "edited", actor, at, None).await?;
+        row.try_into().map(Some)
+    }
+
+    /// Moves a group's tasks, and the messages waiting for it, to the
+    /// supergroup it became. Safe to repeat: the second time finds nothing
+    /// to move. Returns the tasks moved.
+    pub async fn migrate_chat(&mut self, from: i64, to: i64) -> LedgerResult<u64> {
+        let target_exists: Option<i64> = sqlx::query_scalar("SELECT id FROM chats WHERE id = ?1")
+            .bind(to)
+            .fetch_optional(&mut *self.tx)
+            .await?;
+        let moved = if target_exists.is_some() {
+            // Tasks were already asked for in the new chat: keep theirs and
+            // number the old ones after them.
+            let offset: i64 =
+                sqlx::query_scalar("SELECT COALESCE(MAX(number), 0) FROM tasks WHERE chat_id = ?1")
+                    .bind(to)
+                    .fetch_one(&mut *self.tx)
+                    .await?;
+            let moved = sqlx::query(
+                "UPDATE tasks SET chat_id = ?1, number = number + ?2 WHERE chat_id = ?3",
+            )
+            .bind(to)
+            .bind(offset)
+            .bind(from)
+            .execute(&mut *self.tx)
+            .await?
+            .rows_affected();
+            sqlx::query("DELETE FROM chats WHERE id = ?1")
+                .bind(from)
+                .execute(&mut *self.tx)
+                .await?;
+            moved
+        } else {
+            let moved: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM tasks WHERE chat_id = ?1")
+                .bind(from)
+                .fetch_one(&mut *self.tx)
+                .await?;
+            // ON UPDATE CASCADE carries the tasks along.
+            sqlx::query("UPDATE chats SET id = ?1 WHERE id = ?2")
+                .bind(to)
+                .bind(from)
+                .execute(&mut *self.tx)
+                .await?;
+            u64::try_from(moved).unwrap_or_default()
+        };
+        outbox::follow_migration(&mut self.tx, from, to).await?;
+        Ok(moved)
+    }
+
+    /// Marks whether the bot is still a member of a chat.
+    pub async fn set_chat_active(&mut self, chat_id: i64, active: bool) -> LedgerResult<()> {
+        sqlx::query("UPDATE chats SET active = ?1 WHERE id = ?2")
+            .bind(active)
+            .bind(chat_id)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    /// Queues a message to be sent once this transaction commits.
+    pub async fn send(&mut self, outgoing: Outgoing) -> LedgerResult<()> {
+        outbox::push(&mut self.tx, &outgoing).await
+    }
+
+    /// Marks the Update being handled as done. `false` if it already was
+    /// (then the caller must not commit: its effects happened before).
+    pub async fn mark_handled(&mut self, update_id: i64) -> LedgerResult<bool> {
+        let marked = sqlx::query(
+            "UPDATE inbox SET handled_at = ?1, error = NULL WHERE update_id = ?2 AND handled_at IS NULL",
+        )
+        .bind(Utc::now())
+        .bind(update_id)
+        .execute(&mut *self.tx)
+        .await?
+        .rows_affected();
+        Ok(marked == 1)
+    }
+
+    async fn insert_event(
+        &mut self,
+        task_id: i64,
+        action: &str,
+        actor: &Person,
+        at: DateTime<Utc>,
+        note: Option<&str>,
+    ) -> LedgerResult<()> {
+        sqlx::query(
+            "INSERT INTO events (task_id, action, actor_id, actor_name, at, note)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )
+        .bind(task_id)
+        .bind(action)
+        .bind(actor.id.0)
+        .bind(&actor.name)
+        .bind(at)
+        .bind(note)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+}
