@@ -75,6 +75,7 @@ async fn editing_a_need_updates_the_open_task_and_nothing_else() {
     // Once claimed, the edit is refused with a word.
     app.say(GROUP, BO, "/claim 1");
     app.fake.wait_for_calls("editMessageText", 2).await;
+    app.fake.settle().await;
     let before = app.fake.calls_of("sendMessage").len();
     app.edit(GROUP, ANN, request, "/need pickup 99-999");
     let sent = app.fake.wait_for_calls("sendMessage", before + 1).await;

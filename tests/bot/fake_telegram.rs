@@ -82,6 +82,11 @@ struct Inner {
     faults: HashMap<String, VecDeque<(StatusCode, Value)>>,
     callbacks_answered: Vec<String>,
     allowed_updates: Option<Value>,
+    /// At most this many sendMessage per chat within this window, as Telegram.
+    rate_limit: Option<(usize, Duration)>,
+    sent_at: HashMap<i64, VecDeque<Instant>>,
+    /// How long each speaking call takes to answer.
+    delay: Duration,
 }
 
 #[derive(Clone)]
@@ -129,6 +134,12 @@ impl FakeTelegram {
         self.updates_ready.notify_waiters();
     }
 
+    /// Queues an Update keeping its own `update_id` (a redelivery).
+    pub fn push_update_as_is(&self, update: Value) {
+        self.lock().updates.push_back(update);
+        self.updates_ready.notify_waiters();
+    }
+
     /// A fresh message id in `chat`, shared by users and the bot as in Telegram.
     pub fn next_message_id(&self, chat: i64) -> i64 {
         let mut inner = self.lock();
@@ -142,6 +153,16 @@ impl FakeTelegram {
         self.lock()
             .statuses
             .insert((chat, user), status.to_string());
+    }
+
+    /// Answers sendMessage with 429 past `max` messages per chat in `window`.
+    pub fn limit_rate(&self, max: usize, window: Duration) {
+        self.lock().rate_limit = Some((max, window));
+    }
+
+    /// Makes every speaking call take `delay` to answer.
+    pub fn set_delay(&self, delay: Duration) {
+        self.lock().delay = delay;
     }
 
     /// The next call of `method` fails with Telegram's answer `body`.
@@ -162,6 +183,14 @@ impl FakeTelegram {
             .into_iter()
             .filter(|c| c.method == method)
             .collect()
+    }
+
+    /// The buttons a message in the chat shows now, if the message exists.
+    pub fn message_buttons(&self, chat: i64, message_id: i64) -> Option<Vec<String>> {
+        self.lock()
+            .messages
+            .get(&(chat, message_id))
+            .map(|m| buttons_of(&m.markup))
     }
 
     /// The `allowed_updates` of the last getUpdates that named them.
@@ -294,6 +323,10 @@ async fn handle(
         }
         let (status, answer) = get_updates(&fake, &body).await;
         return (status, Json(answer)).into_response();
+    }
+    let delay = fake.lock().delay;
+    if !delay.is_zero() && method != "getMe" {
+        tokio::time::sleep(delay).await;
     }
     let fault = fake
         .lock()
@@ -495,6 +528,15 @@ fn send_message(fake: &FakeTelegram, body: &Value) -> Reply {
             return bad_request("message to be replied not found");
         }
     }
+    if let Some(wait) = over_rate_limit(fake, chat) {
+        let seconds = wait.as_secs_f64().ceil().max(1.0) as u64;
+        return (
+            StatusCode::TOO_MANY_REQUESTS,
+            json!({"ok": false, "error_code": 429,
+                   "description": format!("Too Many Requests: retry after {seconds}"),
+                   "parameters": {"retry_after": seconds}}),
+        );
+    }
     let message_id = fake.next_message_id(chat);
     fake.lock().messages.insert(
         (chat, message_id),
@@ -504,6 +546,27 @@ fn send_message(fake: &FakeTelegram, body: &Value) -> Reply {
         },
     );
     ok(message_json(chat, message_id, &plain, body))
+}
+
+/// How long until `chat` may receive another message, if it may not now.
+fn over_rate_limit(fake: &FakeTelegram, chat: i64) -> Option<Duration> {
+    let mut inner = fake.lock();
+    let (max, window) = inner.rate_limit?;
+    let now = Instant::now();
+    let sent = inner.sent_at.entry(chat).or_default();
+    while sent
+        .front()
+        .is_some_and(|at| now.duration_since(*at) >= window)
+    {
+        sent.pop_front();
+    }
+    if sent.len() >= max {
+        return sent
+            .front()
+            .map(|oldest| window - now.duration_since(*oldest));
+    }
+    sent.push_back(now);
+    None
 }
 
 fn edit_message_text(fake: &FakeTelegram, body: &Value) -> Reply {

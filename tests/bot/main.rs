@@ -5,8 +5,11 @@ mod fake_telegram;
 mod helpers;
 
 mod chat_contract;
+mod crash;
+mod fuzz;
 mod ledger;
 mod lifecycle;
 mod process;
 mod refusals;
+mod reliability;
 mod telegram_errors;

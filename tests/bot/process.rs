@@ -172,3 +172,115 @@ async fn the_binary_runs_stops_on_sigterm_and_exports() {
         serde_json::json!([])
     );
 }
+
+/// SIGTERM while messages are still on their way: the bot stops fetching,
+/// sends what it had queued, and exits 0.
+#[tokio::test]
+async fn sigterm_drains_the_outbox_before_exiting() {
+    let fake = FakeTelegram::start().await;
+    fake.set_delay(Duration::from_millis(300));
+    let dir = tempfile::tempdir().unwrap();
+    let vars = environment(&fake, &dir.path().join("linli.db"));
+    let mut child = linli()
+        .envs(&vars)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let chats = [
+        -1_001_000_000_011i64,
+        -1_001_000_000_012,
+        -1_001_000_000_013,
+    ];
+    for chat in chats {
+        for flat in ["1-1", "1-2"] {
+            let id = fake.next_message_id(chat);
+            fake.push_update(serde_json::json!({"message": message(chat, id, ANN.json(), &format!("/need pickup {flat}"))}));
+        }
+    }
+    fake.wait_for_calls("sendMessage", 1).await;
+    // Every request is stored and handled by now; most replies are not sent.
+    let db = linli::ledger::Ledger::connect(
+        &linli::config::Settings::from_vars(&vars).unwrap().database,
+    )
+    .await
+    .unwrap();
+    let started = Instant::now();
+    while db.inbox_waiting().await.unwrap() > 0 || db.export(None).await.unwrap().len() < 6 {
+        assert!(started.elapsed() < Duration::from_secs(10));
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(
+        db.outbox_waiting().await.unwrap() > 0,
+        "something is still to send"
+    );
+    let pid = child.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let status = tokio::task::spawn_blocking(move || child.wait().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(status.code(), Some(0));
+    assert_eq!(
+        db.outbox_waiting().await.unwrap(),
+        0,
+        "the outbox was drained"
+    );
+    let sent = fake
+        .calls_of("sendMessage")
+        .into_iter()
+        .filter(|c| c.succeeded())
+        .count();
+    assert_eq!(sent, 6);
+}
+
+/// `linli backup` copies the database while the bot runs; the copy opens.
+#[tokio::test]
+async fn backup_makes_a_consistent_copy_while_the_bot_runs() {
+    let fake = FakeTelegram::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let vars = environment(&fake, &dir.path().join("linli.db"));
+    let mut child = linli()
+        .envs(&vars)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let id = fake.next_message_id(GROUP);
+    fake.push_update(
+        serde_json::json!({"message": message(GROUP, id, ANN.json(), "/need pickup 1-1")}),
+    );
+    fake.wait_for_calls("sendMessage", 1).await;
+    let copy = dir.path().join("copy.db");
+    let output = linli()
+        .envs(&vars)
+        .arg("backup")
+        .arg(&copy)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let _ = child.kill();
+    let _ = child.wait();
+    let output = linli()
+        .env("DATABASE_URL", format!("sqlite:{}", copy.display()))
+        .args(["export", "--format", "json"])
+        .output()
+        .unwrap();
+    let tasks: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(tasks[0]["flat"], "1-1");
+    // A second backup to the same path is refused, not overwritten.
+    let again = linli()
+        .envs(&vars)
+        .arg("backup")
+        .arg(&copy)
+        .output()
+        .unwrap();
+    assert_eq!(again.status.code(), Some(1));
+}
