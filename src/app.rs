@@ -194,8 +194,12 @@ impl App {
         }
     }
 
-    /// Sets the command menu, in English and (for Chinese users) Chinese.
+    /// Sets the command menu, in English and (for Chinese users) Chinese,
+    /// and removes any webhook, which would make getUpdates fail.
     async fn publish_commands(&self) {
+        if let Err(error) = self.bot.delete_webhook().await {
+            tracing::error!(%error, "deleteWebhook failed; getUpdates may be refused while a webhook is set");
+        }
         for lang in [Lang::En, Lang::Zh] {
             let commands: Vec<BotCommand> = CommandName::MENU
                 .iter()

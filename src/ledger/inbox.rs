@@ -32,7 +32,7 @@ impl Ledger {
     /// Stores a batch of fetched Updates in one transaction; those already
     /// stored are left as they are. Returns how many were new.
     pub async fn store_updates(&self, batch: &[Fetched]) -> LedgerResult<u64> {
-        let mut tx = self.pool().begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.writer().begin_with("BEGIN IMMEDIATE").await?;
         let now = Utc::now();
         let mut new = 0;
         for update in batch {
@@ -80,16 +80,6 @@ impl Ledger {
         )
     }
 
-    /// Whether an Update has been handled (or given up on).
-    pub async fn is_handled(&self, update_id: i64) -> LedgerResult<bool> {
-        let handled: Option<bool> =
-            sqlx::query_scalar("SELECT handled_at IS NOT NULL FROM inbox WHERE update_id = ?1")
-                .bind(update_id)
-                .fetch_optional(self.pool())
-                .await?;
-        Ok(handled.unwrap_or(true))
-    }
-
     /// Tries an Update again at `at`, after a failure that may pass.
     pub async fn inbox_retry(
         &self,
@@ -104,7 +94,7 @@ impl Ledger {
         .bind(at)
         .bind(error)
         .bind(update_id)
-        .execute(self.pool())
+        .execute(self.writer())
         .await?;
         Ok(())
     }
@@ -119,7 +109,7 @@ impl Ledger {
         .bind(Utc::now())
         .bind(error)
         .bind(update_id)
-        .execute(self.pool())
+        .execute(self.writer())
         .await?;
         Ok(())
     }
@@ -129,7 +119,7 @@ impl Ledger {
         Ok(
             sqlx::query("DELETE FROM inbox WHERE handled_at IS NOT NULL AND handled_at < ?1")
                 .bind(before)
-                .execute(self.pool())
+                .execute(self.writer())
                 .await?
                 .rows_affected(),
         )

@@ -178,7 +178,12 @@ pub struct EventRecord {
 
 #[derive(Clone)]
 pub struct Ledger {
+    /// Readers: WAL lets them run beside the writer.
     pool: SqlitePool,
+    /// The one writer connection. Writes queue for it here, in order, instead
+    /// of meeting in SQLite's busy handler, which sleeps in steps of
+    /// milliseconds.
+    writer: SqlitePool,
 }
 
 impl Ledger {
@@ -191,12 +196,18 @@ impl Ledger {
             .foreign_keys(true)
             .busy_timeout(Duration::from_millis(settings.busy_timeout_ms));
         prepare_file(options.get_filename())?;
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .test_before_acquire(false)
+            .connect_with(options.clone())
+            .await?;
+        sqlx::migrate!("./migrations").run(&writer).await?;
         let pool = SqlitePoolOptions::new()
             .max_connections(settings.max_connections)
-            .connect_with(options)
+            .test_before_acquire(false)
+            .connect_with(options.create_if_missing(false).read_only(true))
             .await?;
-        sqlx::migrate!("./migrations").run(&pool).await?;
-        Ok(Ledger { pool })
+        Ok(Ledger { pool, writer })
     }
 
     pub async fn find_task(
@@ -346,16 +357,21 @@ impl Ledger {
         .await?)
     }
 
-    /// The pool, for tests and checks that read the tables directly.
+    /// The readers' pool, for tests and checks that read the tables directly.
     pub fn pool(&self) -> &SqlitePool {
         &self.pool
+    }
+
+    /// The writer, for writes outside a [`LedgerTx`] (and tests that write).
+    pub fn writer(&self) -> &SqlitePool {
+        &self.writer
     }
 
     /// Starts a write: one transaction, holding SQLite's write lock from its
     /// first statement so that what it reads cannot change under it.
     pub async fn begin(&self) -> LedgerResult<LedgerTx> {
         Ok(LedgerTx::new(
-            self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            self.writer.begin_with("BEGIN IMMEDIATE").await?,
         ))
     }
 

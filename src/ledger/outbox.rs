@@ -41,6 +41,14 @@ pub enum Outgoing {
     },
 }
 
+/// A task row with the id of its newest waiting announcement row.
+#[derive(FromRow)]
+struct AnnouncedTask {
+    #[sqlx(flatten)]
+    task: super::TaskRow,
+    newest_announcement: Option<i64>,
+}
+
 /// An outbox row as the sender reads it.
 #[derive(Debug, Clone, FromRow)]
 pub struct OutboxRow {
@@ -184,27 +192,27 @@ impl Ledger {
     }
 
     /// The task an announcement row shows, read together with the newest
-    /// announcement row of that task, so that [`Ledger::announcement_sent`]
-    /// retires exactly the rows this state covers.
+    /// announcement row of that task in one statement (one snapshot), so
+    /// that [`Ledger::announcement_sent`] retires exactly the rows this
+    /// state covers.
     pub async fn announcement_snapshot(
         &self,
         task_id: i64,
     ) -> LedgerResult<Option<(super::TaskRecord, i64)>> {
-        let mut read = self.pool().begin().await?;
-        let row: Option<super::TaskRow> = sqlx::query_as("SELECT * FROM tasks WHERE id = ?1")
-            .bind(task_id)
-            .fetch_optional(&mut *read)
-            .await?;
-        let newest: Option<i64> = sqlx::query_scalar(
-            "SELECT MAX(id) FROM outbox
-             WHERE task_id = ?1 AND kind = 'announce' AND state = 'pending'",
+        let row: Option<AnnouncedTask> = sqlx::query_as(
+            "SELECT t.*, (SELECT MAX(o.id) FROM outbox o
+                          WHERE o.task_id = t.id AND o.kind = 'announce' AND o.state = 'pending')
+                         AS newest_announcement
+             FROM tasks t WHERE t.id = ?1",
         )
         .bind(task_id)
-        .fetch_one(&mut *read)
+        .fetch_optional(self.pool())
         .await?;
-        read.commit().await?;
-        match (row, newest) {
-            (Some(row), Some(newest)) => Ok(Some((row.try_into()?, newest))),
+        match row {
+            Some(AnnouncedTask {
+                task,
+                newest_announcement: Some(newest),
+            }) => Ok(Some((task.try_into()?, newest))),
             _ => Ok(None),
         }
     }
@@ -217,7 +225,7 @@ impl Ledger {
         newest: i64,
         posted: Option<i32>,
     ) -> LedgerResult<()> {
-        let mut tx = self.pool().begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.writer().begin_with("BEGIN IMMEDIATE").await?;
         sqlx::query(
             "UPDATE outbox SET state = 'sent', finished_at = ?1
              WHERE task_id = ?2 AND kind = 'announce' AND state = 'pending' AND id <= ?3",
@@ -256,7 +264,7 @@ impl Ledger {
         .bind(Utc::now())
         .bind(error)
         .bind(id)
-        .execute(self.pool())
+        .execute(self.writer())
         .await?;
         Ok(())
     }
@@ -270,7 +278,7 @@ impl Ledger {
         .bind(at)
         .bind(error)
         .bind(id)
-        .execute(self.pool())
+        .execute(self.writer())
         .await?;
         Ok(())
     }
@@ -284,7 +292,7 @@ impl Ledger {
         .bind(Utc::now())
         .bind(error)
         .bind(lane)
-        .execute(self.pool())
+        .execute(self.writer())
         .await?
         .rows_affected())
     }
@@ -310,7 +318,7 @@ impl Ledger {
         Ok(
             sqlx::query("DELETE FROM outbox WHERE state <> 'pending' AND finished_at < ?1")
                 .bind(before)
-                .execute(self.pool())
+                .execute(self.writer())
                 .await?
                 .rows_affected(),
         )

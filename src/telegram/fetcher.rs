@@ -53,6 +53,7 @@ impl Fetcher {
                 }
                 Ok(batch) => match self.ledger.store_updates(&batch).await {
                     Ok(_) => {
+                        tracing::debug!(count = batch.len(), "updates stored");
                         failures = 0;
                         offset = batch
                             .iter()

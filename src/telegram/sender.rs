@@ -84,6 +84,7 @@ impl Sender {
     }
 
     async fn deliver(&self, row: &OutboxRow) -> LedgerResult<()> {
+        tracing::debug!(row = row.id, lane = row.lane, "delivering");
         let Some(outgoing) = row.outgoing() else {
             return self
                 .ledger

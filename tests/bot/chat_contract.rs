@@ -3,8 +3,8 @@
 
 use serde_json::json;
 
-use crate::fake_telegram::chat_json;
 use crate::helpers::{message, TestApp, ANN, BO, CY, GROUP, LI};
+use fake_telegram::chat_json;
 
 #[tokio::test]
 async fn user_text_is_escaped_and_accepted_by_a_strict_html_parser() {
@@ -255,7 +255,7 @@ async fn a_group_that_becomes_a_supergroup_keeps_its_tasks() {
 #[tokio::test]
 async fn being_added_to_a_group_posts_a_short_how_to() {
     let app = TestApp::spawn().await;
-    let bot = json!({"id": crate::fake_telegram::BOT_ID, "is_bot": true, "first_name": "Linli", "username": "linli_test_bot"});
+    let bot = json!({"id": fake_telegram::BOT_ID, "is_bot": true, "first_name": "Linli", "username": "linli_test_bot"});
     app.fake.push_update(json!({"my_chat_member": {
         "chat": chat_json(GROUP),
         "from": ANN.json(),

@@ -19,8 +19,8 @@ use serde_json::{json, Value};
 
 use linli::domain::{decide, Action, Status, TaskState, UserId};
 
-use crate::fake_telegram::{chat_json, FakeTelegram, BOT_ID};
 use crate::helpers::{environment, message, Resident, ANN, BO, CY, LI};
+use fake_telegram::{chat_json, FakeTelegram, BOT_ID};
 
 const CHATS: [i64; 4] = [
     -1_001_000_000_001,
@@ -338,7 +338,7 @@ async fn run_with_kills(seed: u64) -> usize {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sigkill_at_random_points_loses_and_doubles_nothing() {
+async fn sigkill_at_random_points_loses_nothing_and_applies_nothing_twice() {
     let mut doubled = 0;
     for seed in [1, 2, 3] {
         doubled += run_with_kills(seed).await;

@@ -20,7 +20,7 @@ use linli::telegram::processor::Processor;
 use linli::telegram::schema::schema;
 use linli::telegram::Context;
 
-use crate::fake_telegram::{FakeTelegram, BOT_USERNAME, TOKEN};
+use fake_telegram::{FakeTelegram, BOT_USERNAME, TOKEN};
 
 fn text() -> impl Strategy<Value = String> {
     let prefix = prop_oneof![

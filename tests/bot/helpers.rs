@@ -14,7 +14,8 @@ use linli::app::App;
 use linli::config::Settings;
 use linli::ledger::{Ledger, TaskRecord};
 
-use crate::fake_telegram::{chat_json, FakeTelegram, BOT_USERNAME, TOKEN};
+pub use fake_telegram::message;
+use fake_telegram::{callback_query, command_entities, FakeTelegram, TOKEN};
 
 pub const GROUP: i64 = -1_001_234_567_890;
 
@@ -168,19 +169,8 @@ impl TestApp {
     /// `from` presses the button with `data` under the bot's message `message_id`.
     pub fn press(&self, chat: i64, from: Resident, message_id: i64, data: &str) -> String {
         let query_id = format!("q{}-{}-{}", from.id, message_id, uuid_like());
-        self.fake.push_update(json!({"callback_query": {
-            "id": query_id,
-            "from": from.json(),
-            "chat_instance": "ci-1",
-            "data": data,
-            "message": {
-                "message_id": message_id,
-                "date": chrono::Utc::now().timestamp(),
-                "chat": chat_json(chat),
-                "from": {"id": crate::fake_telegram::BOT_ID, "is_bot": true, "first_name": "Linli", "username": BOT_USERNAME},
-                "text": "announcement"
-            }
-        }}));
+        self.fake
+            .push_update(json!({"callback_query": callback_query(chat, from.json(), message_id, &query_id, data)}));
         query_id
     }
 
@@ -231,25 +221,4 @@ fn uuid_like() -> u64 {
     use std::sync::atomic::{AtomicU64, Ordering};
     static NEXT: AtomicU64 = AtomicU64::new(1);
     NEXT.fetch_add(1, Ordering::Relaxed)
-}
-
-/// The bot_command entity Telegram marks at the start of a command.
-fn command_entities(text: &str) -> Value {
-    if !text.starts_with('/') {
-        return json!([]);
-    }
-    let command = text.split(char::is_whitespace).next().unwrap_or_default();
-    json!([{"type": "bot_command", "offset": 0, "length": command.encode_utf16().count()}])
-}
-
-/// A message Update's `message` object.
-pub fn message(chat: i64, id: i64, from: Value, text: &str) -> Value {
-    json!({
-        "message_id": id,
-        "date": chrono::Utc::now().timestamp(),
-        "chat": chat_json(chat),
-        "from": from,
-        "text": text,
-        "entities": command_entities(text),
-    })
 }

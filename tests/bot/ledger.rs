@@ -205,11 +205,11 @@ async fn events_cannot_be_rewritten() {
     let (ledger, _dir) = temp_ledger().await;
     create(&ledger, -100, &person(1)).await;
     let update = sqlx::query("UPDATE events SET actor_id = 9")
-        .execute(ledger.pool())
+        .execute(ledger.writer())
         .await;
     assert!(update.unwrap_err().to_string().contains("append-only"));
     let delete = sqlx::query("DELETE FROM events")
-        .execute(ledger.pool())
+        .execute(ledger.writer())
         .await;
     assert!(delete.unwrap_err().to_string().contains("append-only"));
 }

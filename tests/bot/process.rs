@@ -5,8 +5,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::fake_telegram::FakeTelegram;
 use crate::helpers::{environment, message, ANN, BO, GROUP};
+use fake_telegram::FakeTelegram;
 
 fn linli() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_linli"));

@@ -1,8 +1,8 @@
 //! Everything the interface refuses is refused with an explanation, and
 //! changes nothing.
 
-use crate::fake_telegram::Call;
 use crate::helpers::{Resident, TestApp, ANN, BO, CY, GROUP, LI};
+use fake_telegram::Call;
 
 /// Sends `text` as `from` and returns the bot's one message answering it.
 async fn answer_to(app: &TestApp, from: Resident, text: &str) -> Call {

@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::fake_telegram::chat_json;
 use crate::helpers::{message, TestApp, ANN, BO, CY, GROUP, LI};
+use fake_telegram::chat_json;
 
 #[tokio::test]
 async fn a_5xx_is_retried_until_telegram_accepts() {

@@ -1,7 +1,13 @@
 //! A fake Telegram Bot API on 127.0.0.1:0 that answers as strictly as the
 //! real one for the methods linli uses, records every call, queues Updates
 //! for `getUpdates`, and can be told to fail the next call of a method with
-//! one of Telegram's real errors.
+//! one of Telegram's real errors, to limit the rate as Telegram does, or to
+//! answer slowly.
+//!
+//! For the benchmark it also measures: when each Update was first offered
+//! by `getUpdates`, and when the bot's first call answering it arrived (a
+//! message replying to it, or the answer to a button press), and it calls
+//! a hook on every call so that a driver can react as users would.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -87,6 +93,64 @@ struct Inner {
     sent_at: HashMap<i64, VecDeque<Instant>>,
     /// How long each speaking call takes to answer.
     delay: Duration,
+    /// update_id → when getUpdates first offered it.
+    offered_at: HashMap<i64, Instant>,
+    /// What answers each Update → its update_id.
+    awaiting: HashMap<AnswerKey, i64>,
+    /// update_id → how long from offer to the first call answering it.
+    latencies: HashMap<i64, Duration>,
+    hook: Option<Hook>,
+    /// When the first getUpdates arrived.
+    first_poll_at: Option<Instant>,
+}
+
+/// Called with every recorded call, outside the fake's lock.
+pub type Hook = Arc<dyn Fn(&FakeTelegram, &Call) + Send + Sync>;
+
+/// What identifies the answer to an Update.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum AnswerKey {
+    /// A message, answered by a message replying to it.
+    Message(i64, i64),
+    /// A button press, answered by answerCallbackQuery (or, from a bot
+    /// that only sends messages, a message whose text is the query id).
+    Button(String),
+}
+
+impl AnswerKey {
+    fn of_update(update: &Value) -> Option<AnswerKey> {
+        if let Some(query) = update["callback_query"].as_object() {
+            return query["id"]
+                .as_str()
+                .map(|id| AnswerKey::Button(id.to_string()));
+        }
+        let message = &update["message"];
+        Some(AnswerKey::Message(
+            message["chat"]["id"].as_i64()?,
+            message["message_id"].as_i64()?,
+        ))
+    }
+
+    fn of_call(call: &Call) -> Vec<AnswerKey> {
+        match call.method.as_str() {
+            "answerCallbackQuery" => call.body["callback_query_id"]
+                .as_str()
+                .map(|id| AnswerKey::Button(id.to_string()))
+                .into_iter()
+                .collect(),
+            "sendMessage" => {
+                let mut keys = vec![AnswerKey::Button(call.text().to_string())];
+                if let (Some(chat), Some(reply_to)) = (
+                    call.chat_id(),
+                    call.body["reply_parameters"]["message_id"].as_i64(),
+                ) {
+                    keys.push(AnswerKey::Message(chat, reply_to));
+                }
+                keys
+            }
+            _ => Vec::new(),
+        }
+    }
 }
 
 #[derive(Clone)]
@@ -124,14 +188,40 @@ impl FakeTelegram {
     }
 
     /// Queues an Update; its `update_id` is filled in.
-    pub fn push_update(&self, mut update: Value) {
+    pub fn push_update(&self, update: Value) {
+        self.push_updates(vec![update]);
+    }
+
+    /// Queues several Updates at once, in order.
+    pub fn push_updates(&self, updates: Vec<Value>) {
         {
             let mut inner = self.lock();
-            update["update_id"] = json!(inner.next_update_id);
-            inner.next_update_id += 1;
-            inner.updates.push_back(update);
+            for mut update in updates {
+                let id = inner.next_update_id;
+                update["update_id"] = json!(id);
+                inner.next_update_id += 1;
+                if let Some(key) = AnswerKey::of_update(&update) {
+                    inner.awaiting.insert(key, id);
+                }
+                inner.updates.push_back(update);
+            }
         }
         self.updates_ready.notify_waiters();
+    }
+
+    /// Calls `hook` with every call from now on.
+    pub fn set_hook(&self, hook: Hook) {
+        self.lock().hook = Some(hook);
+    }
+
+    /// For each answered Update, the time from its offer to its first answer.
+    pub fn latencies(&self) -> Vec<Duration> {
+        self.lock().latencies.values().copied().collect()
+    }
+
+    /// When the bot first asked for Updates, if it has.
+    pub fn first_poll_at(&self) -> Option<Instant> {
+        self.lock().first_poll_at
     }
 
     /// Queues an Update keeping its own `update_id` (a redelivery).
@@ -281,6 +371,51 @@ fn bot_user() -> Value {
     json!({"id": BOT_ID, "is_bot": true, "first_name": "Linli", "username": BOT_USERNAME})
 }
 
+/// The bot_command entity Telegram marks at the start of a command.
+pub fn command_entities(text: &str) -> Value {
+    if !text.starts_with('/') {
+        return json!([]);
+    }
+    let command = text.split(char::is_whitespace).next().unwrap_or_default();
+    json!([{"type": "bot_command", "offset": 0, "length": command.encode_utf16().count()}])
+}
+
+/// A message Update's `message` object, with its command entity.
+pub fn message(chat: i64, id: i64, from: Value, text: &str) -> Value {
+    json!({
+        "message_id": id,
+        "date": chrono::Utc::now().timestamp(),
+        "chat": chat_json(chat),
+        "from": from,
+        "text": text,
+        "entities": command_entities(text),
+    })
+}
+
+/// A callback query Update's `callback_query` object: `from` pressed the
+/// button with `data` under the bot's message `message_id`.
+pub fn callback_query(
+    chat: i64,
+    from: Value,
+    message_id: i64,
+    query_id: &str,
+    data: &str,
+) -> Value {
+    json!({
+        "id": query_id,
+        "from": from,
+        "chat_instance": "ci-1",
+        "data": data,
+        "message": {
+            "message_id": message_id,
+            "date": chrono::Utc::now().timestamp(),
+            "chat": chat_json(chat),
+            "from": bot_user(),
+            "text": "announcement"
+        }
+    })
+}
+
 pub fn chat_json(chat: i64) -> Value {
     if chat > 0 {
         json!({"id": chat, "type": "private", "first_name": "Neighbour"})
@@ -318,6 +453,7 @@ async fn handle(
         }
     };
     if method == "getUpdates" {
+        fake.lock().first_poll_at.get_or_insert_with(Instant::now);
         if body["allowed_updates"].is_array() {
             fake.lock().allowed_updates = Some(body["allowed_updates"].clone());
         }
@@ -360,11 +496,31 @@ async fn handle(
             ),
         },
     };
-    fake.lock().calls.push(Call {
+    let call = Call {
         method,
         body,
         answer: answer.clone(),
-    });
+    };
+    let hook = {
+        let mut inner = fake.lock();
+        if call.succeeded() {
+            let now = Instant::now();
+            for key in AnswerKey::of_call(&call) {
+                if let Some(update_id) = inner.awaiting.remove(&key) {
+                    if let Some(offered) = inner.offered_at.get(&update_id).copied() {
+                        inner
+                            .latencies
+                            .insert(update_id, now.duration_since(offered));
+                    }
+                }
+            }
+        }
+        inner.calls.push(call.clone());
+        inner.hook.clone()
+    };
+    if let Some(hook) = hook {
+        hook(&fake, &call);
+    }
     (status, Json(answer)).into_response()
 }
 
@@ -388,6 +544,12 @@ async fn get_updates(fake: &FakeTelegram, body: &Value) -> Reply {
             }
             if !inner.updates.is_empty() || Instant::now() >= deadline {
                 let batch: Vec<Value> = inner.updates.iter().take(limit).cloned().collect();
+                let now = Instant::now();
+                for update in &batch {
+                    if let Some(id) = update["update_id"].as_i64() {
+                        inner.offered_at.entry(id).or_insert(now);
+                    }
+                }
                 return ok(Value::Array(batch));
             }
         }

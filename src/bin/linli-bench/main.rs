@@ -1,0 +1,74 @@
+//! linli's benchmark: speed, footprint and scale, next to the framework's
+//! floor measured in the same run.
+//!
+//! - [`load`]: the real bot (fetcher, ledger, sender; pacing off) in a child
+//!   process against the fake Bot API, K chats × M tasks, each task's life
+//!   through buttons; the same load against the floor.
+//! - [`floor`]: a bare teloxide bot answering every Update with one
+//!   sendMessage and no database.
+//! - [`scale`]: a ledger of a million tasks; the queries behind /open,
+//!   /mine, /stats and a claim in its busiest chat; bytes per task; start-up.
+//!
+//! `cargo run --release --features bench --bin linli-bench -- --help`.
+
+mod floor;
+mod load;
+mod report;
+mod scale;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "linli-bench",
+    about = "linli's benchmark against the framework's floor"
+)]
+struct Cli {
+    #[command(subcommand)]
+    serve: Option<Serve>,
+    /// Chats in the load run.
+    #[arg(long, default_value_t = 1000)]
+    chats: usize,
+    /// Tasks per chat in the load run.
+    #[arg(long, default_value_t = 5)]
+    tasks: usize,
+    /// Runs of each load (linli and the floor, alternating); medians are reported.
+    #[arg(long, default_value_t = 3)]
+    runs: usize,
+    /// Tasks in the ledger of the scale run.
+    #[arg(long, default_value_t = 1_000_000)]
+    ledger_tasks: i64,
+    /// A run of seconds, for CI: 5 chats × 3 tasks, one run, 10,000 tasks.
+    #[arg(long)]
+    quick: bool,
+}
+
+/// The bots the load runs against, started as child processes of this binary.
+#[derive(Subcommand, Clone, Copy)]
+enum Serve {
+    /// linli itself, as `linli run` runs it.
+    #[command(hide = true)]
+    ServeLinli,
+    /// The floor.
+    #[command(hide = true)]
+    ServeFloor,
+}
+
+fn main() -> anyhow::Result<()> {
+    let mut cli = Cli::parse();
+    let runtime = tokio::runtime::Runtime::new()?;
+    match cli.serve {
+        Some(Serve::ServeLinli) => return runtime.block_on(load::serve_linli()),
+        Some(Serve::ServeFloor) => return runtime.block_on(floor::serve()),
+        None => {}
+    }
+    if cli.quick {
+        (cli.chats, cli.tasks, cli.runs, cli.ledger_tasks) = (5, 3, 1, 10_000);
+    }
+    runtime.block_on(async {
+        let load = load::compare(cli.chats, cli.tasks, cli.runs).await?;
+        let scale = scale::measure(cli.ledger_tasks).await?;
+        report::print(&load, &scale, cli.chats, cli.tasks, cli.runs);
+        Ok(())
+    })
+}

@@ -1,0 +1,244 @@
+//! The scale run: a ledger of a million tasks over a thousand chats, one of
+//! them busy, built in one statement per table; then the queries behind
+//! /open, /mine and /stats and a whole claim in the busy chat, the database
+//! bytes per task, and the bot's start-up on that database.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use fake_telegram::FakeTelegram;
+
+use linli::config::Settings;
+use linli::domain::{Action, Kind, NewTask, TaskNumber, UserId};
+use linli::i18n::Lang;
+use linli::ledger::{Ledger, NewTaskRecord, Person};
+use linli::service::{act, AdminCheck, Request};
+
+use crate::load::{spawn_bot, Subject};
+
+/// Chats in the ledger; chat 0 is the busy one, with a tenth of all tasks.
+const CHATS: i64 = 1000;
+const BUSY_CHAT: i64 = -1_002_000_000_000;
+/// How often each query is timed.
+const SAMPLES: usize = 101;
+
+#[derive(Debug, Clone)]
+pub struct ScaleResult {
+    pub tasks: i64,
+    pub busy_chat_tasks: i64,
+    pub prefill: Duration,
+    pub open: Duration,
+    pub mine: Duration,
+    pub stats: Duration,
+    pub claim: Duration,
+    pub bytes_per_task: f64,
+    pub startup: Duration,
+}
+
+struct NoAdmins;
+
+impl AdminCheck for NoAdmins {
+    async fn is_admin(&self, _chat_id: i64, _user: UserId) -> bool {
+        false
+    }
+}
+
+fn median(mut samples: Vec<Duration>) -> Duration {
+    samples.sort();
+    samples[samples.len() / 2]
+}
+
+async fn time<F, Fut, T>(mut run: F) -> anyhow::Result<Duration>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<T>>,
+{
+    let mut samples = Vec::with_capacity(SAMPLES);
+    for _ in 0..SAMPLES {
+        let start = Instant::now();
+        run().await?;
+        samples.push(start.elapsed());
+    }
+    Ok(median(samples))
+}
+
+/// Fills the ledger with `tasks` tasks: 90 % done, 5 % cancelled, 3 % open,
+/// 2 % claimed, numbered densely per chat, each with its events.
+async fn prefill(ledger: &Ledger, tasks: i64) -> anyhow::Result<()> {
+    let mut tx = ledger.writer().begin().await?;
+    sqlx::query(
+        "INSERT INTO chats (id, title, created_at)
+         WITH RECURSIVE c(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM c WHERE i < ?1 - 1)
+         SELECT ?2 - i, 'Compound ' || i, '2026-01-01T00:00:00+00:00' FROM c",
+    )
+    .bind(CHATS)
+    .bind(BUSY_CHAT)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO tasks (chat_id, number, kind, flat, details, status, requester_id,
+                            requester_name, claimer_id, claimer_name, lang, source_message_id,
+                            created_at, claimed_at, done_at, cancelled_at)
+         WITH RECURSIVE s(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM s WHERE i < ?1 - 1),
+         t AS (SELECT i, CASE WHEN i % 10 = 0 THEN 0 ELSE 1 + i % (?2 - 1) END AS chat,
+                      (i / 10) % 100 AS bucket FROM s)
+         SELECT ?3 - chat, ROW_NUMBER() OVER (PARTITION BY chat ORDER BY i),
+                'pickup', (i % 40) || '-' || (i % 700), 'parcel at the north gate',
+                CASE WHEN bucket < 90 THEN 'done' WHEN bucket < 95 THEN 'cancelled'
+                     WHEN bucket < 98 THEN 'open' ELSE 'claimed' END,
+                1000000 + i % 5000, 'Neighbour',
+                CASE WHEN bucket < 90 OR bucket >= 98 THEN 2000000 + i % 2000 END,
+                CASE WHEN bucket < 90 OR bucket >= 98 THEN 'Helper' END,
+                'en', i + 1, '2026-01-01T00:00:00+00:00',
+                CASE WHEN bucket < 90 OR bucket >= 98 THEN '2026-01-01T00:10:00+00:00' END,
+                CASE WHEN bucket < 90 THEN '2026-01-01T00:40:00+00:00' END,
+                CASE WHEN bucket >= 90 AND bucket < 95 THEN '2026-01-01T00:05:00+00:00' END
+         FROM t",
+    )
+    .bind(tasks)
+    .bind(CHATS)
+    .bind(BUSY_CHAT)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO events (task_id, action, actor_id, actor_name, at)
+         SELECT id, 'created', requester_id, requester_name, created_at FROM tasks
+         UNION ALL
+         SELECT id, 'claimed', claimer_id, claimer_name, claimed_at FROM tasks WHERE claimer_id IS NOT NULL
+         UNION ALL
+         SELECT id, 'done', claimer_id, claimer_name, done_at FROM tasks WHERE status = 'done'
+         UNION ALL
+         SELECT id, 'cancelled', requester_id, requester_name, cancelled_at FROM tasks WHERE status = 'cancelled'",
+    )
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    sqlx::query("ANALYZE").execute(ledger.writer()).await?;
+    Ok(())
+}
+
+pub async fn measure(tasks: i64) -> anyhow::Result<ScaleResult> {
+    let dir = tempfile::tempdir()?;
+    let database = dir.path().join("scale.db");
+    let vars = HashMap::from([(
+        "DATABASE_URL".to_string(),
+        format!("sqlite:{}", database.display()),
+    )]);
+    let settings = Settings::from_vars(&vars)?;
+    let ledger = Ledger::connect(&settings.database).await?;
+
+    eprintln!("scale run: filling a ledger of {tasks} tasks");
+    let started = Instant::now();
+    prefill(&ledger, tasks).await?;
+    let prefill_time = started.elapsed();
+
+    let busy_chat_tasks: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM tasks WHERE chat_id = ?1")
+        .bind(BUSY_CHAT)
+        .fetch_one(ledger.pool())
+        .await?;
+    let volunteer: i64 = sqlx::query_scalar(
+        "SELECT claimer_id FROM tasks WHERE chat_id = ?1 AND status = 'claimed' LIMIT 1",
+    )
+    .bind(BUSY_CHAT)
+    .fetch_one(ledger.pool())
+    .await?;
+    let zone = settings.chat.time_zone;
+    let limit = settings.chat.list_limit;
+
+    eprintln!("scale run: timing the chat commands");
+    let open = time(|| async { Ok(ledger.live_tasks(BUSY_CHAT, limit).await?) }).await?;
+    let mine = time(|| async {
+        Ok(ledger
+            .claimed_by(UserId(volunteer), Some(BUSY_CHAT), limit, zone)
+            .await?)
+    })
+    .await?;
+    let stats = time(|| async { Ok(ledger.stats(BUSY_CHAT, 10).await?) }).await?;
+
+    // A claim as a button press makes it: read, decide, change, event,
+    // messages to send, all in one transaction, on a task just asked for.
+    let requester = Person {
+        id: UserId(1),
+        name: "Ann".into(),
+    };
+    let volunteer = Person {
+        id: UserId(2),
+        name: "Bo".into(),
+    };
+    let new_task = NewTask {
+        kind: Kind::Pickup,
+        flat: "1-1".into(),
+        details: String::new(),
+    };
+    let mut claims = Vec::with_capacity(SAMPLES);
+    for _ in 0..SAMPLES {
+        let mut tx = ledger.begin().await?;
+        let task = tx
+            .create_task(&NewTaskRecord {
+                chat_id: BUSY_CHAT,
+                chat_title: None,
+                task: &new_task,
+                requester: &requester,
+                lang: Lang::En,
+                thread_id: None,
+                source_message_id: 1,
+                at: Utc::now(),
+            })
+            .await?;
+        tx.commit().await?;
+        let request = Request {
+            chat_id: BUSY_CHAT,
+            number: TaskNumber::new(task.number.get()).expect("numbered"),
+            action: Action::Claim,
+            actor: &volunteer,
+            note: None,
+            at: Utc::now(),
+            update_id: None,
+        };
+        let started = Instant::now();
+        act(&ledger, &NoAdmins, &request, |_| Vec::new()).await?;
+        claims.push(started.elapsed());
+    }
+    let claim = median(claims);
+
+    sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+        .execute(ledger.writer())
+        .await?;
+    let bytes_per_task = std::fs::metadata(&database)?.len() as f64 / tasks as f64;
+    ledger.pool().close().await;
+    ledger.writer().close().await;
+
+    eprintln!("scale run: timing start-up");
+    let mut startups = Vec::new();
+    for _ in 0..5 {
+        let fake = FakeTelegram::start().await;
+        let started = Instant::now();
+        let mut child = spawn_bot(Subject::Linli, &fake, &database)?;
+        let first_poll = loop {
+            if let Some(at) = fake.first_poll_at() {
+                break at;
+            }
+            anyhow::ensure!(
+                started.elapsed() < Duration::from_secs(30),
+                "the bot never polled"
+            );
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        };
+        startups.push(first_poll.duration_since(started));
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+
+    Ok(ScaleResult {
+        tasks,
+        busy_chat_tasks,
+        prefill: prefill_time,
+        open,
+        mine,
+        stats,
+        claim,
+        bytes_per_task,
+        startup: median(startups),
+    })
+}
