@@ -23,7 +23,7 @@ use teloxide::adaptors::throttle::Limits;
 use teloxide::prelude::*;
 use teloxide::types::{BotCommand, Me};
 use teloxide::{ApiError, RequestError};
-use tokio::sync::{watch, Notify};
+use tokio::sync::{mpsc, watch};
 
 use crate::config::Settings;
 use crate::domain::CommandName;
@@ -122,8 +122,8 @@ impl App {
         );
         self.publish_commands().await;
 
-        let stored = Arc::new(Notify::new());
-        let queued = Arc::new(Notify::new());
+        let (stored, stored_lanes) = mpsc::unbounded_channel();
+        let (queued, queued_lanes) = mpsc::unbounded_channel();
         let handler = Arc::new(schema());
         let fetcher = Fetcher {
             bot: self.bot.clone(),
@@ -142,7 +142,6 @@ impl App {
             }),
             me,
             handler,
-            stored,
             sender: queued.clone(),
         });
         let sender = Sender {
@@ -153,8 +152,8 @@ impl App {
         };
         let (drain_tx, drain) = watch::channel(false);
         let fetching = tokio::spawn(fetcher.run(stop.clone()));
-        let processing = tokio::spawn(processor.run(stop.clone()));
-        let sending = tokio::spawn(sender.run(drain));
+        let processing = tokio::spawn(processor.run(stored_lanes, stop.clone()));
+        let sending = tokio::spawn(sender.run(queued_lanes, drain));
         let pruning = tokio::spawn(prune(self.ledger.clone(), self.settings.clone()));
 
         stopped().await;

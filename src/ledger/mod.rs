@@ -319,19 +319,30 @@ impl Ledger {
                 Status::Cancelled => stats.cancelled = count,
             }
         }
-        let helpers: Vec<(String, i64)> = sqlx::query_as(
-            "SELECT MAX(claimer_name), COUNT(*) AS n FROM tasks
+        // Counted from the index alone; only the few top names touch rows.
+        let top: Vec<(i64, i64)> = sqlx::query_as(
+            "SELECT claimer_id, COUNT(*) AS n FROM tasks
              WHERE chat_id = ?1 AND status = 'done'
-             GROUP BY claimer_id ORDER BY n DESC, MIN(done_at) LIMIT ?2",
+             GROUP BY claimer_id ORDER BY n DESC, claimer_id LIMIT ?2",
         )
         .bind(chat_id)
         .bind(top_helpers)
         .fetch_all(&self.pool)
         .await?;
-        stats.helpers = helpers
-            .into_iter()
-            .map(|(name, n)| (name, u64::try_from(n).unwrap_or_default()))
-            .collect();
+        for (claimer_id, done) in top {
+            let name: Option<String> = sqlx::query_scalar(
+                "SELECT claimer_name FROM tasks
+                 WHERE chat_id = ?1 AND status = 'done' AND claimer_id = ?2 LIMIT 1",
+            )
+            .bind(chat_id)
+            .bind(claimer_id)
+            .fetch_one(&self.pool)
+            .await?;
+            let name = name.unwrap_or_else(|| format!("user {claimer_id}"));
+            stats
+                .helpers
+                .push((name, u64::try_from(done).unwrap_or_default()));
+        }
         Ok(stats)
     }
 

@@ -8,12 +8,13 @@
 //! one that teloxide cannot parse is stored (and given up on by the
 //! processor) instead of stalling the whole batch.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{json, Value};
 use teloxide::Bot;
-use tokio::sync::{watch, Notify};
+use tokio::sync::watch;
+
+use super::lanes::Wake;
 
 use crate::ledger::inbox::Fetched;
 use crate::ledger::Ledger;
@@ -24,8 +25,8 @@ pub struct Fetcher {
     pub poll_timeout: Duration,
     /// The Update kinds to ask for (Telegram sends only these).
     pub allowed_updates: Vec<String>,
-    /// Woken when Updates were stored.
-    pub stored: Arc<Notify>,
+    /// Told the chat of every Update stored.
+    pub stored: Wake,
 }
 
 /// Why a poll failed.
@@ -61,7 +62,9 @@ impl Fetcher {
                             .max()
                             .unwrap_or(offset - 1)
                             + 1;
-                        self.stored.notify_one();
+                        for update in &batch {
+                            let _ = self.stored.send(update.chat_key);
+                        }
                         continue;
                     }
                     Err(error) => {

@@ -2,19 +2,23 @@
 //! lane's items keep their order while lanes proceed side by side.
 //!
 //! Used by the processor (a lane per chat, over the inbox) and the sender
-//! (a lane per chat plus one for button answers, over the outbox). The
-//! runner learns which lanes have work from `scan`, starts a worker for
-//! each idle one, and scans again whenever it is woken, a worker finishes
-//! (work may have arrived just as it stopped looking) or `tick` passes
-//! (retries that have come due).
+//! (a lane per chat plus one for button answers, over the outbox). Whoever
+//! adds work names its lane on a channel ([`Wake`]); a lane named while its
+//! worker runs is started again when that worker ends (the worker may have
+//! stopped looking just before the work arrived). A scan of the database at
+//! start and every `tick` catches the rest: work left by the last run, and
+//! retries that have come due.
 
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::{watch, Notify, Semaphore};
+use tokio::sync::{mpsc, watch, Semaphore};
 use tokio::task::JoinSet;
+
+/// Names lanes that have new work.
+pub type Wake = mpsc::UnboundedSender<i64>;
 
 /// How the runner ends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,7 +32,7 @@ pub enum Finish {
 
 pub struct Lanes {
     pub name: &'static str,
-    pub wake: Arc<Notify>,
+    pub woken: mpsc::UnboundedReceiver<i64>,
     pub stop: watch::Receiver<bool>,
     pub finish: Finish,
     pub tick: Duration,
@@ -37,7 +41,7 @@ pub struct Lanes {
 
 impl Lanes {
     /// Runs until told to finish. `work(lane)` handles the lane's items in
-    /// order and returns when none is due.
+    /// order and returns when none is due; `scan` lists lanes with work.
     pub async fn run<S, SF, W, WF>(mut self, scan: S, work: W)
     where
         S: Fn() -> SF,
@@ -48,30 +52,48 @@ impl Lanes {
         let permits = Arc::new(Semaphore::new(self.max_workers));
         let mut running: HashMap<tokio::task::Id, i64> = HashMap::new();
         let mut busy: HashSet<i64> = HashSet::new();
+        // Lanes named while their worker ran: started again when it ends.
+        let mut dirty: HashSet<i64> = HashSet::new();
         let mut workers: JoinSet<()> = JoinSet::new();
+        let start = |lane: i64, workers: &mut JoinSet<()>, running: &mut HashMap<_, _>| {
+            let job = work(lane);
+            let permits = permits.clone();
+            let worker = workers.spawn(async move {
+                let _permit = permits.acquire_owned().await;
+                job.await;
+            });
+            running.insert(worker.id(), lane);
+        };
+        let mut scan_now = true;
         loop {
             let stopping = *self.stop.borrow();
-            let lanes = scan().await;
-            let idle = lanes.is_empty() && workers.is_empty();
-            match self.finish {
-                Finish::OnStop if stopping => break,
-                Finish::WhenDrained if stopping && idle => break,
-                _ => {}
-            }
-            for lane in lanes {
-                if busy.insert(lane) {
-                    let job = work(lane);
-                    let permits = permits.clone();
-                    let worker = workers.spawn(async move {
-                        let _permit = permits.acquire_owned().await;
-                        job.await;
-                    });
-                    running.insert(worker.id(), lane);
+            if scan_now {
+                scan_now = false;
+                let lanes = scan().await;
+                if self.finish == Finish::WhenDrained
+                    && stopping
+                    && lanes.is_empty()
+                    && workers.is_empty()
+                {
+                    break;
+                }
+                for lane in lanes {
+                    if busy.insert(lane) {
+                        start(lane, &mut workers, &mut running);
+                    }
                 }
             }
-            // Wakes on new work, on a worker's end, on the tick, or on stop.
+            if self.finish == Finish::OnStop && stopping {
+                break;
+            }
             tokio::select! {
-                () = self.wake.notified() => {}
+                Some(lane) = self.woken.recv() => {
+                    if busy.insert(lane) {
+                        start(lane, &mut workers, &mut running);
+                    } else {
+                        dirty.insert(lane);
+                    }
+                }
                 Some(ended) = workers.join_next_with_id() => {
                     let id = match ended {
                         Ok((id, ())) => id,
@@ -81,11 +103,17 @@ impl Lanes {
                         }
                     };
                     if let Some(lane) = running.remove(&id) {
-                        busy.remove(&lane);
+                        if dirty.remove(&lane) {
+                            start(lane, &mut workers, &mut running);
+                        } else {
+                            busy.remove(&lane);
+                        }
                     }
+                    // Draining ends only when a scan finds nothing left.
+                    scan_now = stopping && workers.is_empty();
                 }
-                () = tokio::time::sleep(self.tick) => {}
-                _ = self.stop.changed(), if !stopping => {}
+                () = tokio::time::sleep(self.tick) => scan_now = true,
+                _ = self.stop.changed(), if !stopping => scan_now = true,
             }
         }
         while workers.join_next().await.is_some() {}

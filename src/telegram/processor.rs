@@ -22,11 +22,12 @@ use chrono::Utc;
 use futures::FutureExt;
 use teloxide::dispatching::UpdateHandler;
 use teloxide::types::{Me, Update, UpdateKind};
-use tokio::sync::{watch, Notify};
+use tokio::sync::{mpsc, watch};
 
-use super::lanes::{Finish, Lanes};
+use super::lanes::{Finish, Lanes, Wake};
 use super::{SharedContext, TgBot, UpdateRef};
 use crate::i18n::{Lang, Text};
+use crate::ledger::outbox::ANSWERS_LANE;
 use crate::ledger::{LedgerError, LedgerResult, Outgoing};
 
 /// How often a failing handler is tried before its Update is given up.
@@ -37,18 +38,22 @@ pub struct Processor {
     pub ctx: SharedContext,
     pub me: Me,
     pub handler: Arc<UpdateHandler<LedgerError>>,
-    /// Woken when Updates are stored.
-    pub stored: Arc<Notify>,
-    /// Woken when a handler queued something to send.
-    pub sender: Arc<Notify>,
+    /// Told the chat of each Update handled, and the answers lane, so that
+    /// the sender looks there.
+    pub sender: Wake,
 }
 
 impl Processor {
     /// Handles Updates until `stop` turns true; the Update in hand finishes.
-    pub async fn run(self: Arc<Self>, stop: watch::Receiver<bool>) {
+    /// `stored` names the chats of newly stored Updates.
+    pub async fn run(
+        self: Arc<Self>,
+        stored: mpsc::UnboundedReceiver<i64>,
+        stop: watch::Receiver<bool>,
+    ) {
         let lanes = Lanes {
             name: "processor",
-            wake: self.stored.clone(),
+            woken: stored,
             stop: stop.clone(),
             finish: Finish::OnStop,
             tick: Duration::from_millis(500),
@@ -82,10 +87,14 @@ impl Processor {
             if head.retry_at.is_some_and(|at| at > Utc::now()) {
                 return;
             }
-            if let Err(error) = self
+            let handled = self
                 .handle_stored(head.update_id, &head.raw, head.attempts)
-                .await
-            {
+                .await;
+            // Whatever the handler queued waits in this chat's lane or in
+            // the answers lane.
+            let _ = self.sender.send(chat_key);
+            let _ = self.sender.send(ANSWERS_LANE);
+            if let Err(error) = handled {
                 tracing::error!(chat_key, update_id = head.update_id, %error, "cannot record an update's fate");
                 return;
             }
@@ -123,7 +132,6 @@ impl Processor {
         let failure = match outcome {
             Ok(ControlFlow::Break(Ok(()))) | Ok(ControlFlow::Continue(_)) => {
                 // Handled with effects (already marked), or with none: mark it.
-                self.sender.notify_one();
                 return ledger.inbox_give_up(update_id, None).await;
             }
             Ok(ControlFlow::Break(Err(error))) if attempts + 1 < MAX_ATTEMPTS => {
@@ -180,7 +188,6 @@ impl Processor {
         let mut tx = self.ctx.ledger.begin().await?;
         tx.send(outgoing).await?;
         tx.commit().await?;
-        self.sender.notify_one();
         Ok(())
     }
 }

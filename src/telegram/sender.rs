@@ -18,10 +18,10 @@ use std::time::Duration;
 
 use chrono::Utc;
 use teloxide::types::{ChatId, MessageId, ThreadId};
-use tokio::sync::{watch, Notify};
+use tokio::sync::{mpsc, watch};
 
 use super::keyboards;
-use super::lanes::{Finish, Lanes};
+use super::lanes::{Finish, Lanes, Wake};
 use super::send::{Destination, Failure, Outlet};
 use crate::config::Settings;
 use crate::i18n::Text;
@@ -35,15 +35,17 @@ pub struct Sender {
     pub ledger: Ledger,
     pub outlet: Outlet,
     pub settings: Arc<Settings>,
-    pub wake: Arc<Notify>,
+    /// Names lanes to look at again (a migrated chat's new lane).
+    pub wake: Wake,
 }
 
 impl Sender {
-    /// Delivers until `drain` turns true and nothing is left to send.
-    pub async fn run(self, drain: watch::Receiver<bool>) {
+    /// Delivers until `drain` turns true and nothing is left to send;
+    /// `queued` names lanes with new messages.
+    pub async fn run(self, queued: mpsc::UnboundedReceiver<i64>, drain: watch::Receiver<bool>) {
         let lanes = Lanes {
             name: "sender",
-            wake: self.wake.clone(),
+            woken: queued,
             stop: drain,
             finish: Finish::WhenDrained,
             tick: Duration::from_millis(250),
@@ -203,7 +205,7 @@ impl Sender {
                     moved,
                     "chat migrated; sending there"
                 );
-                self.wake.notify_one();
+                let _ = self.wake.send(new_chat.0);
                 Ok(())
             }
             Failure::BotRemoved(error) => {
