@@ -210,41 +210,13 @@ impl Ledger {
         Ok(Ledger { pool, writer })
     }
 
+    /// Task `number` of a chat, as the readers see it now.
     pub async fn find_task(
         &self,
         chat_id: i64,
         number: TaskNumber,
     ) -> LedgerResult<Option<TaskRecord>> {
-        let row: Option<TaskRow> =
-            sqlx::query_as("SELECT * FROM tasks WHERE chat_id = ?1 AND number = ?2")
-                .bind(chat_id)
-                .bind(number.get())
-                .fetch_optional(&self.pool)
-                .await?;
-        row.map(TaskRecord::try_from).transpose()
-    }
-
-    pub async fn find_task_by_id(&self, task_id: i64) -> LedgerResult<Option<TaskRecord>> {
-        let row: Option<TaskRow> = sqlx::query_as("SELECT * FROM tasks WHERE id = ?1")
-            .bind(task_id)
-            .fetch_optional(&self.pool)
-            .await?;
-        row.map(TaskRecord::try_from).transpose()
-    }
-
-    /// The task a `/need` message created, if any.
-    pub async fn find_by_source_message(
-        &self,
-        chat_id: i64,
-        message_id: i32,
-    ) -> LedgerResult<Option<TaskRecord>> {
-        let row: Option<TaskRow> =
-            sqlx::query_as("SELECT * FROM tasks WHERE chat_id = ?1 AND source_message_id = ?2")
-                .bind(chat_id)
-                .bind(message_id)
-                .fetch_optional(&self.pool)
-                .await?;
-        row.map(TaskRecord::try_from).transpose()
+        select_task(&self.pool, chat_id, number).await
     }
 
     /// A chat's open and claimed tasks, oldest first.
@@ -398,6 +370,25 @@ impl Ledger {
             .await?;
         Ok(())
     }
+}
+
+/// Task `number` of a chat, read by `executor` (the readers' pool, or a
+/// writing transaction that must see its own state).
+pub(crate) async fn select_task<'e, E>(
+    executor: E,
+    chat_id: i64,
+    number: TaskNumber,
+) -> LedgerResult<Option<TaskRecord>>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Sqlite>,
+{
+    let row: Option<TaskRow> =
+        sqlx::query_as("SELECT * FROM tasks WHERE chat_id = ?1 AND number = ?2")
+            .bind(chat_id)
+            .bind(number.get())
+            .fetch_optional(executor)
+            .await?;
+    row.map(TaskRecord::try_from).transpose()
 }
 
 /// Creates the database's folder, and the file itself readable by its owner

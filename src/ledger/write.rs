@@ -58,13 +58,7 @@ impl LedgerTx {
         chat_id: i64,
         number: TaskNumber,
     ) -> LedgerResult<Option<TaskRecord>> {
-        let row: Option<TaskRow> =
-            sqlx::query_as("SELECT * FROM tasks WHERE chat_id = ?1 AND number = ?2")
-                .bind(chat_id)
-                .bind(number.get())
-                .fetch_optional(&mut *self.tx)
-                .await?;
-        row.map(TaskRecord::try_from).transpose()
+        super::select_task(&mut *self.tx, chat_id, number).await
     }
 
     /// The task a `/need` message created, if any.
