@@ -87,10 +87,6 @@ impl App {
         })
     }
 
-    pub fn ledger(&self) -> &Ledger {
-        &self.ledger
-    }
-
     /// Runs the bot until `shutdown` resolves, then stops as described above.
     pub async fn run_until_stopped(
         self,

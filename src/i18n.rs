@@ -73,7 +73,6 @@ pub enum Text<'a> {
     Released(TaskNumber),
     Done(TaskNumber),
     Cancelled(TaskNumber),
-    Edited(TaskNumber),
     Refused(&'a TaskCard, Refusal),
     UnknownTask(TaskNumber),
     Usage(&'a UsageError),
@@ -127,11 +126,6 @@ impl Text<'_> {
                 lang,
                 format!("🚫 {n} is cancelled."),
                 format!("🚫 {n} 已取消。"),
-            ),
-            Text::Edited(n) => pick(
-                lang,
-                format!("✏️ {n} is updated."),
-                format!("✏️ {n} 已更新。"),
             ),
             Text::Refused(card, refusal) => refused(card, refusal, lang),
             Text::UnknownTask(n) => pick(
@@ -533,7 +527,6 @@ mod tests {
             Text::Released(n),
             Text::Done(n),
             Text::Cancelled(n),
-            Text::Edited(n),
             Text::Refused(card, Refusal::NotYourClaim),
             Text::UnknownTask(n),
             Text::Usage(error),
@@ -561,7 +554,6 @@ mod tests {
                 | Text::Released(_)
                 | Text::Done(_)
                 | Text::Cancelled(_)
-                | Text::Edited(_)
                 | Text::Refused(..)
                 | Text::UnknownTask(_)
                 | Text::Usage(_)
