@@ -16,6 +16,16 @@ fn linli() -> Command {
     command
 }
 
+/// Starts `linli run` with `vars`, its output discarded.
+fn run_bot(vars: &std::collections::HashMap<String, String>) -> std::process::Child {
+    linli()
+        .envs(vars)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
 #[test]
 fn a_missing_token_is_one_clear_line_and_exit_1() {
     let dir = tempfile::tempdir().unwrap();
@@ -93,12 +103,7 @@ async fn the_binary_runs_stops_on_sigterm_and_exports() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("linli.db");
     let vars = environment(&fake, &db);
-    let mut child = linli()
-        .envs(&vars)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = run_bot(&vars);
     let id = fake.next_message_id(GROUP);
     fake.push_update(serde_json::json!({"message": message(GROUP, id, ANN.json(), "/need pickup 12-302 JD parcel")}));
     let id = fake.next_message_id(GROUP);
@@ -188,12 +193,7 @@ async fn sigterm_drains_the_outbox_before_exiting() {
     fake.set_delay(Duration::from_millis(300));
     let dir = tempfile::tempdir().unwrap();
     let vars = environment(&fake, &dir.path().join("linli.db"));
-    let mut child = linli()
-        .envs(&vars)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = run_bot(&vars);
     let chats = [
         -1_001_000_000_011i64,
         -1_001_000_000_012,
@@ -250,12 +250,7 @@ async fn backup_makes_a_consistent_copy_while_the_bot_runs() {
     let fake = FakeTelegram::start().await;
     let dir = tempfile::tempdir().unwrap();
     let vars = environment(&fake, &dir.path().join("linli.db"));
-    let mut child = linli()
-        .envs(&vars)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = run_bot(&vars);
     let id = fake.next_message_id(GROUP);
     fake.push_update(
         serde_json::json!({"message": message(GROUP, id, ANN.json(), "/need pickup 1-1")}),
