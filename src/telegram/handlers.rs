@@ -20,7 +20,17 @@ use crate::i18n::{Lang, Text};
 use crate::ledger::{LedgerResult, LedgerTx, NewTaskRecord, Outgoing, Person};
 use crate::service::{self, Outcome, Request};
 
-type HandlerResult = LedgerResult<()>;
+/// Whether a handler recorded its Update's handled mark with its effect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Handled {
+    /// The effect and the mark were committed (or the Update had been
+    /// handled before).
+    Recorded,
+    /// Nothing for the bot: the processor marks the Update handled.
+    Ignored,
+}
+
+pub type HandlerResult = LedgerResult<Handled>;
 
 /// Telegram's stand-in sender for anonymous group admins.
 const GROUP_ANONYMOUS_BOT: u64 = 1087968824;
@@ -69,7 +79,7 @@ async fn finish(mut tx: LedgerTx, update: UpdateRef) -> HandlerResult {
     if tx.mark_handled(update.0).await? {
         tx.commit().await?;
     }
-    Ok(())
+    Ok(Handled::Recorded)
 }
 
 /// Records `outgoing` as the Update's only effect.
@@ -94,16 +104,18 @@ pub async fn on_message(
         return migrate(&ctx, update, *from, msg.chat.id).await;
     }
     let Some(text) = msg.text().or(msg.caption()) else {
-        return Ok(());
+        return Ok(Handled::Ignored);
     };
     let bot_username = me.user.username.as_deref().unwrap_or_default();
     let parsed = parse_command(text, bot_username, &ctx.limits);
     if parsed == Parsed::NotForUs || msg.is_automatic_forward() {
-        return Ok(());
+        return Ok(Handled::Ignored);
     }
     let lang = lang_of(&ctx, msg.from.as_ref());
     let sender = match &msg.from {
-        Some(user) if user.is_bot && user.id.0 != GROUP_ANONYMOUS_BOT => return Ok(()),
+        Some(user) if user.is_bot && user.id.0 != GROUP_ANONYMOUS_BOT => {
+            return Ok(Handled::Ignored)
+        }
         Some(user) if msg.sender_chat.is_none() && user.id.0 != GROUP_ANONYMOUS_BOT => person(user),
         _ => {
             let html = Text::SendAsYourself.render(lang);
@@ -116,7 +128,7 @@ pub async fn on_message(
             let html = Text::Usage(&error).render(lang);
             return answer(&ctx, update, reply_to(&msg, html)).await;
         }
-        Parsed::NotForUs => return Ok(()),
+        Parsed::NotForUs => return Ok(Handled::Ignored),
     };
     let asked = Asked {
         bot: &bot,
@@ -195,7 +207,7 @@ impl Asked<'_> {
         .await?;
         finish(tx, self.update).await?;
         tracing::info!(chat_id = task.chat_id, number = task.number.get(), kind = %task.kind, "task created");
-        Ok(())
+        Ok(Handled::Recorded)
     }
 
     async fn change(
@@ -231,7 +243,7 @@ impl Asked<'_> {
             vec![reply_to(self.msg, html)]
         };
         service::act(&self.ctx.ledger, &admins, &request, respond).await?;
-        Ok(())
+        Ok(Handled::Recorded)
     }
 }
 
@@ -264,7 +276,7 @@ async fn migrate(
     finish(tx, update).await?;
     ctx.admins.forget_chat(from.0);
     tracing::info!(from = from.0, to = to.0, moved, "group became a supergroup");
-    Ok(())
+    Ok(Handled::Recorded)
 }
 
 /// An edited message: only an edited `/need` whose task is still open counts.
@@ -275,22 +287,22 @@ pub async fn on_edited_message(
     update: UpdateRef,
 ) -> HandlerResult {
     let Some(text) = msg.text().or(msg.caption()) else {
-        return Ok(());
+        return Ok(Handled::Ignored);
     };
     let bot_username = me.user.username.as_deref().unwrap_or_default();
     let edited = match parse_command(text, bot_username, &ctx.limits) {
         Parsed::Command(Command::Need(new)) => Ok(new),
         // A /need edited into a mistake: explained below if it has a task.
         Parsed::Invalid(error) => Err(error),
-        _ => return Ok(()),
+        _ => return Ok(Handled::Ignored),
     };
     let (Some(user), None) = (&msg.from, &msg.sender_chat) else {
-        return Ok(());
+        return Ok(Handled::Ignored);
     };
     let lang = lang_of(&ctx, Some(user));
     let mut tx = ctx.ledger.begin().await?;
     let Some(task) = tx.find_by_source_message(msg.chat.id.0, msg.id.0).await? else {
-        return Ok(());
+        return Ok(Handled::Ignored);
     };
     let outgoing = match edited {
         Err(error) => reply_to(&msg, Text::Usage(&error).render(lang)),
@@ -361,7 +373,7 @@ pub async fn on_callback(
         Outcome::UnknownTask => vec![button_answer(Text::UnknownTask(number).render(lang), true)],
     };
     service::act(&ctx.ledger, &admins, &request, respond).await?;
-    Ok(())
+    Ok(Handled::Recorded)
 }
 
 /// The bot's own membership changed: greet a group that added it, and
@@ -372,12 +384,12 @@ pub async fn on_my_chat_member(
     update: UpdateRef,
 ) -> HandlerResult {
     if !(member.chat.is_group() || member.chat.is_supergroup()) {
-        return Ok(());
+        return Ok(Handled::Ignored);
     }
     let was_in = member.old_chat_member.kind.is_present();
     let is_in = member.new_chat_member.kind.is_present();
     if was_in == is_in {
-        return Ok(());
+        return Ok(Handled::Ignored);
     }
     let mut tx = ctx.ledger.begin().await?;
     tx.set_chat_active(member.chat.id.0, is_in).await?;

@@ -3,8 +3,8 @@
 //!
 //! A handler records its effects and its Update's handled mark in one
 //! transaction. The processor covers the rest:
-//! - an Update the tree does not handle, or handles without an effect, is
-//!   marked handled;
+//! - an Update the tree does not handle, or that its handler ignores, is
+//!   marked handled here;
 //! - a handler error (the database was busy, say) is retried a few times
 //!   with a pause, then the Update is given up;
 //! - a handler panic gives the Update up at once: it is poisoned, and the
@@ -20,15 +20,16 @@ use std::time::Duration;
 
 use chrono::Utc;
 use futures::FutureExt;
-use teloxide::dispatching::UpdateHandler;
 use teloxide::types::{Me, Update, UpdateKind};
 use tokio::sync::{mpsc, watch};
 
+use super::handlers::Handled;
 use super::lanes::{Finish, Lanes, Wake};
+use super::schema::UpdateTree;
 use super::{SharedContext, TgBot, UpdateRef};
 use crate::i18n::{Lang, Text};
 use crate::ledger::outbox::ANSWERS_LANE;
-use crate::ledger::{LedgerError, LedgerResult, Outgoing};
+use crate::ledger::{LedgerResult, Outgoing};
 
 /// How often a failing handler is tried before its Update is given up.
 const MAX_ATTEMPTS: i64 = 3;
@@ -37,7 +38,7 @@ pub struct Processor {
     pub bot: TgBot,
     pub ctx: SharedContext,
     pub me: Me,
-    pub handler: Arc<UpdateHandler<LedgerError>>,
+    pub handler: Arc<UpdateTree>,
     /// Told the chat of each Update handled, and the answers lane, so that
     /// the sender looks there.
     pub sender: Wake,
@@ -130,8 +131,10 @@ impl Processor {
             .catch_unwind()
             .await;
         let failure = match outcome {
-            Ok(ControlFlow::Break(Ok(()))) | Ok(ControlFlow::Continue(_)) => {
-                // Handled with effects (already marked), or with none: mark it.
+            // The handler committed the mark with its effect.
+            Ok(ControlFlow::Break(Ok(Handled::Recorded))) => return Ok(()),
+            // Nothing for the bot: marked here.
+            Ok(ControlFlow::Break(Ok(Handled::Ignored))) | Ok(ControlFlow::Continue(_)) => {
                 return ledger.inbox_give_up(update_id, None).await;
             }
             Ok(ControlFlow::Break(Err(error))) if attempts + 1 < MAX_ATTEMPTS => {

@@ -3,15 +3,17 @@
 //! The fetcher asks Telegram only for the Update kinds in
 //! [`ALLOWED_UPDATES`], which must name every kind this tree handles.
 
-use teloxide::dispatching::{UpdateFilterExt, UpdateHandler};
+use teloxide::dispatching::{DpHandlerDescription, UpdateFilterExt};
 use teloxide::prelude::*;
 
-use super::handlers;
-use crate::ledger::LedgerError;
+use super::handlers::{self, HandlerResult};
+
+/// The tree's type: each branch ends in a handler's [`HandlerResult`].
+pub type UpdateTree = dptree::Handler<'static, HandlerResult, DpHandlerDescription>;
 
 /// The tree; its dependencies are the bot, a [`super::SharedContext`],
 /// [`teloxide::types::Me`], the Update and its [`super::UpdateRef`].
-pub fn schema() -> UpdateHandler<LedgerError> {
+pub fn schema() -> UpdateTree {
     dptree::entry()
         .branch(Update::filter_message().endpoint(handlers::on_message))
         .branch(Update::filter_edited_message().endpoint(handlers::on_edited_message))

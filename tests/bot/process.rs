@@ -26,6 +26,27 @@ fn run_bot(vars: &std::collections::HashMap<String, String>) -> std::process::Ch
         .unwrap()
 }
 
+/// Sends SIGTERM and waits (at most 10 s) for the bot to exit.
+async fn terminate(mut child: std::process::Child) -> std::process::ExitStatus {
+    let pid = child.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let started = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "SIGTERM did not stop the bot"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 #[test]
 fn a_missing_token_is_one_clear_line_and_exit_1() {
     let dir = tempfile::tempdir().unwrap();
@@ -103,7 +124,7 @@ async fn the_binary_runs_stops_on_sigterm_and_exports() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("linli.db");
     let vars = environment(&fake, &db);
-    let mut child = run_bot(&vars);
+    let child = run_bot(&vars);
     let id = fake.next_message_id(GROUP);
     fake.push_update(serde_json::json!({"message": message(GROUP, id, ANN.json(), "/need pickup 12-302 JD parcel")}));
     let id = fake.next_message_id(GROUP);
@@ -117,23 +138,7 @@ async fn the_binary_runs_stops_on_sigterm_and_exports() {
     })
     .await;
 
-    let pid = child.id().to_string();
-    assert!(Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .unwrap()
-        .success());
-    let started = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(10),
-            "SIGTERM did not stop the bot"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    };
+    let status = terminate(child).await;
     assert_eq!(status.code(), Some(0));
 
     let output = linli()
@@ -193,7 +198,7 @@ async fn sigterm_drains_the_outbox_before_exiting() {
     fake.set_delay(Duration::from_millis(300));
     let dir = tempfile::tempdir().unwrap();
     let vars = environment(&fake, &dir.path().join("linli.db"));
-    let mut child = run_bot(&vars);
+    let child = run_bot(&vars);
     let chats = [
         -1_001_000_000_011i64,
         -1_001_000_000_012,
@@ -221,15 +226,7 @@ async fn sigterm_drains_the_outbox_before_exiting() {
         db.outbox_waiting().await.unwrap() > 0,
         "something is still to send"
     );
-    let pid = child.id().to_string();
-    assert!(Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .unwrap()
-        .success());
-    let status = tokio::task::spawn_blocking(move || child.wait().unwrap())
-        .await
-        .unwrap();
+    let status = terminate(child).await;
     assert_eq!(status.code(), Some(0));
     assert_eq!(
         db.outbox_waiting().await.unwrap(),
