@@ -23,11 +23,12 @@ use teloxide::adaptors::throttle::Limits;
 use teloxide::prelude::*;
 use teloxide::types::{BotCommand, Me};
 use teloxide::{ApiError, RequestError};
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{mpsc, watch, Notify};
 
 use crate::config::Settings;
 use crate::domain::CommandName;
 use crate::i18n::{Lang, Text};
+use crate::ledger::receipts::Receipts;
 use crate::ledger::Ledger;
 use crate::telegram::fetcher::Fetcher;
 use crate::telegram::processor::Processor;
@@ -118,7 +119,8 @@ impl App {
         );
         self.publish_commands().await;
 
-        let (stored, stored_lanes) = mpsc::unbounded_channel();
+        let stored = Arc::new(Notify::new());
+        let (looks_tx, looks) = watch::channel(0);
         let (queued, queued_lanes) = mpsc::unbounded_channel();
         let handler = Arc::new(schema());
         let fetcher = Fetcher {
@@ -127,6 +129,7 @@ impl App {
             poll_timeout: Duration::from_secs(self.settings.telegram.poll_timeout_seconds),
             allowed_updates: ALLOWED_UPDATES.map(String::from).to_vec(),
             stored: stored.clone(),
+            looks,
         };
         let processor = Arc::new(Processor {
             bot: self.bot.clone(),
@@ -145,10 +148,11 @@ impl App {
             outlet: self.outlet.clone(),
             settings: self.settings.clone(),
             wake: queued,
+            receipts: Receipts::start(self.ledger.clone()),
         };
         let (drain_tx, drain) = watch::channel(false);
         let fetching = tokio::spawn(fetcher.run(stop.clone()));
-        let processing = tokio::spawn(processor.run(stored_lanes, stop.clone()));
+        let processing = tokio::spawn(processor.run(stored, looks_tx, stop.clone()));
         let sending = tokio::spawn(sender.run(queued_lanes, drain));
         let pruning = tokio::spawn(prune(self.ledger.clone(), self.settings.clone()));
 

@@ -12,7 +12,7 @@ use std::future::Future;
 use chrono::{DateTime, Utc};
 
 use crate::domain::{decide, Action, Refusal, TaskNumber, UserId};
-use crate::ledger::{Change, Ledger, LedgerError, LedgerResult, Outgoing, Person, TaskRecord};
+use crate::ledger::{Batch, Change, LedgerError, LedgerResult, Outgoing, Person, TaskRecord};
 
 /// Answers whether a user administers a chat.
 pub trait AdminCheck {
@@ -42,9 +42,9 @@ pub struct Request<'a> {
 }
 
 /// Carries out `request`, or says why not, and queues what `respond` says
-/// about the outcome, all in one transaction.
+/// about the outcome, all in one unit of `batch` (committed with it).
 pub async fn act<R>(
-    ledger: &Ledger,
+    batch: &Batch,
     admins: &impl AdminCheck,
     request: &Request<'_>,
     respond: R,
@@ -64,13 +64,14 @@ where
     // Asked at most once, and only when a refusal depends on it.
     let mut is_admin: Option<bool> = None;
     loop {
-        let mut tx = ledger.begin().await?;
+        let mut tx = batch.begin().await?;
         let outcome = match tx.find_task(chat_id, number).await? {
             None => Outcome::UnknownTask,
             Some(task) => match decide(task.state, action, actor.id, is_admin.unwrap_or(false)) {
                 Err(refusal) if refusal.admin_may_override() && is_admin.is_none() => {
                     // Release the write lock while Telegram is asked.
                     drop(tx);
+                    batch.flush().await?;
                     is_admin = Some(admins.is_admin(chat_id, actor.id).await);
                     continue;
                 }

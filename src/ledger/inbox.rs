@@ -9,7 +9,7 @@
 use chrono::{DateTime, Utc};
 use sqlx::FromRow;
 
-use super::{Ledger, LedgerResult};
+use super::{Ledger, LedgerResult, LedgerTx};
 
 /// An Update as fetched: its id, the chat it belongs to, its JSON.
 #[derive(Debug, Clone)]
@@ -23,9 +23,9 @@ pub struct Fetched {
 #[derive(Debug, Clone, FromRow)]
 pub struct InboxRow {
     pub update_id: i64,
+    pub chat_key: i64,
     pub raw: String,
     pub attempts: i64,
-    pub retry_at: Option<DateTime<Utc>>,
 }
 
 impl Ledger {
@@ -52,23 +52,21 @@ impl Ledger {
         Ok(new)
     }
 
-    /// Chats with Updates waiting.
-    pub async fn inbox_keys(&self) -> LedgerResult<Vec<i64>> {
-        Ok(
-            sqlx::query_scalar("SELECT DISTINCT chat_key FROM inbox WHERE handled_at IS NULL")
-                .fetch_all(self.pool())
-                .await?,
-        )
-    }
-
-    /// The oldest waiting Update of a chat: its later ones wait for it.
-    pub async fn inbox_head(&self, chat_key: i64) -> LedgerResult<Option<InboxRow>> {
+    /// Up to `limit` waiting Updates in `update_id` order, leaving out each
+    /// chat's Updates from its first one whose retry is not yet due (a
+    /// chat's later Updates wait for its earlier ones).
+    pub async fn inbox_due(&self, now: DateTime<Utc>, limit: u32) -> LedgerResult<Vec<InboxRow>> {
         Ok(sqlx::query_as(
-            "SELECT update_id, raw, attempts, retry_at FROM inbox
-             WHERE chat_key = ?1 AND handled_at IS NULL ORDER BY update_id LIMIT 1",
+            "SELECT update_id, chat_key, raw, attempts FROM inbox AS i
+             WHERE handled_at IS NULL
+               AND NOT EXISTS (SELECT 1 FROM inbox AS w
+                               WHERE w.chat_key = i.chat_key AND w.handled_at IS NULL
+                                 AND w.update_id <= i.update_id AND w.retry_at > ?1)
+             ORDER BY update_id LIMIT ?2",
         )
-        .bind(chat_key)
-        .fetch_optional(self.pool())
+        .bind(now)
+        .bind(limit)
+        .fetch_all(self.pool())
         .await?)
     }
 
@@ -80,9 +78,22 @@ impl Ledger {
         )
     }
 
+    /// Forgets Updates handled before `before`.
+    pub async fn prune_inbox(&self, before: DateTime<Utc>) -> LedgerResult<u64> {
+        Ok(
+            sqlx::query("DELETE FROM inbox WHERE handled_at IS NOT NULL AND handled_at < ?1")
+                .bind(before)
+                .execute(self.writer())
+                .await?
+                .rows_affected(),
+        )
+    }
+}
+
+impl LedgerTx {
     /// Tries an Update again at `at`, after a failure that may pass.
     pub async fn inbox_retry(
-        &self,
+        &mut self,
         update_id: i64,
         at: DateTime<Utc>,
         error: &str,
@@ -94,7 +105,7 @@ impl Ledger {
         .bind(at)
         .bind(error)
         .bind(update_id)
-        .execute(self.writer())
+        .execute(self.conn()?)
         .await?;
         Ok(())
     }
@@ -102,26 +113,15 @@ impl Ledger {
     /// Marks an Update handled if its handler did not: it needed no effect
     /// (`error` is `None`), or it was given up on (it cannot be read, or its
     /// handler keeps failing) so that the chat's later Updates go on.
-    pub async fn inbox_give_up(&self, update_id: i64, error: Option<&str>) -> LedgerResult<()> {
+    pub async fn inbox_give_up(&mut self, update_id: i64, error: Option<&str>) -> LedgerResult<()> {
         sqlx::query(
             "UPDATE inbox SET handled_at = ?1, error = ?2 WHERE update_id = ?3 AND handled_at IS NULL",
         )
         .bind(Utc::now())
         .bind(error)
         .bind(update_id)
-        .execute(self.writer())
+        .execute(self.conn()?)
         .await?;
         Ok(())
-    }
-
-    /// Forgets Updates handled before `before`.
-    pub async fn prune_inbox(&self, before: DateTime<Utc>) -> LedgerResult<u64> {
-        Ok(
-            sqlx::query("DELETE FROM inbox WHERE handled_at IS NOT NULL AND handled_at < ?1")
-                .bind(before)
-                .execute(self.writer())
-                .await?
-                .rows_affected(),
-        )
     }
 }

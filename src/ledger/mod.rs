@@ -8,15 +8,20 @@
 //! - [`write`]: [`LedgerTx`], one `BEGIN IMMEDIATE` transaction holding a
 //!   handler's whole effect: guarded task changes with their append-only
 //!   events, the messages to send ([`Outgoing`]) and its Update's handled mark;
+//! - [`batch`]: group commit, many handlers' transactions in one;
+//! - [`receipts`]: what the sender records after delivering, in groups;
 //! - [`inbox`]: Updates stored before Telegram forgets them;
 //! - [`outbox`]: messages waiting to be sent, lane by lane.
 //!
 //! The rules themselves live in `domain`; the ledger records what they allowed.
 
+pub mod batch;
 pub mod inbox;
 pub mod outbox;
+pub mod receipts;
 pub mod write;
 
+pub use batch::Batch;
 pub use outbox::{OutboxRow, Outgoing};
 pub use write::{Change, LedgerTx, NewTaskRecord};
 
@@ -47,6 +52,8 @@ pub enum LedgerError {
     Corrupt(String),
     #[error("too many concurrent changes: {0}")]
     Contended(String),
+    #[error("a group commit failed: {0}")]
+    GroupCommit(String),
 }
 
 pub type LedgerResult<T> = Result<T, LedgerError>;

@@ -16,6 +16,9 @@ use super::{Ledger, LedgerResult};
 /// The lane of button answers.
 pub const ANSWERS_LANE: i64 = 0;
 
+/// The most button answers sent side by side.
+pub const ANSWER_BURST: u32 = 64;
+
 /// A message to send.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outgoing {
@@ -170,16 +173,35 @@ impl Ledger {
         )
     }
 
-    /// The first waiting row of a lane: nothing behind it goes before it.
-    pub async fn outbox_head(&self, lane: i64) -> LedgerResult<Option<OutboxRow>> {
-        Ok(sqlx::query_as(
-            "SELECT id, lane, kind, chat_id, task_id, thread_id, reply_to, body,
-                    callback_query_id, show_alert, attempts, next_attempt_at
-             FROM outbox WHERE lane = ?1 AND state = 'pending' ORDER BY id LIMIT 1",
-        )
-        .bind(lane)
-        .fetch_optional(self.pool())
-        .await?)
+    /// What a lane has due at `now`: in a chat's lane, its first waiting
+    /// row if that is due (nothing behind it goes before it); in the answers
+    /// lane, which keeps no order, up to [`ANSWER_BURST`] due rows.
+    pub async fn outbox_due(&self, lane: i64, now: DateTime<Utc>) -> LedgerResult<Vec<OutboxRow>> {
+        const COLUMNS: &str = "id, lane, kind, chat_id, task_id, thread_id, reply_to, body,
+                               callback_query_id, show_alert, attempts, next_attempt_at";
+        let rows = if lane == ANSWERS_LANE {
+            sqlx::query_as(&format!(
+                "SELECT {COLUMNS} FROM outbox WHERE lane = ?1 AND state = 'pending'
+                   AND (next_attempt_at IS NULL OR next_attempt_at <= ?2)
+                 ORDER BY id LIMIT ?3"
+            ))
+            .bind(lane)
+            .bind(now)
+            .bind(ANSWER_BURST)
+            .fetch_all(self.pool())
+            .await?
+        } else {
+            sqlx::query_as(&format!(
+                "SELECT * FROM (SELECT {COLUMNS} FROM outbox
+                                WHERE lane = ?1 AND state = 'pending' ORDER BY id LIMIT 1)
+                 WHERE next_attempt_at IS NULL OR next_attempt_at <= ?2"
+            ))
+            .bind(lane)
+            .bind(now)
+            .fetch_all(self.pool())
+            .await?
+        };
+        Ok(rows)
     }
 
     /// How many rows wait, in all lanes.
@@ -215,72 +237,6 @@ impl Ledger {
             }) => Ok(Some((task.try_into()?, newest))),
             _ => Ok(None),
         }
-    }
-
-    /// Retires a task's announcement rows up to `newest`, and remembers the
-    /// message that now shows it (when a new one was posted).
-    pub async fn announcement_sent(
-        &self,
-        task_id: i64,
-        newest: i64,
-        posted: Option<i32>,
-    ) -> LedgerResult<()> {
-        let mut tx = self.writer().begin_with("BEGIN IMMEDIATE").await?;
-        sqlx::query(
-            "UPDATE outbox SET state = 'sent', finished_at = ?1
-             WHERE task_id = ?2 AND kind = 'announce' AND state = 'pending' AND id <= ?3",
-        )
-        .bind(Utc::now())
-        .bind(task_id)
-        .bind(newest)
-        .execute(&mut *tx)
-        .await?;
-        if let Some(message_id) = posted {
-            sqlx::query("UPDATE tasks SET announcement_message_id = ?1 WHERE id = ?2")
-                .bind(message_id)
-                .bind(task_id)
-                .execute(&mut *tx)
-                .await?;
-        }
-        tx.commit().await?;
-        Ok(())
-    }
-
-    pub async fn outbox_sent(&self, id: i64) -> LedgerResult<()> {
-        self.finish_row(id, "sent", None).await
-    }
-
-    /// Gives up on a row Telegram definitively refused.
-    pub async fn outbox_failed(&self, id: i64, error: &str) -> LedgerResult<()> {
-        self.finish_row(id, "failed", Some(error)).await
-    }
-
-    async fn finish_row(&self, id: i64, state: &str, error: Option<&str>) -> LedgerResult<()> {
-        sqlx::query(
-            "UPDATE outbox SET state = ?1, finished_at = ?2, error = ?3
-             WHERE id = ?4 AND state = 'pending'",
-        )
-        .bind(state)
-        .bind(Utc::now())
-        .bind(error)
-        .bind(id)
-        .execute(self.writer())
-        .await?;
-        Ok(())
-    }
-
-    /// Tries a row again at `at`.
-    pub async fn outbox_retry(&self, id: i64, at: DateTime<Utc>, error: &str) -> LedgerResult<()> {
-        sqlx::query(
-            "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?1, error = ?2
-             WHERE id = ?3 AND state = 'pending'",
-        )
-        .bind(at)
-        .bind(error)
-        .bind(id)
-        .execute(self.writer())
-        .await?;
-        Ok(())
     }
 
     /// Gives up on everything waiting for a chat the bot can no longer post in.

@@ -8,10 +8,13 @@
 //! change calls for and the handled mark of its Update commit with it, or
 //! nothing does.
 
-use chrono::{DateTime, Utc};
-use sqlx::{Sqlite, Transaction};
+use std::sync::{Arc, Mutex};
 
-use super::{LedgerResult, Person, TaskRecord, TaskRow};
+use chrono::{DateTime, Utc};
+use sqlx::{Sqlite, SqliteConnection, Transaction};
+
+use super::batch::Slot;
+use super::{LedgerError, LedgerResult, Person, TaskRecord, TaskRow};
 use crate::domain::{Action, NewTask, TaskNumber, TaskState};
 use crate::i18n::Lang;
 use crate::ledger::outbox::{self, Outgoing};
@@ -39,18 +42,52 @@ pub struct Change<'a> {
     pub at: DateTime<Utc>,
 }
 
+/// A transaction of its own ([`super::Ledger::begin`]), or a unit of a
+/// [`super::Batch`]: a savepoint in the batch's transaction, which goes back
+/// to the batch when the unit ends.
 pub struct LedgerTx {
-    tx: Transaction<'static, Sqlite>,
+    /// `None` only once the unit has ended.
+    tx: Option<Transaction<'static, Sqlite>>,
+    batch: Option<Arc<Mutex<Slot>>>,
 }
 
 impl LedgerTx {
     pub(super) fn new(tx: Transaction<'static, Sqlite>) -> Self {
-        LedgerTx { tx }
+        LedgerTx {
+            tx: Some(tx),
+            batch: None,
+        }
     }
 
-    pub async fn commit(self) -> LedgerResult<()> {
-        self.tx.commit().await?;
+    pub(super) fn in_batch(tx: Transaction<'static, Sqlite>, batch: Arc<Mutex<Slot>>) -> Self {
+        LedgerTx {
+            tx: Some(tx),
+            batch: Some(batch),
+        }
+    }
+
+    /// Commits, or, in a batch, keeps the unit's effects for the batch's commit.
+    pub async fn commit(mut self) -> LedgerResult<()> {
+        let Some(mut tx) = self.tx.take() else {
+            return Ok(());
+        };
+        let Some(batch) = self.batch.take() else {
+            tx.commit().await?;
+            return Ok(());
+        };
+        let released = sqlx::query("RELEASE unit").execute(&mut *tx).await;
+        Slot::put_back(&batch, tx, released.is_err());
+        released?;
         Ok(())
+    }
+
+    pub(super) fn conn(&mut self) -> LedgerResult<&mut SqliteConnection> {
+        match self.tx.as_mut() {
+            Some(tx) => Ok(&mut **tx),
+            None => Err(LedgerError::Corrupt(
+                "a transaction used after it ended".into(),
+            )),
+        }
     }
 
     pub async fn find_task(
@@ -58,7 +95,7 @@ impl LedgerTx {
         chat_id: i64,
         number: TaskNumber,
     ) -> LedgerResult<Option<TaskRecord>> {
-        super::select_task(&mut *self.tx, chat_id, number).await
+        super::select_task(self.conn()?, chat_id, number).await
     }
 
     /// The task a `/need` message created, if any.
@@ -71,7 +108,7 @@ impl LedgerTx {
             sqlx::query_as("SELECT * FROM tasks WHERE chat_id = ?1 AND source_message_id = ?2")
                 .bind(chat_id)
                 .bind(message_id)
-                .fetch_optional(&mut *self.tx)
+                .fetch_optional(self.conn()?)
                 .await?;
         row.map(TaskRecord::try_from).transpose()
     }
@@ -85,7 +122,7 @@ impl LedgerTx {
         .bind(new.chat_id)
         .bind(new.chat_title)
         .bind(new.at)
-        .execute(&mut *self.tx)
+        .execute(self.conn()?)
         .await?;
         let row: TaskRow = sqlx::query_as(
             "INSERT INTO tasks (chat_id, number, kind, flat, details, status, requester_id,
@@ -104,7 +141,7 @@ impl LedgerTx {
         .bind(new.thread_id)
         .bind(new.source_message_id)
         .bind(new.at)
-        .fetch_one(&mut *self.tx)
+        .fetch_one(self.conn()?)
         .await?;
         self.insert_event(row.id, "created", new.requester, new.at, None)
             .await?;
@@ -145,7 +182,7 @@ impl LedgerTx {
         .bind(task.id)
         .bind(task.state.status.as_str())
         .bind(task.state.claimer.map(|u| u.0))
-        .fetch_optional(&mut *self.tx)
+        .fetch_optional(self.conn()?)
         .await?;
         let Some(row) = row else {
             return Ok(None);
@@ -173,7 +210,7 @@ impl LedgerTx {
         .bind(&edited.flat)
         .bind(&edited.details)
         .bind(task.id)
-        .fetch_optional(&mut *self.tx)
+        .fetch_optional(self.conn()?)
         .await?;
         let Some(row) = row else {
             return Ok(None);
@@ -188,7 +225,7 @@ impl LedgerTx {
     pub async fn migrate_chat(&mut self, from: i64, to: i64) -> LedgerResult<u64> {
         let target_exists: Option<i64> = sqlx::query_scalar("SELECT id FROM chats WHERE id = ?1")
             .bind(to)
-            .fetch_optional(&mut *self.tx)
+            .fetch_optional(self.conn()?)
             .await?;
         let moved = if target_exists.is_some() {
             // Tasks were already asked for in the new chat: keep theirs and
@@ -196,7 +233,7 @@ impl LedgerTx {
             let offset: i64 =
                 sqlx::query_scalar("SELECT COALESCE(MAX(number), 0) FROM tasks WHERE chat_id = ?1")
                     .bind(to)
-                    .fetch_one(&mut *self.tx)
+                    .fetch_one(self.conn()?)
                     .await?;
             let moved = sqlx::query(
                 "UPDATE tasks SET chat_id = ?1, number = number + ?2 WHERE chat_id = ?3",
@@ -204,28 +241,28 @@ impl LedgerTx {
             .bind(to)
             .bind(offset)
             .bind(from)
-            .execute(&mut *self.tx)
+            .execute(self.conn()?)
             .await?
             .rows_affected();
             sqlx::query("DELETE FROM chats WHERE id = ?1")
                 .bind(from)
-                .execute(&mut *self.tx)
+                .execute(self.conn()?)
                 .await?;
             moved
         } else {
             let moved: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM tasks WHERE chat_id = ?1")
                 .bind(from)
-                .fetch_one(&mut *self.tx)
+                .fetch_one(self.conn()?)
                 .await?;
             // ON UPDATE CASCADE carries the tasks along.
             sqlx::query("UPDATE chats SET id = ?1 WHERE id = ?2")
                 .bind(to)
                 .bind(from)
-                .execute(&mut *self.tx)
+                .execute(self.conn()?)
                 .await?;
             u64::try_from(moved).unwrap_or_default()
         };
-        outbox::follow_migration(&mut self.tx, from, to).await?;
+        outbox::follow_migration(self.conn()?, from, to).await?;
         Ok(moved)
     }
 
@@ -234,14 +271,14 @@ impl LedgerTx {
         sqlx::query("UPDATE chats SET active = ?1 WHERE id = ?2")
             .bind(active)
             .bind(chat_id)
-            .execute(&mut *self.tx)
+            .execute(self.conn()?)
             .await?;
         Ok(())
     }
 
     /// Queues a message to be sent once this transaction commits.
     pub async fn send(&mut self, outgoing: Outgoing) -> LedgerResult<()> {
-        outbox::push(&mut self.tx, &outgoing).await
+        outbox::push(self.conn()?, &outgoing).await
     }
 
     /// Marks the Update being handled as done. `false` if it already was
@@ -252,7 +289,7 @@ impl LedgerTx {
         )
         .bind(Utc::now())
         .bind(update_id)
-        .execute(&mut *self.tx)
+        .execute(self.conn()?)
         .await?
         .rows_affected();
         Ok(marked == 1)
@@ -276,8 +313,18 @@ impl LedgerTx {
         .bind(&actor.name)
         .bind(at)
         .bind(note)
-        .execute(&mut *self.tx)
+        .execute(self.conn()?)
         .await?;
         Ok(())
+    }
+}
+
+impl Drop for LedgerTx {
+    /// An uncommitted unit of a batch is rolled back to its savepoint, not
+    /// with the whole batch (a transaction of its own just rolls back).
+    fn drop(&mut self) {
+        if let (Some(tx), Some(batch)) = (self.tx.take(), self.batch.take()) {
+            Slot::put_back(&batch, tx, true);
+        }
     }
 }

@@ -10,11 +10,11 @@
 
 use std::time::Duration;
 
+use std::sync::Arc;
+
 use serde_json::{json, Value};
 use teloxide::Bot;
-use tokio::sync::watch;
-
-use super::lanes::Wake;
+use tokio::sync::{watch, Notify};
 
 use crate::ledger::inbox::Fetched;
 use crate::ledger::Ledger;
@@ -25,8 +25,12 @@ pub struct Fetcher {
     pub poll_timeout: Duration,
     /// The Update kinds to ask for (Telegram sends only these).
     pub allowed_updates: Vec<String>,
-    /// Told the chat of every Update stored.
-    pub stored: Wake,
+    /// Notified when Updates are stored.
+    pub stored: Arc<Notify>,
+    /// The processor's looks at the inbox: after storing a batch, the
+    /// fetcher polls again only once the processor has looked (and taken
+    /// the batch in hand), so that a backlog waits in Telegram.
+    pub looks: watch::Receiver<u64>,
 }
 
 /// Why a poll failed.
@@ -42,6 +46,7 @@ impl Fetcher {
     pub async fn run(self, mut stop: watch::Receiver<bool>) {
         let mut offset: i64 = 0;
         let mut failures: u32 = 0;
+        let mut looks = self.looks.clone();
         loop {
             let poll = tokio::select! {
                 poll = self.poll(offset) => poll,
@@ -62,8 +67,16 @@ impl Fetcher {
                             .max()
                             .unwrap_or(offset - 1)
                             + 1;
-                        for update in &batch {
-                            let _ = self.stored.send(update.chat_key);
+                        let seen = *looks.borrow_and_update();
+                        self.stored.notify_one();
+                        tokio::select! {
+                            looked = looks.wait_for(|looks| *looks > seen) => {
+                                if looked.is_err() {
+                                    // The processor is gone: the bot is stopping.
+                                    return;
+                                }
+                            }
+                            _ = stop.wait_for(|stop| *stop) => return,
                         }
                         continue;
                     }

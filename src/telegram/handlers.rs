@@ -75,16 +75,16 @@ fn topic_of(msg: &Message) -> Option<i32> {
 
 /// Commits `tx` with the Update's handled mark, unless the Update was
 /// handled before (then nothing of `tx` is kept).
-async fn finish(mut tx: LedgerTx, update: UpdateRef) -> HandlerResult {
-    if tx.mark_handled(update.0).await? {
+async fn finish(mut tx: LedgerTx, update: &UpdateRef) -> HandlerResult {
+    if tx.mark_handled(update.id).await? {
         tx.commit().await?;
     }
     Ok(Handled::Recorded)
 }
 
 /// Records `outgoing` as the Update's only effect.
-async fn answer(ctx: &SharedContext, update: UpdateRef, outgoing: Outgoing) -> HandlerResult {
-    let mut tx = ctx.ledger.begin().await?;
+async fn answer(update: &UpdateRef, outgoing: Outgoing) -> HandlerResult {
+    let mut tx = update.begin().await?;
     tx.send(outgoing).await?;
     finish(tx, update).await
 }
@@ -119,14 +119,14 @@ pub async fn on_message(
         Some(user) if msg.sender_chat.is_none() && user.id.0 != GROUP_ANONYMOUS_BOT => person(user),
         _ => {
             let html = Text::SendAsYourself.render(lang);
-            return answer(&ctx, update, reply_to(&msg, html)).await;
+            return answer(&update, reply_to(&msg, html)).await;
         }
     };
     let command = match parsed {
         Parsed::Command(command) => command,
         Parsed::Invalid(error) => {
             let html = Text::Usage(&error).render(lang);
-            return answer(&ctx, update, reply_to(&msg, html)).await;
+            return answer(&update, reply_to(&msg, html)).await;
         }
         Parsed::NotForUs => return Ok(Handled::Ignored),
     };
@@ -156,6 +156,11 @@ impl Asked<'_> {
         let (ctx, lang) = (self.ctx, self.lang);
         let chat_id = self.msg.chat.id.0;
         let limit = ctx.settings.chat.list_limit;
+        if matches!(command, Command::Open | Command::Mine | Command::Stats) {
+            // The lists are read by the readers' pool: let it see this
+            // batch's earlier Updates (a /need just before an /open).
+            self.update.batch.flush().await?;
+        }
         let html = match command {
             Command::Need(new) => return self.create_task(&new).await,
             Command::Claim(number) => return self.change(number, Action::Claim, None).await,
@@ -182,7 +187,7 @@ impl Asked<'_> {
             Command::Stats => Text::Stats(&ctx.ledger.stats(chat_id, 10).await?).render(lang),
             Command::Help => Text::Help.render(lang),
         };
-        answer(ctx, self.update, reply_to(self.msg, html)).await
+        answer(&self.update, reply_to(self.msg, html)).await
     }
 
     async fn create_task(&self, new: &NewTask) -> HandlerResult {
@@ -197,7 +202,7 @@ impl Asked<'_> {
             source_message_id: msg.id.0,
             at: Utc::now(),
         };
-        let mut tx = self.ctx.ledger.begin().await?;
+        let mut tx = self.update.begin().await?;
         let task = tx.create_task(&record).await?;
         tx.send(Outgoing::Announce {
             task_id: task.id,
@@ -205,7 +210,7 @@ impl Asked<'_> {
             reply_to: Some(msg.id.0),
         })
         .await?;
-        finish(tx, self.update).await?;
+        finish(tx, &self.update).await?;
         tracing::info!(chat_id = task.chat_id, number = task.number.get(), kind = %task.kind, "task created");
         Ok(Handled::Recorded)
     }
@@ -223,7 +228,7 @@ impl Asked<'_> {
             actor: self.sender,
             note,
             at: Utc::now(),
-            update_id: Some(self.update.0),
+            update_id: Some(self.update.id),
         };
         let admins = Admins {
             cache: &self.ctx.admins,
@@ -242,7 +247,7 @@ impl Asked<'_> {
             };
             vec![reply_to(self.msg, html)]
         };
-        service::act(&self.ctx.ledger, &admins, &request, respond).await?;
+        service::act(&self.update.batch, &admins, &request, respond).await?;
         Ok(Handled::Recorded)
     }
 }
@@ -271,9 +276,9 @@ async fn migrate(
     from: ChatId,
     to: ChatId,
 ) -> HandlerResult {
-    let mut tx = ctx.ledger.begin().await?;
+    let mut tx = update.begin().await?;
     let moved = tx.migrate_chat(from.0, to.0).await?;
-    finish(tx, update).await?;
+    finish(tx, &update).await?;
     ctx.admins.forget_chat(from.0);
     tracing::info!(from = from.0, to = to.0, moved, "group became a supergroup");
     Ok(Handled::Recorded)
@@ -300,7 +305,7 @@ pub async fn on_edited_message(
         return Ok(Handled::Ignored);
     };
     let lang = lang_of(&ctx, Some(user));
-    let mut tx = ctx.ledger.begin().await?;
+    let mut tx = update.begin().await?;
     let Some(task) = tx.find_by_source_message(msg.chat.id.0, msg.id.0).await? else {
         return Ok(Handled::Ignored);
     };
@@ -318,7 +323,7 @@ pub async fn on_edited_message(
         },
     };
     tx.send(outgoing).await?;
-    finish(tx, update).await
+    finish(tx, &update).await
 }
 
 /// A button press under an announcement.
@@ -343,7 +348,7 @@ pub async fn on_callback(
     let (Some((action, number)), Some(chat_id)) = (decoded, chat_id) else {
         tracing::debug!(data = ?query.data, "button data not ours");
         let unknown = button_answer(Text::UnknownButton.render(lang), true);
-        return answer(&ctx, update, unknown).await;
+        return answer(&update, unknown).await;
     };
     let actor = person(&query.from);
     let request = Request {
@@ -353,7 +358,7 @@ pub async fn on_callback(
         actor: &actor,
         note: None,
         at: Utc::now(),
-        update_id: Some(update.0),
+        update_id: Some(update.id),
     };
     let admins = Admins {
         cache: &ctx.admins,
@@ -372,7 +377,7 @@ pub async fn on_callback(
         }
         Outcome::UnknownTask => vec![button_answer(Text::UnknownTask(number).render(lang), true)],
     };
-    service::act(&ctx.ledger, &admins, &request, respond).await?;
+    service::act(&update.batch, &admins, &request, respond).await?;
     Ok(Handled::Recorded)
 }
 
@@ -391,7 +396,7 @@ pub async fn on_my_chat_member(
     if was_in == is_in {
         return Ok(Handled::Ignored);
     }
-    let mut tx = ctx.ledger.begin().await?;
+    let mut tx = update.begin().await?;
     tx.set_chat_active(member.chat.id.0, is_in).await?;
     if is_in {
         let lang = lang_of(&ctx, Some(&member.from));
@@ -408,5 +413,5 @@ pub async fn on_my_chat_member(
             "the bot was removed from a chat"
         );
     }
-    finish(tx, update).await
+    finish(tx, &update).await
 }

@@ -30,9 +30,20 @@ use crate::ledger::Ledger;
 /// everything they say goes through the outbox.
 pub type TgBot = teloxide::Bot;
 
-/// The inbox id of the Update being handled.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct UpdateRef(pub i64);
+/// The Update being handled: its inbox id, and the batch its handler
+/// writes in ([`UpdateRef::begin`]).
+#[derive(Clone)]
+pub struct UpdateRef {
+    pub id: i64,
+    pub batch: crate::ledger::Batch,
+}
+
+impl UpdateRef {
+    /// The handler's transaction (a unit of the processor's batch).
+    pub async fn begin(&self) -> crate::ledger::LedgerResult<crate::ledger::LedgerTx> {
+        self.batch.begin().await
+    }
+}
 
 /// What every handler shares.
 pub struct Context {

@@ -1,18 +1,30 @@
-//! The processor: takes stored Updates from the inbox, a chat at a time and
-//! in order within a chat, and runs each through the handler tree.
+//! The processor: takes stored Updates from the inbox in batches, in
+//! `update_id` order (so in order within each chat), and runs each through
+//! the handler tree.
 //!
-//! A handler records its effects and its Update's handled mark in one
-//! transaction. The processor covers the rest:
+//! A batch is one group commit ([`Batch`]): each handler records its effects
+//! and its Update's handled mark in a unit of the batch, and the batch
+//! commits once, before anything it queued can be sent. The processor
+//! covers the rest:
 //! - an Update the tree does not handle, or that its handler ignores, is
 //!   marked handled here;
 //! - a handler error (the database was busy, say) is retried a few times
 //!   with a pause, then the Update is given up;
 //! - a handler panic gives the Update up at once: it is poisoned, and the
-//!   chat's later Updates must not wait behind it.
+//!   chat's later Updates must not wait behind it;
+//! - a batch whose transaction breaks is handled again, and the Update in
+//!   hand when it broke counts a failed attempt, so that one which keeps
+//!   breaking batches is given up in the end.
 //!
 //! Given-up Updates keep their cause in the inbox, and the sender is told
 //! something went wrong where that is possible.
+//!
+//! The fetcher waits for the processor to look at the inbox again before it
+//! fetches more ([`Processor::run`]'s `looks`), so Updates wait in Telegram,
+//! not in the inbox, when the bot is behind: the latency of an Update stays
+//! that of a batch or two.
 
+use std::collections::BTreeSet;
 use std::ops::ControlFlow;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
@@ -21,18 +33,28 @@ use std::time::Duration;
 use chrono::Utc;
 use futures::FutureExt;
 use teloxide::types::{Me, Update, UpdateKind};
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{watch, Notify};
 
 use super::handlers::Handled;
-use super::lanes::{Finish, Lanes, Wake};
+use super::lanes::Wake;
 use super::schema::UpdateTree;
 use super::{SharedContext, TgBot, UpdateRef};
 use crate::i18n::{Lang, Text};
+use crate::ledger::inbox::InboxRow;
 use crate::ledger::outbox::ANSWERS_LANE;
-use crate::ledger::{LedgerResult, Outgoing};
+use crate::ledger::{Batch, LedgerResult, Outgoing};
 
 /// How often a failing handler is tried before its Update is given up.
 const MAX_ATTEMPTS: i64 = 3;
+
+/// The most Updates one batch takes: as many as one `getUpdates` returns.
+const BATCH_SIZE: u32 = 100;
+
+/// How long the processor waits after a batch broke.
+const BROKEN_BATCH_PAUSE: Duration = Duration::from_secs(1);
+
+/// How often an idle processor looks for retries that have come due.
+const IDLE_LOOK: Duration = Duration::from_millis(500);
 
 pub struct Processor {
     pub bot: TgBot,
@@ -45,102 +67,118 @@ pub struct Processor {
 }
 
 impl Processor {
-    /// Handles Updates until `stop` turns true; the Update in hand finishes.
-    /// `stored` names the chats of newly stored Updates.
+    /// Handles Updates until `stop` turns true; the batch in hand finishes.
+    /// `stored` is notified when Updates are stored; `looks` counts the
+    /// processor's looks at the inbox.
     pub async fn run(
         self: Arc<Self>,
-        stored: mpsc::UnboundedReceiver<i64>,
-        stop: watch::Receiver<bool>,
+        stored: Arc<Notify>,
+        looks: watch::Sender<u64>,
+        mut stop: watch::Receiver<bool>,
     ) {
-        let lanes = Lanes {
-            name: "processor",
-            woken: stored,
-            stop: stop.clone(),
-            finish: Finish::OnStop,
-            tick: Duration::from_millis(500),
-            max_workers: 32,
-        };
-        let scan = || async {
-            self.ctx.ledger.inbox_keys().await.unwrap_or_else(|error| {
-                tracing::error!(%error, "cannot read the inbox");
-                Vec::new()
-            })
-        };
-        lanes
-            .run(scan, |chat_key| {
-                let processor = self.clone();
-                let stop = stop.clone();
-                async move { processor.drain_chat(chat_key, stop).await }
-            })
-            .await;
-    }
-
-    async fn drain_chat(&self, chat_key: i64, stop: watch::Receiver<bool>) {
         while !*stop.borrow() {
-            let head = match self.ctx.ledger.inbox_head(chat_key).await {
-                Ok(Some(head)) => head,
-                Ok(None) => return,
-                Err(error) => {
-                    tracing::error!(chat_key, %error, "cannot read the inbox");
-                    return;
+            looks.send_modify(|n| *n += 1);
+            let due = self
+                .ctx
+                .ledger
+                .inbox_due(Utc::now(), BATCH_SIZE)
+                .await
+                .unwrap_or_else(|error| {
+                    tracing::error!(%error, "cannot read the inbox");
+                    Vec::new()
+                });
+            if due.is_empty() {
+                tokio::select! {
+                    () = stored.notified() => {}
+                    () = tokio::time::sleep(IDLE_LOOK) => {}
+                    _ = stop.wait_for(|stop| *stop) => {}
                 }
-            };
-            if head.retry_at.is_some_and(|at| at > Utc::now()) {
-                return;
+                continue;
             }
-            let handled = self
-                .handle_stored(head.update_id, &head.raw, head.attempts)
-                .await;
-            // Whatever the handler queued waits in this chat's lane or in
-            // the answers lane.
-            let _ = self.sender.send(chat_key);
-            let _ = self.sender.send(ANSWERS_LANE);
-            if let Err(error) = handled {
-                tracing::error!(chat_key, update_id = head.update_id, %error, "cannot record an update's fate");
-                return;
-            }
+            self.handle_batch(&due).await;
         }
     }
 
-    /// Handles one stored Update; the one function between the inbox and
-    /// the handler tree.
-    pub async fn handle_stored(
-        &self,
-        update_id: i64,
-        raw: &str,
-        attempts: i64,
-    ) -> LedgerResult<()> {
-        let ledger = &self.ctx.ledger;
-        let update: Update = match serde_json::from_str(raw) {
+    /// Handles `rows` in one group commit, then tells the sender.
+    pub async fn handle_batch(&self, rows: &[InboxRow]) {
+        let started = std::time::Instant::now();
+        let batch = Batch::new(self.ctx.ledger.clone());
+        let mut broken = None;
+        for row in rows {
+            if let Err(error) = self.handle_stored(row, &batch).await {
+                broken = Some((row, error));
+                break;
+            }
+        }
+        let outcome = match broken {
+            None => batch.commit().await.map_err(|error| (None, error)),
+            Some((row, error)) => {
+                // Rolled back here, before the failure is counted.
+                drop(batch);
+                Err((Some(row), error))
+            }
+        };
+        if let Err((in_hand, error)) = outcome {
+            tracing::error!(%error, "a batch of updates could not be recorded; handling it again");
+            if let Some(row) = in_hand {
+                self.count_failure(row, &error.to_string()).await;
+            }
+            // Whatever broke it (a full disk, say) may take a moment to pass.
+            tokio::time::sleep(BROKEN_BATCH_PAUSE).await;
+        } else {
+            tracing::debug!(updates = rows.len(), took = ?started.elapsed(), "batch committed");
+        }
+        // Whatever the handlers queued waits in their chats' lanes or in
+        // the answers lane (a unit flushed before a failure included).
+        let lanes: BTreeSet<i64> = rows.iter().map(|row| row.chat_key).collect();
+        for lane in lanes.into_iter().chain([ANSWERS_LANE]) {
+            let _ = self.sender.send(lane);
+        }
+    }
+
+    /// Handles one stored Update in a unit of `batch`; the one function
+    /// between the inbox and the handler tree. An error means the batch's
+    /// transaction broke.
+    async fn handle_stored(&self, row: &InboxRow, batch: &Batch) -> LedgerResult<()> {
+        let update_id = row.update_id;
+        let update: Update = match serde_json::from_str(&row.raw) {
             Ok(update) => update,
             Err(error) => {
                 tracing::warn!(update_id, %error, "an update that cannot be read; skipped");
-                return ledger
-                    .inbox_give_up(update_id, Some(&format!("unreadable: {error}")))
-                    .await;
+                let unreadable = format!("unreadable: {error}");
+                return give_up(batch, update_id, Some(&unreadable)).await;
             }
         };
+        if row.attempts >= MAX_ATTEMPTS {
+            let failure = format!("failed {MAX_ATTEMPTS} times");
+            return self.abandon(batch, &update, update_id, failure).await;
+        }
         let deps = teloxide::dptree::deps![
             self.bot.clone(),
             self.ctx.clone(),
             self.me.clone(),
             update.clone(),
-            UpdateRef(update_id)
+            UpdateRef {
+                id: update_id,
+                batch: batch.clone()
+            }
         ];
         let outcome = AssertUnwindSafe(self.handler.dispatch(deps))
             .catch_unwind()
             .await;
         let failure = match outcome {
-            // The handler committed the mark with its effect.
+            // The handler recorded the mark with its effect.
             Ok(ControlFlow::Break(Ok(Handled::Recorded))) => return Ok(()),
             // Nothing for the bot: marked here.
             Ok(ControlFlow::Break(Ok(Handled::Ignored))) | Ok(ControlFlow::Continue(_)) => {
-                return ledger.inbox_give_up(update_id, None).await;
+                return give_up(batch, update_id, None).await;
             }
-            Ok(ControlFlow::Break(Err(error))) if attempts + 1 < MAX_ATTEMPTS => {
+            Ok(ControlFlow::Break(Err(error))) if row.attempts + 1 < MAX_ATTEMPTS => {
                 tracing::warn!(update_id, %error, "handler failed; will retry");
-                let at = Utc::now() + chrono::TimeDelta::seconds(1 << attempts.clamp(0, 10));
-                return ledger.inbox_retry(update_id, at, &error.to_string()).await;
+                let at = Utc::now() + chrono::TimeDelta::seconds(1 << row.attempts.clamp(0, 10));
+                let mut tx = batch.begin().await?;
+                tx.inbox_retry(update_id, at, &error.to_string()).await?;
+                return tx.commit().await;
             }
             Ok(ControlFlow::Break(Err(error))) => {
                 format!("handler failed {MAX_ATTEMPTS} times: {error}")
@@ -154,21 +192,50 @@ impl Processor {
                 format!("handler panicked: {reason}")
             }
         };
-        tracing::error!(update_id, %failure, "giving up on an update");
-        ledger.inbox_give_up(update_id, Some(&failure)).await?;
-        self.apologise(&update).await
+        self.abandon(batch, &update, update_id, failure).await
     }
 
-    /// Tells the sender of a given-up Update that it was not carried out.
-    async fn apologise(&self, update: &Update) -> LedgerResult<()> {
+    /// Gives an Update up for `failure` and apologises to its sender.
+    async fn abandon(
+        &self,
+        batch: &Batch,
+        update: &Update,
+        update_id: i64,
+        failure: String,
+    ) -> LedgerResult<()> {
+        tracing::error!(update_id, %failure, "giving up on an update");
+        let mut tx = batch.begin().await?;
+        tx.inbox_give_up(update_id, Some(&failure)).await?;
+        if let Some(apology) = self.apology(update) {
+            tx.send(apology).await?;
+        }
+        tx.commit().await
+    }
+
+    /// Counts a failed attempt for the Update in hand when its batch broke,
+    /// in a transaction of its own.
+    async fn count_failure(&self, row: &InboxRow, error: &str) {
+        let at = Utc::now() + chrono::TimeDelta::seconds(1);
+        let counted = async {
+            let mut tx = self.ctx.ledger.begin().await?;
+            tx.inbox_retry(row.update_id, at, error).await?;
+            tx.commit().await
+        };
+        if let Err(error) = counted.await {
+            tracing::error!(update_id = row.update_id, %error, "cannot count a failed attempt");
+        }
+    }
+
+    /// What tells the sender of a given-up Update that it was not carried out.
+    fn apology(&self, update: &Update) -> Option<Outgoing> {
         let default = self.ctx.settings.chat.default_language;
-        let outgoing = match &update.kind {
+        match &update.kind {
             UpdateKind::Message(msg) | UpdateKind::EditedMessage(msg) => {
                 let lang = Lang::for_sender(
                     msg.from.as_ref().and_then(|u| u.language_code.as_deref()),
                     default,
                 );
-                Outgoing::Message {
+                Some(Outgoing::Message {
                     chat_id: msg.chat.id.0,
                     thread_id: msg
                         .thread_id
@@ -176,21 +243,24 @@ impl Processor {
                         .map(|t| t.0 .0),
                     reply_to: Some(msg.id.0),
                     html: Text::InternalError.render(lang),
-                }
+                })
             }
             UpdateKind::CallbackQuery(query) => {
                 let lang = Lang::for_sender(query.from.language_code.as_deref(), default);
-                Outgoing::Answer {
+                Some(Outgoing::Answer {
                     callback_query_id: query.id.0.clone(),
                     text: super::send::html_to_plain(&Text::InternalError.render(lang)),
                     alert: true,
-                }
+                })
             }
-            _ => return Ok(()),
-        };
-        let mut tx = self.ctx.ledger.begin().await?;
-        tx.send(outgoing).await?;
-        tx.commit().await?;
-        Ok(())
+            _ => None,
+        }
     }
+}
+
+/// Marks an Update handled without effect, or given up for `error`.
+async fn give_up(batch: &Batch, update_id: i64, error: Option<&str>) -> LedgerResult<()> {
+    let mut tx = batch.begin().await?;
+    tx.inbox_give_up(update_id, error).await?;
+    tx.commit().await
 }

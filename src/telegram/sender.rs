@@ -9,14 +9,18 @@
 //!   waited for it is given up; its ledger stays.
 //! - any other refusal: the row is given up, with the cause logged.
 //!
-//! A row is marked sent right after Telegram accepts it. Announcements are
-//! rendered from the task's current state, and one delivery retires every
-//! announcement row the state covers, so a burst of changes is one edit.
+//! A row is marked sent right after Telegram accepts it, by a [`Receipt`]
+//! that commits with those of the deliveries running beside it; the lane
+//! goes on once it is committed. Announcements are rendered from the task's
+//! current state, and one delivery retires every announcement row the state
+//! covers, so a burst of changes is one edit. Button answers keep no order:
+//! their lane sends what is due side by side.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
+use futures::future::join_all;
 use teloxide::types::{ChatId, MessageId, ThreadId};
 use tokio::sync::{mpsc, watch};
 
@@ -25,6 +29,7 @@ use super::lanes::{Finish, Lanes, Wake};
 use super::send::{Destination, Failure, Outlet};
 use crate::config::Settings;
 use crate::i18n::Text;
+use crate::ledger::receipts::{Receipt, Receipts};
 use crate::ledger::{Ledger, LedgerResult, OutboxRow, Outgoing};
 
 /// The longest pause between two tries of one row.
@@ -37,6 +42,8 @@ pub struct Sender {
     pub settings: Arc<Settings>,
     /// Names lanes to look at again (a migrated chat's new lane).
     pub wake: Wake,
+    /// Where deliveries are recorded.
+    pub receipts: Receipts,
 }
 
 impl Sender {
@@ -67,19 +74,17 @@ impl Sender {
 
     async fn drain_lane(&self, lane: i64) {
         loop {
-            let head = match self.ledger.outbox_head(lane).await {
-                Ok(Some(head)) => head,
-                Ok(None) => return,
+            let due = match self.ledger.outbox_due(lane, Utc::now()).await {
+                Ok(due) if due.is_empty() => return,
+                Ok(due) => due,
                 Err(error) => {
                     tracing::error!(lane, %error, "cannot read the outbox");
                     return;
                 }
             };
-            if head.next_attempt_at.is_some_and(|at| at > Utc::now()) {
-                return;
-            }
-            if let Err(error) = self.deliver(&head).await {
-                tracing::error!(lane, row = head.id, %error, "cannot record a delivery");
+            let delivered = join_all(due.iter().map(|row| self.deliver(row))).await;
+            if let Some(error) = delivered.into_iter().find_map(Result::err) {
+                tracing::error!(lane, %error, "cannot record a delivery");
                 return;
             }
         }
@@ -87,13 +92,22 @@ impl Sender {
 
     async fn deliver(&self, row: &OutboxRow) -> LedgerResult<()> {
         tracing::debug!(row = row.id, lane = row.lane, "delivering");
+        match self.attempt(row).await? {
+            Some(receipt) => self.receipts.record(receipt).await,
+            None => Ok(()),
+        }
+    }
+
+    /// One attempt at a row: what to record, if anything is left to.
+    async fn attempt(&self, row: &OutboxRow) -> LedgerResult<Option<Receipt>> {
         let Some(outgoing) = row.outgoing() else {
-            return self
-                .ledger
-                .outbox_failed(row.id, "malformed outbox row")
-                .await;
+            return Ok(Some(Receipt::Failed {
+                row: row.id,
+                error: "malformed outbox row".into(),
+            }));
         };
-        let result = match &outgoing {
+        let sent = Receipt::Sent { row: row.id };
+        let failure = match &outgoing {
             Outgoing::Message {
                 chat_id,
                 thread_id,
@@ -106,7 +120,7 @@ impl Sender {
                     reply_to: reply_to.map(MessageId),
                 };
                 match self.outlet.send_html(to, html, None).await {
-                    Ok(_) => return self.ledger.outbox_sent(row.id).await,
+                    Ok(_) => return Ok(Some(sent)),
                     Err(failure) => failure,
                 }
             }
@@ -119,44 +133,45 @@ impl Sender {
                 .answer_button(callback_query_id, text, *alert)
                 .await
             {
-                Ok(()) => return self.ledger.outbox_sent(row.id).await,
+                Ok(()) => return Ok(Some(sent)),
                 Err(failure) => failure,
             },
             Outgoing::Announce {
                 task_id, reply_to, ..
             } => match self.announce(row, *task_id, *reply_to).await? {
-                None => return Ok(()),
-                Some(failure) => failure,
+                Ok(receipt) => return Ok(Some(receipt)),
+                Err(failure) => failure,
             },
         };
-        self.after_failure(row, result).await
+        self.after_failure(row, failure).await
     }
 
-    /// Posts or updates a task's announcement; the failure, if any.
+    /// Posts or updates a task's announcement: what to record, or why not.
     async fn announce(
         &self,
         row: &OutboxRow,
         task_id: i64,
         reply_to: Option<i32>,
-    ) -> LedgerResult<Option<Failure>> {
+    ) -> LedgerResult<Result<Receipt, Failure>> {
         let Some((task, newest)) = self.ledger.announcement_snapshot(task_id).await? else {
             // Another delivery already covered this row.
-            self.ledger.outbox_sent(row.id).await?;
-            return Ok(None);
+            return Ok(Ok(Receipt::Sent { row: row.id }));
         };
         let html = Text::Announcement(&task.card(self.settings.chat.time_zone)).render(task.lang);
         let keyboard = keyboards::for_task(task.number, task.state.status, task.lang);
         let chat_id = ChatId(task.chat_id);
+        let announced = |posted| Receipt::Announced {
+            task_id: task.id,
+            newest,
+            posted,
+        };
         if let Some(message_id) = task.announcement_message_id {
             match self
                 .outlet
                 .edit_html(chat_id, MessageId(message_id), &html, keyboard.as_ref())
                 .await
             {
-                Ok(()) => {
-                    self.ledger.announcement_sent(task.id, newest, None).await?;
-                    return Ok(None);
-                }
+                Ok(()) => return Ok(Ok(announced(None))),
                 Err(Failure::Gone) => {
                     tracing::warn!(
                         task = task.id,
@@ -164,7 +179,7 @@ impl Sender {
                         "the announcement is gone; posting it again"
                     );
                 }
-                Err(failure) => return Ok(Some(failure)),
+                Err(failure) => return Ok(Err(failure)),
             }
         }
         let to = Destination {
@@ -175,27 +190,33 @@ impl Sender {
                 .filter(|_| task.announcement_message_id.is_none())
                 .map(MessageId),
         };
-        match self.outlet.send_html(to, &html, keyboard.as_ref()).await {
-            Ok(message_id) => {
-                self.ledger
-                    .announcement_sent(task.id, newest, Some(message_id.0))
-                    .await?;
-                Ok(None)
-            }
-            Err(failure) => Ok(Some(failure)),
-        }
+        Ok(self
+            .outlet
+            .send_html(to, &html, keyboard.as_ref())
+            .await
+            .map(|message_id| announced(Some(message_id.0))))
     }
 
-    async fn after_failure(&self, row: &OutboxRow, failure: Failure) -> LedgerResult<()> {
-        match failure {
+    /// What to do about a failed attempt; the receipt to record, if any.
+    async fn after_failure(
+        &self,
+        row: &OutboxRow,
+        failure: Failure,
+    ) -> LedgerResult<Option<Receipt>> {
+        let retry = |wait: Duration, error: String| Receipt::Retry {
+            row: row.id,
+            at: Utc::now() + chrono::TimeDelta::from_std(wait).unwrap_or(chrono::TimeDelta::MAX),
+            error,
+        };
+        Ok(Some(match failure {
             Failure::RetryAfter(wait) => {
                 tracing::warn!(lane = row.lane, ?wait, "Telegram asked to slow down");
-                self.retry(row, wait, "429 Too Many Requests").await
+                retry(wait, "429 Too Many Requests".into())
             }
             Failure::Transient(error) => {
                 let wait = backoff(row.attempts);
                 tracing::warn!(lane = row.lane, %error, ?wait, "Bot API call failed; will retry");
-                self.retry(row, wait, &error).await
+                retry(wait, error)
             }
             Failure::Migrated(new_chat) => {
                 let moved = self.ledger.migrate_chat(row.lane, new_chat.0).await?;
@@ -206,7 +227,7 @@ impl Sender {
                     "chat migrated; sending there"
                 );
                 let _ = self.wake.send(new_chat.0);
-                Ok(())
+                return Ok(None);
             }
             Failure::BotRemoved(error) => {
                 tracing::warn!(chat_id = row.lane, %error, "the bot cannot post in this chat any more; marking it inactive");
@@ -217,22 +238,17 @@ impl Sender {
                     dropped,
                     "messages for the chat given up"
                 );
-                Ok(())
+                return Ok(None);
             }
             Failure::Gone => {
                 tracing::warn!(lane = row.lane, row = row.id, "message gone; nothing to do");
-                self.ledger.outbox_sent(row.id).await
+                Receipt::Sent { row: row.id }
             }
             Failure::Refused(error) => {
                 tracing::error!(lane = row.lane, row = row.id, %error, "Telegram refused a message; giving it up");
-                self.ledger.outbox_failed(row.id, &error).await
+                Receipt::Failed { row: row.id, error }
             }
-        }
-    }
-
-    async fn retry(&self, row: &OutboxRow, wait: Duration, error: &str) -> LedgerResult<()> {
-        let at = Utc::now() + chrono::TimeDelta::from_std(wait).unwrap_or(chrono::TimeDelta::MAX);
-        self.ledger.outbox_retry(row.id, at, error).await
+        }))
     }
 }
 

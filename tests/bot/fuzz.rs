@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 use teloxide::types::Me;
 
 use linli::config::Settings;
-use linli::ledger::inbox::Fetched;
+use linli::ledger::inbox::{Fetched, InboxRow};
 use linli::ledger::Ledger;
 use linli::telegram::admins::AdminCache;
 use linli::telegram::processor::Processor;
@@ -189,8 +189,14 @@ fn arbitrary_updates_never_panic_a_handler() {
                     chat_key: linli::telegram::fetcher::chat_key(&update),
                     raw: raw.clone(),
                 };
+                let row = InboxRow {
+                    update_id,
+                    chat_key: stored.chat_key,
+                    raw: raw.clone(),
+                    attempts: 0,
+                };
                 ledger.store_updates(&[stored]).await.unwrap();
-                processor.handle_stored(update_id, &raw, 0).await.unwrap();
+                processor.handle_batch(&[row]).await;
                 let (handled, error): (bool, Option<String>) = sqlx::query_as(
                     "SELECT handled_at IS NOT NULL, error FROM inbox WHERE update_id = ?1",
                 )

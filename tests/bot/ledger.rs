@@ -10,7 +10,7 @@ use proptest::prelude::*;
 use linli::config::Settings;
 use linli::domain::{replay, Action, Kind, NewTask, Status, TaskNumber, UserId};
 use linli::i18n::Lang;
-use linli::ledger::{Ledger, NewTaskRecord, Person};
+use linli::ledger::{Batch, Ledger, NewTaskRecord, Person};
 use linli::service::{act, AdminCheck, Outcome, Request};
 
 struct Admins(HashSet<i64>);
@@ -40,26 +40,46 @@ fn person(id: i64) -> Person {
     }
 }
 
-async fn create(ledger: &Ledger, chat_id: i64, requester: &Person) -> u32 {
-    let task = NewTask {
+fn pickup() -> NewTask {
+    NewTask {
         kind: Kind::Pickup,
         flat: "1-1".into(),
         details: String::new(),
-    };
-    let record = NewTaskRecord {
+    }
+}
+
+fn record<'a>(chat_id: i64, task: &'a NewTask, requester: &'a Person) -> NewTaskRecord<'a> {
+    NewTaskRecord {
         chat_id,
         chat_title: Some("Residents"),
-        task: &task,
+        task,
         requester,
         lang: Lang::En,
         thread_id: None,
         source_message_id: 1,
         at: Utc::now(),
-    };
+    }
+}
+
+async fn create(ledger: &Ledger, chat_id: i64, requester: &Person) -> u32 {
+    let task = pickup();
     let mut tx = ledger.begin().await.unwrap();
-    let number = tx.create_task(&record).await.unwrap().number.get();
+    let number = tx
+        .create_task(&record(chat_id, &task, requester))
+        .await
+        .unwrap()
+        .number
+        .get();
     tx.commit().await.unwrap();
     number
+}
+
+/// `act` in a batch of its own, committed.
+async fn act_alone(ledger: &Ledger, admins: &Admins, request: &Request<'_>) -> Outcome {
+    let batch = Batch::new(ledger.clone());
+    let outcome = act(&batch, admins, request, |_| Vec::new()).await.unwrap();
+    batch.commit().await.unwrap();
+    outcome
 }
 
 #[derive(Debug, Clone)]
@@ -127,7 +147,7 @@ proptest! {
                             Some(task) => ledger.events(task.id).await.unwrap().len(),
                             None => 0,
                         };
-                        match act(&ledger, &admins, &request, |_| Vec::new()).await.unwrap() {
+                        match act_alone(&ledger, &admins, &request).await {
                             Outcome::UnknownTask => assert!(number > created[chat]),
                             Outcome::Refused(task, _) => {
                                 assert_eq!(Some(&task), before.as_ref(), "a refusal changes nothing");
@@ -176,9 +196,7 @@ async fn concurrent_claims_have_exactly_one_winner() {
                 at: Utc::now(),
                 update_id: None,
             };
-            act(&ledger, &Admins(HashSet::new()), &request, |_| Vec::new())
-                .await
-                .unwrap()
+            act_alone(&ledger, &Admins(HashSet::new()), &request).await
         })
     });
     let mut winners = 0;
@@ -245,4 +263,67 @@ async fn chat_commands_read_through_indexes() {
     )
     .await;
     assert!(task.contains("sqlite_autoindex_tasks_1"), "{task}");
+}
+
+#[tokio::test]
+async fn a_batch_keeps_its_committed_units_and_drops_the_others() {
+    let (ledger, _dir) = temp_ledger().await;
+    let task = pickup();
+    let batch = Batch::new(ledger.clone());
+    let count = || async {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM tasks")
+            .fetch_one(ledger.pool())
+            .await
+            .unwrap();
+        n
+    };
+    for (requester, keep) in [(1, true), (2, false), (3, true)] {
+        let mut tx = batch.begin().await.unwrap();
+        tx.create_task(&record(-100, &task, &person(requester)))
+            .await
+            .unwrap();
+        if keep {
+            tx.commit().await.unwrap();
+        }
+    }
+    assert_eq!(
+        count().await,
+        0,
+        "readers see nothing before the batch commits"
+    );
+    batch.commit().await.unwrap();
+    let tasks = ledger.export(None).await.unwrap();
+    let kept: Vec<_> = tasks
+        .iter()
+        .map(|t| (t.number.get(), t.requester_name.as_str()))
+        .collect();
+    assert_eq!(kept, [(1, "user 1"), (2, "user 3")]);
+    // Each kept task has its event; the dropped one left none.
+    let events: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM events")
+        .fetch_one(ledger.pool())
+        .await
+        .unwrap();
+    assert_eq!(events, 2);
+}
+
+#[tokio::test]
+async fn a_flushed_batch_is_seen_by_readers_and_goes_on() {
+    let (ledger, _dir) = temp_ledger().await;
+    let task = pickup();
+    let batch = Batch::new(ledger.clone());
+    let mut tx = batch.begin().await.unwrap();
+    tx.create_task(&record(-100, &task, &person(1)))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    batch.flush().await.unwrap();
+    assert_eq!(ledger.export(None).await.unwrap().len(), 1);
+    let mut tx = batch.begin().await.unwrap();
+    tx.create_task(&record(-100, &task, &person(2)))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    drop(batch);
+    // The unit after the flush was never committed by its batch.
+    assert_eq!(ledger.export(None).await.unwrap().len(), 1);
 }

@@ -12,7 +12,7 @@ use fake_telegram::FakeTelegram;
 use linli::config::Settings;
 use linli::domain::{Action, Kind, NewTask, TaskNumber, UserId};
 use linli::i18n::Lang;
-use linli::ledger::{Ledger, NewTaskRecord, Person};
+use linli::ledger::{Batch, Ledger, NewTaskRecord, Person};
 use linli::service::{act, AdminCheck, Request};
 
 use crate::load::{spawn_bot, Subject};
@@ -197,7 +197,9 @@ pub async fn measure(tasks: i64) -> anyhow::Result<ScaleResult> {
             update_id: None,
         };
         let started = Instant::now();
-        act(&ledger, &NoAdmins, &request, |_| Vec::new()).await?;
+        let batch = Batch::new(ledger.clone());
+        act(&batch, &NoAdmins, &request, |_| Vec::new()).await?;
+        batch.commit().await?;
         claims.push(started.elapsed());
     }
     let claim = median(claims);

@@ -1,0 +1,142 @@
+//! Receipts: what the sender records after each delivery (a row sent, given
+//! up, or to be tried again), committed in groups.
+//!
+//! Deliveries run side by side, lane by lane. Each waits until its receipt
+//! is committed before its lane goes on, since the lane's next head must not
+//! be the row just sent. The recorder commits every receipt that arrived
+//! while its previous commit ran in one transaction, so the writer commits
+//! once per group instead of once per message.
+
+use chrono::{DateTime, Utc};
+use tokio::sync::{mpsc, oneshot};
+
+use super::{Ledger, LedgerError, LedgerResult, LedgerTx};
+
+/// What one delivery leaves to record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Receipt {
+    /// Telegram accepted the row, or it needs nothing more.
+    Sent { row: i64 },
+    /// Telegram refused the row for good.
+    Failed { row: i64, error: String },
+    /// The row is to be tried again at `at`.
+    Retry {
+        row: i64,
+        at: DateTime<Utc>,
+        error: String,
+    },
+    /// A task's announcement now shows the state that announcement row
+    /// `newest` asked for: that row and the task's earlier ones are done.
+    /// `posted` is the message that shows it, when a new one was posted.
+    Announced {
+        task_id: i64,
+        newest: i64,
+        posted: Option<i32>,
+    },
+}
+
+type Pending = (Receipt, oneshot::Sender<Result<(), String>>);
+
+/// The recorder's queue. Cheap to clone; the recorder stops when the last
+/// clone is dropped.
+#[derive(Clone)]
+pub struct Receipts {
+    queue: mpsc::UnboundedSender<Pending>,
+}
+
+impl Receipts {
+    /// Starts the recorder on the runtime.
+    pub fn start(ledger: Ledger) -> Self {
+        let (queue, waiting) = mpsc::unbounded_channel();
+        tokio::spawn(record_in_groups(ledger, waiting));
+        Receipts { queue }
+    }
+
+    /// Records `receipt`, returning once it is committed.
+    pub async fn record(&self, receipt: Receipt) -> LedgerResult<()> {
+        let (done, committed) = oneshot::channel();
+        let gone = || LedgerError::GroupCommit("the recorder has stopped".into());
+        self.queue.send((receipt, done)).map_err(|_| gone())?;
+        committed
+            .await
+            .map_err(|_| gone())?
+            .map_err(LedgerError::GroupCommit)
+    }
+}
+
+async fn record_in_groups(ledger: Ledger, mut waiting: mpsc::UnboundedReceiver<Pending>) {
+    while let Some(first) = waiting.recv().await {
+        let mut group = vec![first];
+        while let Ok(next) = waiting.try_recv() {
+            group.push(next);
+        }
+        let committed = commit(&ledger, group.iter().map(|(receipt, _)| receipt))
+            .await
+            .map_err(|error| error.to_string());
+        if let Err(error) = &committed {
+            tracing::error!(%error, receipts = group.len(), "cannot record deliveries; their rows will be sent again");
+        }
+        for (_, done) in group {
+            let _ = done.send(committed.clone());
+        }
+    }
+}
+
+async fn commit(ledger: &Ledger, group: impl Iterator<Item = &Receipt>) -> LedgerResult<()> {
+    let mut tx = ledger.begin().await?;
+    for receipt in group {
+        tx.record(receipt).await?;
+    }
+    tx.commit().await
+}
+
+impl LedgerTx {
+    /// Records one receipt. Only rows still waiting change: a row is
+    /// finished once.
+    pub async fn record(&mut self, receipt: &Receipt) -> LedgerResult<()> {
+        let now = Utc::now();
+        let query = match receipt {
+            Receipt::Sent { row } => sqlx::query(
+                "UPDATE outbox SET state = 'sent', finished_at = ?1 WHERE id = ?2 AND state = 'pending'",
+            )
+            .bind(now)
+            .bind(row),
+            Receipt::Failed { row, error } => sqlx::query(
+                "UPDATE outbox SET state = 'failed', finished_at = ?1, error = ?2
+                 WHERE id = ?3 AND state = 'pending'",
+            )
+            .bind(now)
+            .bind(error)
+            .bind(row),
+            Receipt::Retry { row, at, error } => sqlx::query(
+                "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?1, error = ?2
+                 WHERE id = ?3 AND state = 'pending'",
+            )
+            .bind(at)
+            .bind(error)
+            .bind(row),
+            Receipt::Announced {
+                task_id,
+                newest,
+                posted,
+            } => {
+                if let Some(message_id) = posted {
+                    sqlx::query("UPDATE tasks SET announcement_message_id = ?1 WHERE id = ?2")
+                        .bind(message_id)
+                        .bind(task_id)
+                        .execute(self.conn()?)
+                        .await?;
+                }
+                sqlx::query(
+                    "UPDATE outbox SET state = 'sent', finished_at = ?1
+                     WHERE task_id = ?2 AND state = 'pending' AND kind = 'announce' AND id <= ?3",
+                )
+                .bind(now)
+                .bind(task_id)
+                .bind(newest)
+            }
+        };
+        query.execute(self.conn()?).await?;
+        Ok(())
+    }
+}
