@@ -37,8 +37,6 @@ pub struct Request<'a> {
     /// The note of `/done`.
     pub note: Option<&'a str>,
     pub at: DateTime<Utc>,
-    /// The inbox Update this request came in, marked handled with it.
-    pub update_id: Option<i64>,
 }
 
 /// Carries out `request`, or says why not, and queues what `respond` says
@@ -59,7 +57,6 @@ where
         actor,
         note,
         at,
-        update_id,
     } = request;
     // Asked at most once, and only when a refusal depends on it.
     let mut is_admin: Option<bool> = None;
@@ -98,11 +95,7 @@ where
         for outgoing in respond(&outcome) {
             tx.send(outgoing).await?;
         }
-        match update_id {
-            // Handled before (a redelivery): its effects already happened.
-            Some(id) if !tx.mark_handled(id).await? => return Ok(outcome),
-            _ => tx.commit().await?,
-        }
+        tx.commit().await?;
         return Ok(outcome);
     }
 }

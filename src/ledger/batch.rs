@@ -1,21 +1,29 @@
 //! [`Batch`]: group commit. The writes of many Updates share one SQLite
-//! transaction, each inside a savepoint of its own.
+//! transaction, each inside a savepoint of its own, and their handled marks
+//! are written together.
 //!
 //! A commit is the expensive part of a write (the WAL append, the lock
 //! hand-over, a round trip to the connection's thread), so the processor
 //! hands a whole batch of Updates to one `Batch` and commits once. Each
 //! handler still sees a transaction of its own ([`LedgerTx`] from
-//! [`Batch::begin`]): its commit releases its savepoint into the batch, and
-//! dropping it uncommitted rolls back to the savepoint, so one Update's
-//! failure never takes another's effects with it. Nothing reaches Telegram
+//! [`Batch::begin`]): its commit keeps its effects for the batch, and
+//! dropping it uncommitted rolls back to its savepoint, so one Update's
+//! failure never takes another's effects with it. The processor names the
+//! Updates it is done with ([`Batch::handled`]); their marks are written in
+//! one statement by the same commit as their effects, so an Update is
+//! handled once, with its effects, or not at all. Nothing reaches Telegram
 //! before the batch commits: the sender reads only committed rows.
+//!
+//! Round trips to SQLite's thread are what a write costs most, so the
+//! statements that end one unit and start the next go together.
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use chrono::Utc;
 use sqlx::{Sqlite, Transaction};
 
 use super::write::LedgerTx;
-use super::{Ledger, LedgerResult};
+use super::{Ledger, LedgerError, LedgerResult};
 
 /// One group commit. Cheap to clone: clones share the transaction.
 #[derive(Clone)]
@@ -24,12 +32,38 @@ pub struct Batch {
     slot: Arc<Mutex<Slot>>,
 }
 
+/// How the last unit of a batch ended.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Ended {
+    /// No unit yet, or its savepoint is already gone.
+    #[default]
+    Settled,
+    /// Committed: its savepoint is released when the next unit starts.
+    Kept,
+    /// Dropped uncommitted: roll back to its savepoint.
+    Abandoned,
+}
+
+impl Ended {
+    /// The statements that settle the last unit.
+    fn settle(self) -> &'static str {
+        match self {
+            Ended::Settled => "",
+            Ended::Kept => "RELEASE unit;",
+            Ended::Abandoned => "ROLLBACK TO unit; RELEASE unit;",
+        }
+    }
+}
+
 /// Where the batch's transaction waits between units.
 #[derive(Default)]
 pub(super) struct Slot {
     tx: Option<Transaction<'static, Sqlite>>,
-    /// The last unit was dropped uncommitted: roll back to its savepoint.
-    abandoned: bool,
+    /// A unit holds the transaction.
+    in_unit: bool,
+    last: Ended,
+    /// Updates done with since the last commit, marked handled by the next.
+    handled: Vec<i64>,
 }
 
 impl Slot {
@@ -37,12 +71,12 @@ impl Slot {
         slot.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Takes back the transaction a unit had; `abandoned` when the unit
-    /// ended without committing.
-    pub(super) fn put_back(slot: &Mutex<Slot>, tx: Transaction<'static, Sqlite>, abandoned: bool) {
+    /// Takes back the transaction a unit had, and how the unit ended.
+    pub(super) fn put_back(slot: &Mutex<Slot>, tx: Transaction<'static, Sqlite>, ended: Ended) {
         let mut slot = Slot::lock(slot);
         slot.tx = Some(tx);
-        slot.abandoned = abandoned;
+        slot.in_unit = false;
+        slot.last = ended;
     }
 }
 
@@ -57,25 +91,51 @@ impl Batch {
     /// Starts one unit of the batch: a transaction of its own to the caller,
     /// a savepoint in the batch's transaction (begun on first use).
     pub async fn begin(&self) -> LedgerResult<LedgerTx> {
-        let mut tx = match self.settled().await? {
+        let (tx, last) = self.take()?;
+        let mut tx = match tx {
             Some(tx) => tx,
             None => self.ledger.writer().begin_with("BEGIN IMMEDIATE").await?,
         };
-        if let Err(error) = sqlx::query("SAVEPOINT unit").execute(&mut *tx).await {
-            // The units before this one are intact: keep them.
-            Slot::put_back(&self.slot, tx, false);
-            return Err(error.into());
-        }
+        let start = format!("{} SAVEPOINT unit", last.settle());
+        // On failure `tx` drops and the whole batch rolls back: the error
+        // says so, and the processor handles its Updates again.
+        sqlx::query(&start).execute(&mut *tx).await?;
+        Slot::lock(&self.slot).in_unit = true;
         Ok(LedgerTx::in_batch(tx, self.slot.clone()))
+    }
+
+    /// Notes that an Update is done with: it is marked handled by the
+    /// commit that keeps its effects.
+    pub fn handled(&self, update_id: i64) {
+        Slot::lock(&self.slot).handled.push(update_id);
     }
 
     /// Commits what the batch holds so far, so that readers see it; the
     /// next unit starts a new transaction. Used before the batch waits on
     /// something slow (Telegram) or reads through the readers' pool.
     pub async fn flush(&self) -> LedgerResult<()> {
-        if let Some(tx) = self.settled().await? {
-            tx.commit().await?;
+        let (tx, last) = self.take()?;
+        let handled = std::mem::take(&mut Slot::lock(&self.slot).handled);
+        let mut tx = match tx {
+            Some(tx) => tx,
+            None if handled.is_empty() => return Ok(()),
+            // Updates that needed no effect still need their marks.
+            None => self.ledger.writer().begin_with("BEGIN IMMEDIATE").await?,
+        };
+        if last == Ended::Abandoned || !handled.is_empty() {
+            let ids = serde_json::to_string(&handled).unwrap_or_else(|_| "[]".into());
+            let settle = format!(
+                "{} UPDATE inbox SET handled_at = ?1, error = NULL
+                 WHERE update_id IN (SELECT value FROM json_each(?2)) AND handled_at IS NULL",
+                last.settle()
+            );
+            sqlx::query(&settle)
+                .bind(Utc::now())
+                .bind(ids)
+                .execute(&mut *tx)
+                .await?;
         }
+        tx.commit().await?;
         Ok(())
     }
 
@@ -84,23 +144,15 @@ impl Batch {
         self.flush().await
     }
 
-    /// The batch's transaction, if one is open, with an abandoned unit
-    /// rolled back.
-    async fn settled(&self) -> LedgerResult<Option<Transaction<'static, Sqlite>>> {
-        let (tx, abandoned) = {
-            let mut slot = Slot::lock(&self.slot);
-            (slot.tx.take(), std::mem::take(&mut slot.abandoned))
-        };
-        let Some(mut tx) = tx else {
-            return Ok(None);
-        };
-        if abandoned {
-            // On failure `tx` drops, rolling the whole batch back: the
-            // caller's error says so, and its Updates are handled again.
-            sqlx::query("ROLLBACK TO unit; RELEASE unit")
-                .execute(&mut *tx)
-                .await?;
+    /// The batch's transaction, if one is open, and how its last unit ended.
+    fn take(&self) -> LedgerResult<(Option<Transaction<'static, Sqlite>>, Ended)> {
+        let mut slot = Slot::lock(&self.slot);
+        if slot.in_unit {
+            // One connection writes: waiting for a second would never end.
+            return Err(LedgerError::Misuse(
+                "a batch was used while one of its units was open".into(),
+            ));
         }
-        Ok(Some(tx))
+        Ok((slot.tx.take(), std::mem::take(&mut slot.last)))
     }
 }

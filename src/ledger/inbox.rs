@@ -2,9 +2,9 @@
 //! is confirmed, so that a crash loses nothing and a redelivered Update is
 //! recognised by its id and never applied twice.
 //!
-//! Handlers mark their Update handled inside their own transaction
-//! ([`super::LedgerTx::mark_handled`]); this module stores, hands out, and
-//! gives up on Updates, and prunes the handled ones.
+//! Updates are marked handled by the commit that keeps their effects
+//! ([`super::Batch::handled`]); this module stores, hands out, and gives up
+//! on Updates, and prunes the handled ones.
 
 use chrono::{DateTime, Utc};
 use sqlx::FromRow;
@@ -110,10 +110,9 @@ impl LedgerTx {
         Ok(())
     }
 
-    /// Marks an Update handled if its handler did not: it needed no effect
-    /// (`error` is `None`), or it was given up on (it cannot be read, or its
-    /// handler keeps failing) so that the chat's later Updates go on.
-    pub async fn inbox_give_up(&mut self, update_id: i64, error: Option<&str>) -> LedgerResult<()> {
+    /// Marks an Update given up on (it cannot be read, or its handler keeps
+    /// failing), with why, so that the chat's later Updates go on.
+    pub async fn inbox_give_up(&mut self, update_id: i64, error: &str) -> LedgerResult<()> {
         sqlx::query(
             "UPDATE inbox SET handled_at = ?1, error = ?2 WHERE update_id = ?3 AND handled_at IS NULL",
         )

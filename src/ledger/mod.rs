@@ -7,8 +7,9 @@
 //!   `/open`, `/mine`, `/stats` and export;
 //! - [`write`]: [`LedgerTx`], one `BEGIN IMMEDIATE` transaction holding a
 //!   handler's whole effect: guarded task changes with their append-only
-//!   events, the messages to send ([`Outgoing`]) and its Update's handled mark;
-//! - [`batch`]: group commit, many handlers' transactions in one;
+//!   events and the messages to send ([`Outgoing`]);
+//! - [`batch`]: group commit, many handlers' transactions in one, with
+//!   their Updates' handled marks;
 //! - [`receipts`]: what the sender records after delivering, in groups;
 //! - [`inbox`]: Updates stored before Telegram forgets them;
 //! - [`outbox`]: messages waiting to be sent, lane by lane.
@@ -54,6 +55,8 @@ pub enum LedgerError {
     Contended(String),
     #[error("a group commit failed: {0}")]
     GroupCommit(String),
+    #[error("the ledger was used out of order: {0}")]
+    Misuse(String),
 }
 
 pub type LedgerResult<T> = Result<T, LedgerError>;

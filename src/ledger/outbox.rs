@@ -44,6 +44,13 @@ pub enum Outgoing {
     },
 }
 
+/// What a lane has due, and whether more waits behind it.
+#[derive(Debug)]
+pub struct Due {
+    pub rows: Vec<OutboxRow>,
+    pub more: bool,
+}
+
 /// A task row with the id of its newest waiting announcement row.
 #[derive(FromRow)]
 struct AnnouncedTask {
@@ -176,32 +183,31 @@ impl Ledger {
     /// What a lane has due at `now`: in a chat's lane, its first waiting
     /// row if that is due (nothing behind it goes before it); in the answers
     /// lane, which keeps no order, up to [`ANSWER_BURST`] due rows.
-    pub async fn outbox_due(&self, lane: i64, now: DateTime<Utc>) -> LedgerResult<Vec<OutboxRow>> {
-        const COLUMNS: &str = "id, lane, kind, chat_id, task_id, thread_id, reply_to, body,
-                               callback_query_id, show_alert, attempts, next_attempt_at";
-        let rows = if lane == ANSWERS_LANE {
-            sqlx::query_as(&format!(
-                "SELECT {COLUMNS} FROM outbox WHERE lane = ?1 AND state = 'pending'
-                   AND (next_attempt_at IS NULL OR next_attempt_at <= ?2)
-                 ORDER BY id LIMIT ?3"
-            ))
-            .bind(lane)
-            .bind(now)
-            .bind(ANSWER_BURST)
-            .fetch_all(self.pool())
-            .await?
+    pub async fn outbox_due(&self, lane: i64, now: DateTime<Utc>) -> LedgerResult<Due> {
+        let take = if lane == ANSWERS_LANE {
+            ANSWER_BURST
         } else {
-            sqlx::query_as(&format!(
-                "SELECT * FROM (SELECT {COLUMNS} FROM outbox
-                                WHERE lane = ?1 AND state = 'pending' ORDER BY id LIMIT 1)
-                 WHERE next_attempt_at IS NULL OR next_attempt_at <= ?2"
-            ))
-            .bind(lane)
-            .bind(now)
-            .fetch_all(self.pool())
-            .await?
+            1
         };
-        Ok(rows)
+        // One row more than taken says whether the lane has more.
+        let mut rows: Vec<OutboxRow> = sqlx::query_as(
+            "SELECT id, lane, kind, chat_id, task_id, thread_id, reply_to, body,
+                    callback_query_id, show_alert, attempts, next_attempt_at
+             FROM outbox WHERE lane = ?1 AND state = 'pending'
+               AND (?1 <> ?2 OR next_attempt_at IS NULL OR next_attempt_at <= ?3)
+             ORDER BY id LIMIT ?4",
+        )
+        .bind(lane)
+        .bind(ANSWERS_LANE)
+        .bind(now)
+        .bind(take + 1)
+        .fetch_all(self.pool())
+        .await?;
+        let more = rows.len() > take as usize;
+        rows.truncate(take as usize);
+        // A chat's lane waits for its first row's retry.
+        rows.retain(|row| row.next_attempt_at.is_none_or(|at| at <= now));
+        Ok(Due { rows, more })
     }
 
     /// How many rows wait, in all lanes.

@@ -84,23 +84,41 @@ async fn record_in_groups(ledger: Ledger, mut waiting: mpsc::UnboundedReceiver<P
 
 async fn commit(ledger: &Ledger, group: impl Iterator<Item = &Receipt>) -> LedgerResult<()> {
     let mut tx = ledger.begin().await?;
+    let mut sent = Vec::new();
     for receipt in group {
-        tx.record(receipt).await?;
+        match receipt {
+            // The common case, recorded for the whole group at once.
+            Receipt::Sent { row } => sent.push(*row),
+            other => tx.record(other).await?,
+        }
+    }
+    if !sent.is_empty() {
+        tx.record_sent(&sent).await?;
     }
     tx.commit().await
 }
 
 impl LedgerTx {
-    /// Records one receipt. Only rows still waiting change: a row is
-    /// finished once.
+    /// Records rows sent. Only rows still waiting change: a row is finished
+    /// once.
+    pub async fn record_sent(&mut self, rows: &[i64]) -> LedgerResult<()> {
+        let ids = serde_json::to_string(rows).unwrap_or_else(|_| "[]".into());
+        sqlx::query(
+            "UPDATE outbox SET state = 'sent', finished_at = ?1
+             WHERE id IN (SELECT value FROM json_each(?2)) AND state = 'pending'",
+        )
+        .bind(Utc::now())
+        .bind(ids)
+        .execute(self.conn()?)
+        .await?;
+        Ok(())
+    }
+
+    /// Records one receipt, as [`LedgerTx::record_sent`] does.
     pub async fn record(&mut self, receipt: &Receipt) -> LedgerResult<()> {
         let now = Utc::now();
         let query = match receipt {
-            Receipt::Sent { row } => sqlx::query(
-                "UPDATE outbox SET state = 'sent', finished_at = ?1 WHERE id = ?2 AND state = 'pending'",
-            )
-            .bind(now)
-            .bind(row),
+            Receipt::Sent { row } => return self.record_sent(&[*row]).await,
             Receipt::Failed { row, error } => sqlx::query(
                 "UPDATE outbox SET state = 'failed', finished_at = ?1, error = ?2
                  WHERE id = ?3 AND state = 'pending'",

@@ -1,19 +1,19 @@
-//! [`LedgerTx`]: one transaction holding a handler's whole effect.
+//! [`LedgerTx`]: one transaction holding a handler's whole effect (or a
+//! unit of a [`super::Batch`], which behaves as one).
 //!
 //! It begins with `BEGIN IMMEDIATE`, so it holds SQLite's write lock from
 //! the start: what it reads cannot change before it commits, and a change
 //! it records cannot be lost to another writer. Task changes are still
 //! guarded updates (`... WHERE status = ? AND claimer_id IS ?`) with rows
 //! affected checked, each with its append-only event row. The messages the
-//! change calls for and the handled mark of its Update commit with it, or
-//! nothing does.
+//! change calls for commit with it, or nothing does.
 
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
 use sqlx::{Sqlite, SqliteConnection, Transaction};
 
-use super::batch::Slot;
+use super::batch::{Ended, Slot};
 use super::{LedgerError, LedgerResult, Person, TaskRecord, TaskRow};
 use crate::domain::{Action, NewTask, TaskNumber, TaskState};
 use crate::i18n::Lang;
@@ -68,16 +68,14 @@ impl LedgerTx {
 
     /// Commits, or, in a batch, keeps the unit's effects for the batch's commit.
     pub async fn commit(mut self) -> LedgerResult<()> {
-        let Some(mut tx) = self.tx.take() else {
+        let Some(tx) = self.tx.take() else {
             return Ok(());
         };
         let Some(batch) = self.batch.take() else {
             tx.commit().await?;
             return Ok(());
         };
-        let released = sqlx::query("RELEASE unit").execute(&mut *tx).await;
-        Slot::put_back(&batch, tx, released.is_err());
-        released?;
+        Slot::put_back(&batch, tx, Ended::Kept);
         Ok(())
     }
 
@@ -281,20 +279,6 @@ impl LedgerTx {
         outbox::push(self.conn()?, &outgoing).await
     }
 
-    /// Marks the Update being handled as done. `false` if it already was
-    /// (then the caller must not commit: its effects happened before).
-    pub async fn mark_handled(&mut self, update_id: i64) -> LedgerResult<bool> {
-        let marked = sqlx::query(
-            "UPDATE inbox SET handled_at = ?1, error = NULL WHERE update_id = ?2 AND handled_at IS NULL",
-        )
-        .bind(Utc::now())
-        .bind(update_id)
-        .execute(self.conn()?)
-        .await?
-        .rows_affected();
-        Ok(marked == 1)
-    }
-
     async fn insert_event(
         &mut self,
         task_id: i64,
@@ -324,7 +308,7 @@ impl Drop for LedgerTx {
     /// with the whole batch (a transaction of its own just rolls back).
     fn drop(&mut self) {
         if let (Some(tx), Some(batch)) = (self.tx.take(), self.batch.take()) {
-            Slot::put_back(&batch, tx, true);
+            Slot::put_back(&batch, tx, Ended::Abandoned);
         }
     }
 }

@@ -1,6 +1,8 @@
 //! One function per kind of Update. Each turns the Update into domain and
-//! ledger calls, and records the result (task changes, what to tell the
-//! chat, and the Update's handled mark) in one transaction.
+//! ledger calls, and records the result (task changes and what to tell the
+//! chat) in one transaction: a unit of the processor's [`Batch`], which
+//! commits it with the Update's handled mark. Committing the unit is a
+//! handler's last fallible step, so an error never follows kept effects.
 //!
 //! Handlers never talk to the chat themselves: the sender does, from the
 //! outbox, after the commit. A ledger error is returned to the processor,
@@ -12,25 +14,17 @@ use teloxide::prelude::*;
 use teloxide::types::{ChatMemberUpdated, MaybeInaccessibleMessage, Me, User};
 
 use super::send::html_to_plain;
-use super::{admins::Admins, callbacks, SharedContext, TgBot, UpdateRef};
+use super::{admins::Admins, callbacks, SharedContext, TgBot};
 use crate::domain::{
     parse_command, Action, Command, NewTask, Parsed, TaskNumber, UserId as DomainUser,
 };
 use crate::i18n::{Lang, Text};
-use crate::ledger::{LedgerResult, LedgerTx, NewTaskRecord, Outgoing, Person};
+use crate::ledger::{Batch, LedgerResult, NewTaskRecord, Outgoing, Person};
 use crate::service::{self, Outcome, Request};
 
-/// Whether a handler recorded its Update's handled mark with its effect.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Handled {
-    /// The effect and the mark were committed (or the Update had been
-    /// handled before).
-    Recorded,
-    /// Nothing for the bot: the processor marks the Update handled.
-    Ignored,
-}
-
-pub type HandlerResult = LedgerResult<Handled>;
+/// What a handler returns: `Ok` when the Update is done with (its effects,
+/// if any, committed in its unit of the batch), an error to try it again.
+pub type HandlerResult = LedgerResult<()>;
 
 /// Telegram's stand-in sender for anonymous group admins.
 const GROUP_ANONYMOUS_BOT: u64 = 1087968824;
@@ -73,20 +67,11 @@ fn topic_of(msg: &Message) -> Option<i32> {
         .map(|t| t.0 .0)
 }
 
-/// Commits `tx` with the Update's handled mark, unless the Update was
-/// handled before (then nothing of `tx` is kept).
-async fn finish(mut tx: LedgerTx, update: &UpdateRef) -> HandlerResult {
-    if tx.mark_handled(update.id).await? {
-        tx.commit().await?;
-    }
-    Ok(Handled::Recorded)
-}
-
 /// Records `outgoing` as the Update's only effect.
-async fn answer(update: &UpdateRef, outgoing: Outgoing) -> HandlerResult {
-    let mut tx = update.begin().await?;
+async fn answer(batch: &Batch, outgoing: Outgoing) -> HandlerResult {
+    let mut tx = batch.begin().await?;
     tx.send(outgoing).await?;
-    finish(tx, update).await
+    tx.commit().await
 }
 
 /// A new message: chat migrations, and commands in its text or caption.
@@ -95,40 +80,38 @@ pub async fn on_message(
     ctx: SharedContext,
     me: Me,
     msg: Message,
-    update: UpdateRef,
+    batch: Batch,
 ) -> HandlerResult {
     if let Some(to) = msg.migrate_to_chat_id() {
-        return migrate(&ctx, update, msg.chat.id, *to).await;
+        return migrate(&ctx, &batch, msg.chat.id, *to).await;
     }
     if let Some(from) = msg.migrate_from_chat_id() {
-        return migrate(&ctx, update, *from, msg.chat.id).await;
+        return migrate(&ctx, &batch, *from, msg.chat.id).await;
     }
     let Some(text) = msg.text().or(msg.caption()) else {
-        return Ok(Handled::Ignored);
+        return Ok(());
     };
     let bot_username = me.user.username.as_deref().unwrap_or_default();
     let parsed = parse_command(text, bot_username, &ctx.limits);
     if parsed == Parsed::NotForUs || msg.is_automatic_forward() {
-        return Ok(Handled::Ignored);
+        return Ok(());
     }
     let lang = lang_of(&ctx, msg.from.as_ref());
     let sender = match &msg.from {
-        Some(user) if user.is_bot && user.id.0 != GROUP_ANONYMOUS_BOT => {
-            return Ok(Handled::Ignored)
-        }
+        Some(user) if user.is_bot && user.id.0 != GROUP_ANONYMOUS_BOT => return Ok(()),
         Some(user) if msg.sender_chat.is_none() && user.id.0 != GROUP_ANONYMOUS_BOT => person(user),
         _ => {
             let html = Text::SendAsYourself.render(lang);
-            return answer(&update, reply_to(&msg, html)).await;
+            return answer(&batch, reply_to(&msg, html)).await;
         }
     };
     let command = match parsed {
         Parsed::Command(command) => command,
         Parsed::Invalid(error) => {
             let html = Text::Usage(&error).render(lang);
-            return answer(&update, reply_to(&msg, html)).await;
+            return answer(&batch, reply_to(&msg, html)).await;
         }
-        Parsed::NotForUs => return Ok(Handled::Ignored),
+        Parsed::NotForUs => return Ok(()),
     };
     let asked = Asked {
         bot: &bot,
@@ -136,7 +119,7 @@ pub async fn on_message(
         msg: &msg,
         sender: &sender,
         lang,
-        update,
+        batch: &batch,
     };
     asked.run(command).await
 }
@@ -148,7 +131,7 @@ struct Asked<'a> {
     msg: &'a Message,
     sender: &'a Person,
     lang: Lang,
-    update: UpdateRef,
+    batch: &'a Batch,
 }
 
 impl Asked<'_> {
@@ -159,7 +142,7 @@ impl Asked<'_> {
         if matches!(command, Command::Open | Command::Mine | Command::Stats) {
             // The lists are read by the readers' pool: let it see this
             // batch's earlier Updates (a /need just before an /open).
-            self.update.batch.flush().await?;
+            self.batch.flush().await?;
         }
         let html = match command {
             Command::Need(new) => return self.create_task(&new).await,
@@ -187,7 +170,7 @@ impl Asked<'_> {
             Command::Stats => Text::Stats(&ctx.ledger.stats(chat_id, 10).await?).render(lang),
             Command::Help => Text::Help.render(lang),
         };
-        answer(&self.update, reply_to(self.msg, html)).await
+        answer(self.batch, reply_to(self.msg, html)).await
     }
 
     async fn create_task(&self, new: &NewTask) -> HandlerResult {
@@ -202,7 +185,7 @@ impl Asked<'_> {
             source_message_id: msg.id.0,
             at: Utc::now(),
         };
-        let mut tx = self.update.begin().await?;
+        let mut tx = self.batch.begin().await?;
         let task = tx.create_task(&record).await?;
         tx.send(Outgoing::Announce {
             task_id: task.id,
@@ -210,9 +193,9 @@ impl Asked<'_> {
             reply_to: Some(msg.id.0),
         })
         .await?;
-        finish(tx, &self.update).await?;
+        tx.commit().await?;
         tracing::info!(chat_id = task.chat_id, number = task.number.get(), kind = %task.kind, "task created");
-        Ok(Handled::Recorded)
+        Ok(())
     }
 
     async fn change(
@@ -228,7 +211,6 @@ impl Asked<'_> {
             actor: self.sender,
             note,
             at: Utc::now(),
-            update_id: Some(self.update.id),
         };
         let admins = Admins {
             cache: &self.ctx.admins,
@@ -247,8 +229,8 @@ impl Asked<'_> {
             };
             vec![reply_to(self.msg, html)]
         };
-        service::act(&self.update.batch, &admins, &request, respond).await?;
-        Ok(Handled::Recorded)
+        service::act(self.batch, &admins, &request, respond).await?;
+        Ok(())
     }
 }
 
@@ -270,18 +252,13 @@ fn changed_text(action: Action, number: TaskNumber) -> Text<'static> {
     }
 }
 
-async fn migrate(
-    ctx: &SharedContext,
-    update: UpdateRef,
-    from: ChatId,
-    to: ChatId,
-) -> HandlerResult {
-    let mut tx = update.begin().await?;
+async fn migrate(ctx: &SharedContext, batch: &Batch, from: ChatId, to: ChatId) -> HandlerResult {
+    let mut tx = batch.begin().await?;
     let moved = tx.migrate_chat(from.0, to.0).await?;
-    finish(tx, &update).await?;
+    tx.commit().await?;
     ctx.admins.forget_chat(from.0);
     tracing::info!(from = from.0, to = to.0, moved, "group became a supergroup");
-    Ok(Handled::Recorded)
+    Ok(())
 }
 
 /// An edited message: only an edited `/need` whose task is still open counts.
@@ -289,25 +266,25 @@ pub async fn on_edited_message(
     ctx: SharedContext,
     me: Me,
     msg: Message,
-    update: UpdateRef,
+    batch: Batch,
 ) -> HandlerResult {
     let Some(text) = msg.text().or(msg.caption()) else {
-        return Ok(Handled::Ignored);
+        return Ok(());
     };
     let bot_username = me.user.username.as_deref().unwrap_or_default();
     let edited = match parse_command(text, bot_username, &ctx.limits) {
         Parsed::Command(Command::Need(new)) => Ok(new),
         // A /need edited into a mistake: explained below if it has a task.
         Parsed::Invalid(error) => Err(error),
-        _ => return Ok(Handled::Ignored),
+        _ => return Ok(()),
     };
     let (Some(user), None) = (&msg.from, &msg.sender_chat) else {
-        return Ok(Handled::Ignored);
+        return Ok(());
     };
     let lang = lang_of(&ctx, Some(user));
-    let mut tx = update.begin().await?;
+    let mut tx = batch.begin().await?;
     let Some(task) = tx.find_by_source_message(msg.chat.id.0, msg.id.0).await? else {
-        return Ok(Handled::Ignored);
+        return Ok(());
     };
     let outgoing = match edited {
         Err(error) => reply_to(&msg, Text::Usage(&error).render(lang)),
@@ -323,7 +300,7 @@ pub async fn on_edited_message(
         },
     };
     tx.send(outgoing).await?;
-    finish(tx, &update).await
+    tx.commit().await
 }
 
 /// A button press under an announcement.
@@ -331,7 +308,7 @@ pub async fn on_callback(
     bot: TgBot,
     ctx: SharedContext,
     query: CallbackQuery,
-    update: UpdateRef,
+    batch: Batch,
 ) -> HandlerResult {
     let lang = lang_of(&ctx, Some(&query.from));
     let button_answer = |html: String, alert: bool| Outgoing::Answer {
@@ -348,7 +325,7 @@ pub async fn on_callback(
     let (Some((action, number)), Some(chat_id)) = (decoded, chat_id) else {
         tracing::debug!(data = ?query.data, "button data not ours");
         let unknown = button_answer(Text::UnknownButton.render(lang), true);
-        return answer(&update, unknown).await;
+        return answer(&batch, unknown).await;
     };
     let actor = person(&query.from);
     let request = Request {
@@ -358,7 +335,6 @@ pub async fn on_callback(
         actor: &actor,
         note: None,
         at: Utc::now(),
-        update_id: Some(update.id),
     };
     let admins = Admins {
         cache: &ctx.admins,
@@ -377,8 +353,8 @@ pub async fn on_callback(
         }
         Outcome::UnknownTask => vec![button_answer(Text::UnknownTask(number).render(lang), true)],
     };
-    service::act(&update.batch, &admins, &request, respond).await?;
-    Ok(Handled::Recorded)
+    service::act(&batch, &admins, &request, respond).await?;
+    Ok(())
 }
 
 /// The bot's own membership changed: greet a group that added it, and
@@ -386,17 +362,17 @@ pub async fn on_callback(
 pub async fn on_my_chat_member(
     ctx: SharedContext,
     member: ChatMemberUpdated,
-    update: UpdateRef,
+    batch: Batch,
 ) -> HandlerResult {
     if !(member.chat.is_group() || member.chat.is_supergroup()) {
-        return Ok(Handled::Ignored);
+        return Ok(());
     }
     let was_in = member.old_chat_member.kind.is_present();
     let is_in = member.new_chat_member.kind.is_present();
     if was_in == is_in {
-        return Ok(Handled::Ignored);
+        return Ok(());
     }
-    let mut tx = update.begin().await?;
+    let mut tx = batch.begin().await?;
     tx.set_chat_active(member.chat.id.0, is_in).await?;
     if is_in {
         let lang = lang_of(&ctx, Some(&member.from));
@@ -413,5 +389,5 @@ pub async fn on_my_chat_member(
             "the bot was removed from a chat"
         );
     }
-    finish(tx, &update).await
+    tx.commit().await
 }

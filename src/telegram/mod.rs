@@ -30,21 +30,6 @@ use crate::ledger::Ledger;
 /// everything they say goes through the outbox.
 pub type TgBot = teloxide::Bot;
 
-/// The Update being handled: its inbox id, and the batch its handler
-/// writes in ([`UpdateRef::begin`]).
-#[derive(Clone)]
-pub struct UpdateRef {
-    pub id: i64,
-    pub batch: crate::ledger::Batch,
-}
-
-impl UpdateRef {
-    /// The handler's transaction (a unit of the processor's batch).
-    pub async fn begin(&self) -> crate::ledger::LedgerResult<crate::ledger::LedgerTx> {
-        self.batch.begin().await
-    }
-}
-
 /// What every handler shares.
 pub struct Context {
     pub ledger: Ledger,

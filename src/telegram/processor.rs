@@ -3,11 +3,10 @@
 //! the handler tree.
 //!
 //! A batch is one group commit ([`Batch`]): each handler records its effects
-//! and its Update's handled mark in a unit of the batch, and the batch
-//! commits once, before anything it queued can be sent. The processor
-//! covers the rest:
-//! - an Update the tree does not handle, or that its handler ignores, is
-//!   marked handled here;
+//! in a unit of the batch, and the batch commits once, with the handled
+//! marks of its Updates, before anything it queued can be sent. The
+//! processor covers the rest:
+//! - an Update the tree does not handle is marked handled all the same;
 //! - a handler error (the database was busy, say) is retried a few times
 //!   with a pause, then the Update is given up;
 //! - a handler panic gives the Update up at once: it is poisoned, and the
@@ -35,10 +34,9 @@ use futures::FutureExt;
 use teloxide::types::{Me, Update, UpdateKind};
 use tokio::sync::{watch, Notify};
 
-use super::handlers::Handled;
 use super::lanes::Wake;
 use super::schema::UpdateTree;
-use super::{SharedContext, TgBot, UpdateRef};
+use super::{SharedContext, TgBot};
 use crate::i18n::{Lang, Text};
 use crate::ledger::inbox::InboxRow;
 use crate::ledger::outbox::ANSWERS_LANE;
@@ -146,7 +144,7 @@ impl Processor {
             Err(error) => {
                 tracing::warn!(update_id, %error, "an update that cannot be read; skipped");
                 let unreadable = format!("unreadable: {error}");
-                return give_up(batch, update_id, Some(&unreadable)).await;
+                return give_up(batch, update_id, &unreadable).await;
             }
         };
         if row.attempts >= MAX_ATTEMPTS {
@@ -158,20 +156,16 @@ impl Processor {
             self.ctx.clone(),
             self.me.clone(),
             update.clone(),
-            UpdateRef {
-                id: update_id,
-                batch: batch.clone()
-            }
+            batch.clone()
         ];
         let outcome = AssertUnwindSafe(self.handler.dispatch(deps))
             .catch_unwind()
             .await;
         let failure = match outcome {
-            // The handler recorded the mark with its effect.
-            Ok(ControlFlow::Break(Ok(Handled::Recorded))) => return Ok(()),
-            // Nothing for the bot: marked here.
-            Ok(ControlFlow::Break(Ok(Handled::Ignored))) | Ok(ControlFlow::Continue(_)) => {
-                return give_up(batch, update_id, None).await;
+            // Done with (nothing for the bot, when the tree passed it on).
+            Ok(ControlFlow::Break(Ok(()))) | Ok(ControlFlow::Continue(_)) => {
+                batch.handled(update_id);
+                return Ok(());
             }
             Ok(ControlFlow::Break(Err(error))) if row.attempts + 1 < MAX_ATTEMPTS => {
                 tracing::warn!(update_id, %error, "handler failed; will retry");
@@ -205,7 +199,7 @@ impl Processor {
     ) -> LedgerResult<()> {
         tracing::error!(update_id, %failure, "giving up on an update");
         let mut tx = batch.begin().await?;
-        tx.inbox_give_up(update_id, Some(&failure)).await?;
+        tx.inbox_give_up(update_id, &failure).await?;
         if let Some(apology) = self.apology(update) {
             tx.send(apology).await?;
         }
@@ -258,8 +252,8 @@ impl Processor {
     }
 }
 
-/// Marks an Update handled without effect, or given up for `error`.
-async fn give_up(batch: &Batch, update_id: i64, error: Option<&str>) -> LedgerResult<()> {
+/// Marks an Update given up for `error`.
+async fn give_up(batch: &Batch, update_id: i64, error: &str) -> LedgerResult<()> {
     let mut tx = batch.begin().await?;
     tx.inbox_give_up(update_id, error).await?;
     tx.commit().await

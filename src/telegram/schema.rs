@@ -12,7 +12,8 @@ use super::handlers::{self, HandlerResult};
 pub type UpdateTree = dptree::Handler<'static, HandlerResult, DpHandlerDescription>;
 
 /// The tree; its dependencies are the bot, a [`super::SharedContext`],
-/// [`teloxide::types::Me`], the Update and its [`super::UpdateRef`].
+/// [`teloxide::types::Me`], the Update and the [`crate::ledger::Batch`] its
+/// handler writes in.
 pub fn schema() -> UpdateTree {
     dptree::entry()
         .branch(Update::filter_message().endpoint(handlers::on_message))

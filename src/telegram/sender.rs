@@ -75,16 +75,20 @@ impl Sender {
     async fn drain_lane(&self, lane: i64) {
         loop {
             let due = match self.ledger.outbox_due(lane, Utc::now()).await {
-                Ok(due) if due.is_empty() => return,
                 Ok(due) => due,
                 Err(error) => {
                     tracing::error!(lane, %error, "cannot read the outbox");
                     return;
                 }
             };
-            let delivered = join_all(due.iter().map(|row| self.deliver(row))).await;
+            let delivered = join_all(due.rows.iter().map(|row| self.deliver(row))).await;
             if let Some(error) = delivered.into_iter().find_map(Result::err) {
                 tracing::error!(lane, %error, "cannot record a delivery");
+                return;
+            }
+            // Rows queued from now on name the lane again; retries that
+            // come due are found by the runner's scan.
+            if due.rows.is_empty() || !due.more {
                 return;
             }
         }

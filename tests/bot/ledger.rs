@@ -10,6 +10,7 @@ use proptest::prelude::*;
 use linli::config::Settings;
 use linli::domain::{replay, Action, Kind, NewTask, Status, TaskNumber, UserId};
 use linli::i18n::Lang;
+use linli::ledger::inbox::Fetched;
 use linli::ledger::{Batch, Ledger, NewTaskRecord, Person};
 use linli::service::{act, AdminCheck, Outcome, Request};
 
@@ -140,7 +141,6 @@ proptest! {
                             actor: &actor,
                             note: None,
                             at: Utc::now(),
-                            update_id: None,
                         };
                         let before = ledger.find_task(chats[chat], request.number).await.unwrap();
                         let events_before = match &before {
@@ -194,7 +194,6 @@ async fn concurrent_claims_have_exactly_one_winner() {
                 actor: &actor,
                 note: None,
                 at: Utc::now(),
-                update_id: None,
             };
             act_alone(&ledger, &Admins(HashSet::new()), &request).await
         })
@@ -325,5 +324,47 @@ async fn a_flushed_batch_is_seen_by_readers_and_goes_on() {
     tx.commit().await.unwrap();
     drop(batch);
     // The unit after the flush was never committed by its batch.
+    assert_eq!(ledger.export(None).await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn a_batch_marks_its_updates_handled_with_its_commit() {
+    let (ledger, _dir) = temp_ledger().await;
+    let stored: Vec<_> = (1..=3)
+        .map(|update_id| Fetched {
+            update_id,
+            chat_key: -100,
+            raw: "{}".into(),
+        })
+        .collect();
+    ledger.store_updates(&stored).await.unwrap();
+    let handled = || async {
+        let ids: Vec<i64> = sqlx::query_scalar(
+            "SELECT update_id FROM inbox WHERE handled_at IS NOT NULL ORDER BY update_id",
+        )
+        .fetch_all(ledger.pool())
+        .await
+        .unwrap();
+        ids
+    };
+    // Dropped: nothing is marked.
+    let batch = Batch::new(ledger.clone());
+    batch.handled(1);
+    drop(batch);
+    assert!(handled().await.is_empty());
+    // Marks without any effect still commit; a flush keeps them.
+    let batch = Batch::new(ledger.clone());
+    batch.handled(1);
+    batch.flush().await.unwrap();
+    assert_eq!(handled().await, [1]);
+    let task = pickup();
+    let mut tx = batch.begin().await.unwrap();
+    tx.create_task(&record(-100, &task, &person(1)))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    batch.handled(3);
+    batch.commit().await.unwrap();
+    assert_eq!(handled().await, [1, 3]);
     assert_eq!(ledger.export(None).await.unwrap().len(), 1);
 }

@@ -194,7 +194,6 @@ pub async fn measure(tasks: i64) -> anyhow::Result<ScaleResult> {
             actor: &volunteer,
             note: None,
             at: Utc::now(),
-            update_id: None,
         };
         let started = Instant::now();
         let batch = Batch::new(ledger.clone());
