@@ -32,24 +32,20 @@ impl Ledger {
     /// Stores a batch of fetched Updates in one transaction; those already
     /// stored are left as they are. Returns how many were new.
     pub async fn store_updates(&self, batch: &[Fetched]) -> LedgerResult<u64> {
-        let mut tx = self.writer().begin_with("BEGIN IMMEDIATE").await?;
-        let now = Utc::now();
-        let mut new = 0;
-        for update in batch {
-            new += sqlx::query(
-                "INSERT OR IGNORE INTO inbox (update_id, chat_key, raw, received_at)
-                 VALUES (?1, ?2, ?3, ?4)",
-            )
-            .bind(update.update_id)
-            .bind(update.chat_key)
-            .bind(&update.raw)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        }
-        tx.commit().await?;
-        Ok(new)
+        // One statement for the batch, so one round trip and one commit.
+        let rows: Vec<_> = batch
+            .iter()
+            .map(|u| serde_json::json!([u.update_id, u.chat_key, u.raw]))
+            .collect();
+        Ok(sqlx::query(
+            "INSERT OR IGNORE INTO inbox (update_id, chat_key, raw, received_at)
+             SELECT value ->> 0, value ->> 1, value ->> 2, ?2 FROM json_each(?1)",
+        )
+        .bind(serde_json::Value::Array(rows).to_string())
+        .bind(Utc::now())
+        .execute(self.writer())
+        .await?
+        .rows_affected())
     }
 
     /// Up to `limit` waiting Updates in `update_id` order, leaving out each

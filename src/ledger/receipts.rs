@@ -137,22 +137,15 @@ impl LedgerTx {
                 task_id,
                 newest,
                 posted,
-            } => {
-                if let Some(message_id) = posted {
-                    sqlx::query("UPDATE tasks SET announcement_message_id = ?1 WHERE id = ?2")
-                        .bind(message_id)
-                        .bind(task_id)
-                        .execute(self.conn()?)
-                        .await?;
-                }
-                sqlx::query(
-                    "UPDATE outbox SET state = 'sent', finished_at = ?1
-                     WHERE task_id = ?2 AND state = 'pending' AND kind = 'announce' AND id <= ?3",
-                )
-                .bind(now)
-                .bind(task_id)
-                .bind(newest)
-            }
+            } => sqlx::query(
+                "UPDATE tasks SET announcement_message_id = ?4 WHERE id = ?2 AND ?4 IS NOT NULL;
+                 UPDATE outbox SET state = 'sent', finished_at = ?1
+                 WHERE task_id = ?2 AND state = 'pending' AND kind = 'announce' AND id <= ?3",
+            )
+            .bind(now)
+            .bind(task_id)
+            .bind(newest)
+            .bind(posted),
         };
         query.execute(self.conn()?).await?;
         Ok(())

@@ -113,23 +113,26 @@ impl LedgerTx {
 
     /// Records a new task, numbered next in its chat, with its `created` event.
     pub async fn create_task(&mut self, new: &NewTaskRecord<'_>) -> LedgerResult<TaskRecord> {
-        sqlx::query(
+        // One round trip: the chat, the task, its event. `fetch_all` runs
+        // every statement (a fetch of one row would stop at the first).
+        // sqlx binds `?N` by number in each statement, but stops at a gap
+        // in the numbers past the argument count: the later statements use
+        // few numbers out of order, and the event copies the task's row.
+        let rows: Vec<TaskRow> = sqlx::query_as(
             "INSERT INTO chats (id, title, created_at) VALUES (?1, ?2, ?3)
-             ON CONFLICT (id) DO UPDATE SET title = COALESCE(excluded.title, title), active = 1",
+             ON CONFLICT (id) DO UPDATE SET title = COALESCE(excluded.title, title), active = 1;
+             INSERT INTO tasks (chat_id, number, kind, flat, details, status, requester_id,
+                                requester_name, lang, thread_id, source_message_id, created_at)
+             VALUES (?1, (SELECT COALESCE(MAX(number), 0) + 1 FROM tasks WHERE chat_id = ?1),
+                     ?4, ?5, ?6, 'open', ?7, ?8, ?9, ?10, ?11, ?3)
+             RETURNING *;
+             INSERT INTO events (task_id, action, actor_id, actor_name, at)
+             SELECT id, 'created', requester_id, requester_name, created_at
+             FROM tasks WHERE rowid = last_insert_rowid()",
         )
         .bind(new.chat_id)
         .bind(new.chat_title)
         .bind(new.at)
-        .execute(self.conn()?)
-        .await?;
-        let row: TaskRow = sqlx::query_as(
-            "INSERT INTO tasks (chat_id, number, kind, flat, details, status, requester_id,
-                                requester_name, lang, thread_id, source_message_id, created_at)
-             VALUES (?1, (SELECT COALESCE(MAX(number), 0) + 1 FROM tasks WHERE chat_id = ?1),
-                     ?2, ?3, ?4, 'open', ?5, ?6, ?7, ?8, ?9, ?10)
-             RETURNING *",
-        )
-        .bind(new.chat_id)
         .bind(new.task.kind.as_str())
         .bind(&new.task.flat)
         .bind(&new.task.details)
@@ -138,12 +141,12 @@ impl LedgerTx {
         .bind(new.lang.as_str())
         .bind(new.thread_id)
         .bind(new.source_message_id)
-        .bind(new.at)
-        .fetch_one(self.conn()?)
+        .fetch_all(self.conn()?)
         .await?;
-        self.insert_event(row.id, "created", new.requester, new.at, None)
-            .await?;
-        row.try_into()
+        rows.into_iter()
+            .next()
+            .ok_or_else(|| LedgerError::Misuse("a task insert returned no row".into()))?
+            .try_into()
     }
 
     /// Records `change` if `task` is still in the state it was read in.
@@ -159,7 +162,9 @@ impl LedgerTx {
             Some(_) => task.claimer_name.as_deref(),
             None => None,
         };
-        let row: Option<TaskRow> = sqlx::query_as(
+        // One round trip: the guarded update, and its event if it matched
+        // (see `create_task` on numbered arguments across statements).
+        let rows: Vec<TaskRow> = sqlx::query_as(
             "UPDATE tasks SET
                  status = ?1,
                  claimer_id = ?2,
@@ -170,7 +175,9 @@ impl LedgerTx {
                  done_note = CASE WHEN ?1 = 'done' THEN ?5 ELSE done_note END,
                  cancelled_at = CASE WHEN ?1 = 'cancelled' THEN ?4 ELSE cancelled_at END
              WHERE id = ?6 AND status = ?7 AND claimer_id IS ?8
-             RETURNING *",
+             RETURNING *;
+             INSERT INTO events (task_id, action, actor_id, actor_name, at, note)
+             SELECT ?6, ?9, ?10, ?11, ?4, ?5 WHERE changes() = 1",
         )
         .bind(next.status.as_str())
         .bind(next.claimer.map(|u| u.0))
@@ -180,15 +187,12 @@ impl LedgerTx {
         .bind(task.id)
         .bind(task.state.status.as_str())
         .bind(task.state.claimer.map(|u| u.0))
-        .fetch_optional(self.conn()?)
+        .bind(change.action.event_name())
+        .bind(change.actor.id.0)
+        .bind(&change.actor.name)
+        .fetch_all(self.conn()?)
         .await?;
-        let Some(row) = row else {
-            return Ok(None);
-        };
-        let action = change.action.event_name();
-        self.insert_event(row.id, action, change.actor, change.at, change.note)
-            .await?;
-        row.try_into().map(Some)
+        rows.into_iter().next().map(TaskRecord::try_from).transpose()
     }
 
     /// Replaces an open task's kind, flat and details (its `/need` was edited).
