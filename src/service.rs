@@ -93,7 +93,7 @@ where
             },
         };
         for outgoing in respond(&outcome) {
-            tx.send(outgoing).await?;
+            tx.send(outgoing);
         }
         tx.commit().await?;
         return Ok(outcome);

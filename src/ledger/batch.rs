@@ -22,6 +22,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use chrono::Utc;
 use sqlx::{Sqlite, Transaction};
 
+use super::outbox::{self, Outgoing};
 use super::write::LedgerTx;
 use super::{Ledger, LedgerError, LedgerResult};
 
@@ -64,6 +65,9 @@ pub(super) struct Slot {
     last: Ended,
     /// Updates done with since the last commit, marked handled by the next.
     handled: Vec<i64>,
+    /// Messages the kept units queued, written to the outbox by the next
+    /// commit in one statement.
+    outbox: Vec<Outgoing>,
 }
 
 impl Slot {
@@ -77,6 +81,24 @@ impl Slot {
         slot.tx = Some(tx);
         slot.in_unit = false;
         slot.last = ended;
+    }
+
+    /// Takes back the transaction of a unit that committed, with the
+    /// messages it queued.
+    pub(super) fn keep(
+        slot: &Mutex<Slot>,
+        tx: Transaction<'static, Sqlite>,
+        queued: Vec<Outgoing>,
+    ) {
+        Slot::put_back(slot, tx, Ended::Kept);
+        Slot::lock(slot).outbox.extend(queued);
+    }
+
+    /// Moves the queued messages of a chat that migrated to its new id.
+    pub(super) fn follow_migration(slot: &Mutex<Slot>, from: i64, to: i64) {
+        for outgoing in &mut Slot::lock(slot).outbox {
+            outgoing.follow_migration(from, to);
+        }
     }
 }
 
@@ -115,23 +137,37 @@ impl Batch {
     /// something slow (Telegram) or reads through the readers' pool.
     pub async fn flush(&self) -> LedgerResult<()> {
         let (tx, last) = self.take()?;
-        let handled = std::mem::take(&mut Slot::lock(&self.slot).handled);
+        let (handled, outbox) = {
+            let mut slot = Slot::lock(&self.slot);
+            (
+                std::mem::take(&mut slot.handled),
+                std::mem::take(&mut slot.outbox),
+            )
+        };
         let mut tx = match tx {
             Some(tx) => tx,
             None if handled.is_empty() => return Ok(()),
             // Updates that needed no effect still need their marks.
             None => self.ledger.writer().begin_with("BEGIN IMMEDIATE").await?,
         };
-        if last == Ended::Abandoned || !handled.is_empty() {
-            let ids = serde_json::to_string(&handled).unwrap_or_else(|_| "[]".into());
-            let settle = format!(
-                "{} UPDATE inbox SET handled_at = ?1, error = NULL
-                 WHERE update_id IN (SELECT value FROM json_each(?2)) AND handled_at IS NULL",
-                last.settle()
+        // One round trip: settle the last unit, mark the Updates, queue
+        // the messages.
+        let mut statements = last.settle().to_string();
+        if !handled.is_empty() {
+            statements.push_str(
+                "UPDATE inbox SET handled_at = ?1, error = NULL
+                 WHERE update_id IN (SELECT value FROM json_each(?2)) AND handled_at IS NULL;",
             );
-            sqlx::query(&settle)
+        }
+        if !outbox.is_empty() {
+            statements.push_str(&outbox::insert_rows("?1", "?3"));
+        }
+        if !statements.is_empty() {
+            let ids = serde_json::to_string(&handled).unwrap_or_else(|_| "[]".into());
+            sqlx::query(&statements)
                 .bind(Utc::now())
                 .bind(ids)
+                .bind(outbox::rows_argument(&outbox))
                 .execute(&mut *tx)
                 .await?;
         }

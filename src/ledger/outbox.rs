@@ -101,63 +101,72 @@ impl OutboxRow {
     }
 }
 
-pub(super) async fn push(tx: &mut SqliteConnection, outgoing: &Outgoing) -> LedgerResult<()> {
-    let query = sqlx::query(
+impl Outgoing {
+    /// The outbox columns of this message, in the order [`insert_rows`] takes.
+    fn columns(&self) -> serde_json::Value {
+        use serde_json::json;
+        match self {
+            Outgoing::Announce {
+                task_id,
+                chat_id,
+                reply_to,
+            } => json!([chat_id, "announce", chat_id, task_id, null, reply_to, null, null, false]),
+            Outgoing::Message {
+                chat_id,
+                thread_id,
+                reply_to,
+                html,
+            } => json!([chat_id, "message", chat_id, null, thread_id, reply_to, html, null, false]),
+            Outgoing::Answer {
+                callback_query_id,
+                text,
+                alert,
+            } => json!([
+                ANSWERS_LANE,
+                "answer",
+                null,
+                null,
+                null,
+                null,
+                text,
+                callback_query_id,
+                alert
+            ]),
+        }
+    }
+
+    /// Moves a message for chat `from` to chat `to` (the group migrated).
+    pub(super) fn follow_migration(&mut self, from: i64, to: i64) {
+        match self {
+            Outgoing::Announce { chat_id, .. } | Outgoing::Message { chat_id, .. }
+                if *chat_id == from =>
+            {
+                *chat_id = to
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The statement that queues `messages`, in order, in one round trip; its
+/// arguments are numbered `created_at` and `rows` ([`rows_argument`]).
+pub(super) fn insert_rows(created_at: &str, rows: &str) -> String {
+    format!(
         "INSERT INTO outbox (lane, kind, chat_id, task_id, thread_id, reply_to, body,
                              callback_query_id, show_alert, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-    );
-    let query = match outgoing {
-        Outgoing::Announce {
-            task_id,
-            chat_id,
-            reply_to,
-        } => query
-            .bind(chat_id)
-            .bind("announce")
-            .bind(chat_id)
-            .bind(task_id)
-            .bind(None::<i32>)
-            .bind(reply_to)
-            .bind(None::<String>)
-            .bind(None::<String>)
-            .bind(false),
-        Outgoing::Message {
-            chat_id,
-            thread_id,
-            reply_to,
-            html,
-        } => query
-            .bind(chat_id)
-            .bind("message")
-            .bind(chat_id)
-            .bind(None::<i64>)
-            .bind(thread_id)
-            .bind(reply_to)
-            .bind(html)
-            .bind(None::<String>)
-            .bind(false),
-        Outgoing::Answer {
-            callback_query_id,
-            text,
-            alert,
-        } => query
-            .bind(ANSWERS_LANE)
-            .bind("answer")
-            .bind(None::<i64>)
-            .bind(None::<i64>)
-            .bind(None::<i32>)
-            .bind(None::<i32>)
-            .bind(text)
-            .bind(callback_query_id)
-            .bind(alert),
-    };
-    query.bind(Utc::now()).execute(tx).await?;
-    Ok(())
+         SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5,
+                value ->> 6, value ->> 7, value ->> 8, {created_at}
+         FROM json_each({rows}) ORDER BY key;"
+    )
+}
+
+/// The `rows` argument of [`insert_rows`].
+pub(super) fn rows_argument(messages: &[Outgoing]) -> String {
+    serde_json::Value::Array(messages.iter().map(Outgoing::columns).collect()).to_string()
 }
 
 /// Points a migrated chat's waiting messages at its new id.
-pub(super) async fn follow_migration(
+pub(super) async fn follow_migration_in_outbox(
     tx: &mut SqliteConnection,
     from: i64,
     to: i64,

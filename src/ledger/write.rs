@@ -49,6 +49,8 @@ pub struct LedgerTx {
     /// `None` only once the unit has ended.
     tx: Option<Transaction<'static, Sqlite>>,
     batch: Option<Arc<Mutex<Slot>>>,
+    /// Messages to queue in the outbox when this commits, in order.
+    queued: Vec<Outgoing>,
 }
 
 impl LedgerTx {
@@ -56,6 +58,7 @@ impl LedgerTx {
         LedgerTx {
             tx: Some(tx),
             batch: None,
+            queued: Vec::new(),
         }
     }
 
@@ -63,19 +66,28 @@ impl LedgerTx {
         LedgerTx {
             tx: Some(tx),
             batch: Some(batch),
+            queued: Vec::new(),
         }
     }
 
     /// Commits, or, in a batch, keeps the unit's effects for the batch's commit.
     pub async fn commit(mut self) -> LedgerResult<()> {
-        let Some(tx) = self.tx.take() else {
+        let Some(mut tx) = self.tx.take() else {
             return Ok(());
         };
-        let Some(batch) = self.batch.take() else {
-            tx.commit().await?;
+        let queued = std::mem::take(&mut self.queued);
+        if let Some(batch) = self.batch.take() {
+            Slot::keep(&batch, tx, queued);
             return Ok(());
-        };
-        Slot::put_back(&batch, tx, Ended::Kept);
+        }
+        if !queued.is_empty() {
+            sqlx::query(&outbox::insert_rows("?1", "?2"))
+                .bind(Utc::now())
+                .bind(outbox::rows_argument(&queued))
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
         Ok(())
     }
 
@@ -192,7 +204,10 @@ impl LedgerTx {
         .bind(&change.actor.name)
         .fetch_all(self.conn()?)
         .await?;
-        rows.into_iter().next().map(TaskRecord::try_from).transpose()
+        rows.into_iter()
+            .next()
+            .map(TaskRecord::try_from)
+            .transpose()
     }
 
     /// Replaces an open task's kind, flat and details (its `/need` was edited).
@@ -264,7 +279,13 @@ impl LedgerTx {
                 .await?;
             u64::try_from(moved).unwrap_or_default()
         };
-        outbox::follow_migration(self.conn()?, from, to).await?;
+        outbox::follow_migration_in_outbox(self.conn()?, from, to).await?;
+        for outgoing in &mut self.queued {
+            outgoing.follow_migration(from, to);
+        }
+        if let Some(batch) = &self.batch {
+            Slot::follow_migration(batch, from, to);
+        }
         Ok(moved)
     }
 
@@ -279,8 +300,8 @@ impl LedgerTx {
     }
 
     /// Queues a message to be sent once this transaction commits.
-    pub async fn send(&mut self, outgoing: Outgoing) -> LedgerResult<()> {
-        outbox::push(self.conn()?, &outgoing).await
+    pub fn send(&mut self, outgoing: Outgoing) {
+        self.queued.push(outgoing);
     }
 
     async fn insert_event(

@@ -70,7 +70,7 @@ fn topic_of(msg: &Message) -> Option<i32> {
 /// Records `outgoing` as the Update's only effect.
 async fn answer(batch: &Batch, outgoing: Outgoing) -> HandlerResult {
     let mut tx = batch.begin().await?;
-    tx.send(outgoing).await?;
+    tx.send(outgoing);
     tx.commit().await
 }
 
@@ -191,8 +191,7 @@ impl Asked<'_> {
             task_id: task.id,
             chat_id: task.chat_id,
             reply_to: Some(msg.id.0),
-        })
-        .await?;
+        });
         tx.commit().await?;
         tracing::info!(chat_id = task.chat_id, number = task.number.get(), kind = %task.kind, "task created");
         Ok(())
@@ -299,7 +298,7 @@ pub async fn on_edited_message(
             ),
         },
     };
-    tx.send(outgoing).await?;
+    tx.send(outgoing);
     tx.commit().await
 }
 
@@ -381,8 +380,7 @@ pub async fn on_my_chat_member(
             thread_id: None,
             reply_to: None,
             html: Text::Welcome.render(lang),
-        })
-        .await?;
+        });
     } else {
         tracing::info!(
             chat_id = member.chat.id.0,

@@ -201,7 +201,7 @@ impl Processor {
         let mut tx = batch.begin().await?;
         tx.inbox_give_up(update_id, &failure).await?;
         if let Some(apology) = self.apology(update) {
-            tx.send(apology).await?;
+            tx.send(apology);
         }
         tx.commit().await
     }

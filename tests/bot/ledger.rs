@@ -11,7 +11,7 @@ use linli::config::Settings;
 use linli::domain::{replay, Action, Kind, NewTask, Status, TaskNumber, UserId};
 use linli::i18n::Lang;
 use linli::ledger::inbox::Fetched;
-use linli::ledger::{Batch, Ledger, NewTaskRecord, Person};
+use linli::ledger::{Batch, Ledger, NewTaskRecord, Outgoing, Person};
 use linli::service::{act, AdminCheck, Outcome, Request};
 
 struct Admins(HashSet<i64>);
@@ -367,4 +367,32 @@ async fn a_batch_marks_its_updates_handled_with_its_commit() {
     batch.commit().await.unwrap();
     assert_eq!(handled().await, [1, 3]);
     assert_eq!(ledger.export(None).await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn a_migration_moves_messages_queued_earlier_in_its_batch() {
+    let (ledger, _dir) = temp_ledger().await;
+    let task = pickup();
+    let batch = Batch::new(ledger.clone());
+    let mut tx = batch.begin().await.unwrap();
+    let created = tx
+        .create_task(&record(-100, &task, &person(1)))
+        .await
+        .unwrap();
+    tx.send(Outgoing::Announce {
+        task_id: created.id,
+        chat_id: -100,
+        reply_to: Some(1),
+    });
+    tx.commit().await.unwrap();
+    let mut tx = batch.begin().await.unwrap();
+    assert_eq!(tx.migrate_chat(-100, -1_000_100).await.unwrap(), 1);
+    tx.commit().await.unwrap();
+    batch.commit().await.unwrap();
+    let lanes: Vec<(i64, Option<i64>)> =
+        sqlx::query_as("SELECT lane, chat_id FROM outbox WHERE state = 'pending'")
+            .fetch_all(ledger.pool())
+            .await
+            .unwrap();
+    assert_eq!(lanes, [(-1_000_100, Some(-1_000_100))]);
 }
