@@ -84,70 +84,82 @@ async fn record_in_groups(ledger: Ledger, mut waiting: mpsc::UnboundedReceiver<P
 
 async fn commit(ledger: &Ledger, group: impl Iterator<Item = &Receipt>) -> LedgerResult<()> {
     let mut tx = ledger.begin().await?;
-    let mut sent = Vec::new();
-    for receipt in group {
-        match receipt {
-            // The common case, recorded for the whole group at once.
-            Receipt::Sent { row } => sent.push(*row),
-            other => tx.record(other).await?,
-        }
-    }
-    if !sent.is_empty() {
-        tx.record_sent(&sent).await?;
-    }
+    tx.record(group).await?;
     tx.commit().await
 }
 
 impl LedgerTx {
-    /// Records rows sent. Only rows still waiting change: a row is finished
+    /// Records receipts: the common kinds a statement for all, the rare ones
+    /// a statement each. Only rows still waiting change: a row is finished
     /// once.
-    pub async fn record_sent(&mut self, rows: &[i64]) -> LedgerResult<()> {
-        let ids = serde_json::to_string(rows).unwrap_or_else(|_| "[]".into());
-        sqlx::query(
-            "UPDATE outbox SET state = 'sent', finished_at = ?1
-             WHERE id IN (SELECT value FROM json_each(?2)) AND state = 'pending'",
-        )
-        .bind(Utc::now())
-        .bind(ids)
-        .execute(self.conn()?)
-        .await?;
-        Ok(())
-    }
-
-    /// Records one receipt, as [`LedgerTx::record_sent`] does.
-    pub async fn record(&mut self, receipt: &Receipt) -> LedgerResult<()> {
+    pub async fn record(&mut self, receipts: impl Iterator<Item = &Receipt>) -> LedgerResult<()> {
         let now = Utc::now();
-        let query = match receipt {
-            Receipt::Sent { row } => return self.record_sent(&[*row]).await,
-            Receipt::Failed { row, error } => sqlx::query(
-                "UPDATE outbox SET state = 'failed', finished_at = ?1, error = ?2
-                 WHERE id = ?3 AND state = 'pending'",
+        let mut sent = Vec::new();
+        let mut announced = Vec::new();
+        for receipt in receipts {
+            match receipt {
+                Receipt::Sent { row } => sent.push(*row),
+                Receipt::Announced {
+                    task_id,
+                    newest,
+                    posted,
+                } => announced.push(serde_json::json!([task_id, newest, posted])),
+                Receipt::Failed { row, error } => {
+                    sqlx::query(
+                        "UPDATE outbox SET state = 'failed', finished_at = ?1, error = ?2
+                         WHERE id = ?3 AND state = 'pending'",
+                    )
+                    .bind(now)
+                    .bind(error)
+                    .bind(row)
+                    .execute(self.conn()?)
+                    .await?;
+                }
+                Receipt::Retry { row, at, error } => {
+                    sqlx::query(
+                        "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?1, error = ?2
+                         WHERE id = ?3 AND state = 'pending'",
+                    )
+                    .bind(at)
+                    .bind(error)
+                    .bind(row)
+                    .execute(self.conn()?)
+                    .await?;
+                }
+            }
+        }
+        if !sent.is_empty() {
+            sqlx::query(
+                "UPDATE outbox SET state = 'sent', finished_at = ?1
+                 WHERE id IN (SELECT value FROM json_each(?2)) AND state = 'pending'",
             )
             .bind(now)
-            .bind(error)
-            .bind(row),
-            Receipt::Retry { row, at, error } => sqlx::query(
-                "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?1, error = ?2
-                 WHERE id = ?3 AND state = 'pending'",
+            .bind(serde_json::to_string(&sent).unwrap_or_else(|_| "[]".into()))
+            .execute(self.conn()?)
+            .await?;
+        }
+        if !announced.is_empty() {
+            let announced = serde_json::Value::Array(announced).to_string();
+            // Each entry: [task, newest row it covers, message posted or null].
+            sqlx::query(
+                "UPDATE tasks SET announcement_message_id = a.value ->> 2
+                 FROM json_each(?1) AS a
+                 WHERE tasks.id = a.value ->> 0 AND a.value ->> 2 IS NOT NULL",
             )
-            .bind(at)
-            .bind(error)
-            .bind(row),
-            Receipt::Announced {
-                task_id,
-                newest,
-                posted,
-            } => sqlx::query(
-                "UPDATE tasks SET announcement_message_id = ?4 WHERE id = ?2 AND ?4 IS NOT NULL;
-                 UPDATE outbox SET state = 'sent', finished_at = ?1
-                 WHERE task_id = ?2 AND state = 'pending' AND kind = 'announce' AND id <= ?3",
+            .bind(&announced)
+            .execute(self.conn()?)
+            .await?;
+            sqlx::query(
+                "UPDATE outbox SET state = 'sent', finished_at = ?1
+                 FROM json_each(?2) AS a
+                 WHERE outbox.task_id = a.value ->> 0 AND outbox.state = 'pending'
+                   AND outbox.kind = 'announce' AND outbox.id <= a.value ->> 1",
             )
             .bind(now)
-            .bind(task_id)
-            .bind(newest)
-            .bind(posted),
-        };
-        query.execute(self.conn()?).await?;
+            .bind(&announced)
+            .execute(self.conn()?)
+            .await?;
+        }
         Ok(())
     }
 }
