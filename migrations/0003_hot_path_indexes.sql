@@ -9,3 +9,4 @@ CREATE INDEX inbox_waiting ON inbox (update_id) WHERE handled_at IS NULL;
 -- its latest state once and retire them together) without walking every
 -- waiting row.
 CREATE INDEX outbox_pending_task ON outbox (task_id, id) WHERE state = 'pending';
+

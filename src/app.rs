@@ -147,7 +147,6 @@ impl App {
             ledger: self.ledger.clone(),
             outlet: self.outlet.clone(),
             settings: self.settings.clone(),
-            wake: queued,
             receipts: Receipts::start(self.ledger.clone()),
         };
         let (drain_tx, drain) = watch::channel(false);

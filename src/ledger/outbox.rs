@@ -8,6 +8,8 @@
 //! when it is sent, so that successive changes of one task coalesce into a
 //! single edit showing the latest state.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use sqlx::{FromRow, SqliteConnection};
 
@@ -15,9 +17,6 @@ use super::{Ledger, LedgerResult};
 
 /// The lane of button answers.
 pub const ANSWERS_LANE: i64 = 0;
-
-/// The most button answers sent side by side.
-pub const ANSWER_BURST: u32 = 64;
 
 /// A message to send.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,13 +41,6 @@ pub enum Outgoing {
         text: String,
         alert: bool,
     },
-}
-
-/// What a lane has due, and whether more waits behind it.
-#[derive(Debug)]
-pub struct Due {
-    pub rows: Vec<OutboxRow>,
-    pub more: bool,
 }
 
 /// A task row with the id of its newest waiting announcement row.
@@ -189,34 +181,43 @@ impl Ledger {
         )
     }
 
-    /// What a lane has due at `now`: in a chat's lane, its first waiting
-    /// row if that is due (nothing behind it goes before it); in the answers
-    /// lane, which keeps no order, up to [`ANSWER_BURST`] due rows.
-    pub async fn outbox_due(&self, lane: i64, now: DateTime<Utc>) -> LedgerResult<Due> {
-        let take = if lane == ANSWERS_LANE {
-            ANSWER_BURST
-        } else {
-            1
-        };
-        // One row more than taken says whether the lane has more.
-        let mut rows: Vec<OutboxRow> = sqlx::query_as(
+    /// The first waiting row of each of `lanes` (chats' lanes), where that
+    /// row is due at `now`: nothing behind it goes before it.
+    pub async fn outbox_heads(&self, lanes: &[i64], now: DateTime<Utc>) -> LedgerResult<Vec<OutboxRow>> {
+        if lanes.is_empty() {
+            return Ok(Vec::new());
+        }
+        Ok(sqlx::query_as(
+            "SELECT o.id, o.lane, o.kind, o.chat_id, o.task_id, o.thread_id, o.reply_to, o.body,
+                    o.callback_query_id, o.show_alert, o.attempts, o.next_attempt_at
+             FROM json_each(?1) AS l
+             JOIN outbox AS o ON o.id = (SELECT MIN(p.id) FROM outbox AS p
+                                         WHERE p.lane = l.value AND p.state = 'pending')
+             WHERE o.next_attempt_at IS NULL OR o.next_attempt_at <= ?2
+             ORDER BY o.id",
+        )
+        .bind(serde_json::to_string(lanes).unwrap_or_else(|_| "[]".into()))
+        .bind(now)
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    /// Up to `limit` button answers due at `now`, oldest first: they keep
+    /// no order among themselves.
+    pub async fn outbox_answers(&self, now: DateTime<Utc>, limit: u32) -> LedgerResult<Vec<OutboxRow>> {
+        Ok(sqlx::query_as(
             "SELECT id, lane, kind, chat_id, task_id, thread_id, reply_to, body,
                     callback_query_id, show_alert, attempts, next_attempt_at
-             FROM outbox WHERE lane = ?1 AND state = 'pending'
-               AND (?1 <> ?2 OR next_attempt_at IS NULL OR next_attempt_at <= ?3)
-             ORDER BY id LIMIT ?4",
+             FROM outbox
+             WHERE lane = ?1 AND state = 'pending'
+               AND (next_attempt_at IS NULL OR next_attempt_at <= ?2)
+             ORDER BY id LIMIT ?3",
         )
-        .bind(lane)
         .bind(ANSWERS_LANE)
         .bind(now)
-        .bind(take + 1)
+        .bind(limit)
         .fetch_all(self.pool())
-        .await?;
-        let more = rows.len() > take as usize;
-        rows.truncate(take as usize);
-        // A chat's lane waits for its first row's retry.
-        rows.retain(|row| row.next_attempt_at.is_none_or(|at| at <= now));
-        Ok(Due { rows, more })
+        .await?)
     }
 
     /// How many rows wait, in all lanes.
@@ -228,30 +229,39 @@ impl Ledger {
         )
     }
 
-    /// The task an announcement row shows, read together with the newest
-    /// announcement row of that task in one statement (one snapshot), so
-    /// that [`Ledger::announcement_sent`] retires exactly the rows this
-    /// state covers.
-    pub async fn announcement_snapshot(
+    /// The tasks announcement rows show, each read together with the
+    /// newest announcement row of that task in one statement (one
+    /// snapshot), so that its [`super::receipts::Receipt::Announced`]
+    /// retires exactly the rows this state covers. A task without waiting
+    /// announcement rows is left out: another delivery covered them.
+    pub async fn announcement_snapshots(
         &self,
-        task_id: i64,
-    ) -> LedgerResult<Option<(super::TaskRecord, i64)>> {
-        let row: Option<AnnouncedTask> = sqlx::query_as(
+        task_ids: &[i64],
+    ) -> LedgerResult<HashMap<i64, (super::TaskRecord, i64)>> {
+        if task_ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let rows: Vec<AnnouncedTask> = sqlx::query_as(
             "SELECT t.*, (SELECT MAX(o.id) FROM outbox o
                           WHERE o.task_id = t.id AND o.kind = 'announce' AND o.state = 'pending')
                          AS newest_announcement
-             FROM tasks t WHERE t.id = ?1",
+             FROM tasks t WHERE t.id IN (SELECT value FROM json_each(?1))",
         )
-        .bind(task_id)
-        .fetch_optional(self.pool())
+        .bind(serde_json::to_string(task_ids).unwrap_or_else(|_| "[]".into()))
+        .fetch_all(self.pool())
         .await?;
-        match row {
-            Some(AnnouncedTask {
-                task,
-                newest_announcement: Some(newest),
-            }) => Ok(Some((task.try_into()?, newest))),
-            _ => Ok(None),
+        let mut snapshots = HashMap::with_capacity(rows.len());
+        for AnnouncedTask {
+            task,
+            newest_announcement,
+        } in rows
+        {
+            if let Some(newest) = newest_announcement {
+                let task: super::TaskRecord = task.try_into()?;
+                snapshots.insert(task.id, (task, newest));
+            }
         }
+        Ok(snapshots)
     }
 
     /// Gives up on everything waiting for a chat the bot can no longer post in.

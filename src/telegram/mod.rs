@@ -1,11 +1,11 @@
 //! The Telegram edge: Updates in, Bot API calls out.
 //!
 //! The path of an Update: [`fetcher`] stores it in the inbox, [`processor`]
-//! runs it through the handler tree ([`schema`]) a chat at a time, a
+//! runs it through the handler tree ([`schema`]) in batches, in order, a
 //! [`handlers`] function records its effect and the messages it calls for
-//! in one transaction, and [`sender`] delivers those from the outbox.
+//! in one unit of the batch's transaction, and [`sender`] delivers those
+//! from the outbox, a chat's in order and chats side by side.
 //! - [`send`] — one attempt at each speaking Bot API call, its errors sorted.
-//! - [`lanes`] — one worker per chat (or lane), shared by processor and sender.
 //! - [`callbacks`] — the button data codec; [`keyboards`] — the buttons.
 //! - [`admins`] — who administers a chat, from `getChatMember`, cached.
 
@@ -14,7 +14,6 @@ pub mod callbacks;
 pub mod fetcher;
 pub mod handlers;
 pub mod keyboards;
-pub mod lanes;
 pub mod processor;
 pub mod schema;
 pub mod send;

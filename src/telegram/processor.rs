@@ -34,8 +34,8 @@ use futures::FutureExt;
 use teloxide::types::{Me, Update, UpdateKind};
 use tokio::sync::{watch, Notify};
 
-use super::lanes::Wake;
 use super::schema::UpdateTree;
+use super::sender::Wake;
 use super::{SharedContext, TgBot};
 use crate::i18n::{Lang, Text};
 use crate::ledger::inbox::InboxRow;
@@ -59,8 +59,8 @@ pub struct Processor {
     pub ctx: SharedContext,
     pub me: Me,
     pub handler: Arc<UpdateTree>,
-    /// Told the chat of each Update handled, and the answers lane, so that
-    /// the sender looks there.
+    /// Told the chats of a batch's Updates, and the answers lane, when it
+    /// has committed, so that the sender looks there.
     pub sender: Wake,
 }
 
@@ -126,8 +126,8 @@ impl Processor {
         } else {
             tracing::debug!(updates = rows.len(), took = ?started.elapsed(), "batch committed");
         }
-        // Whatever the handlers queued waits in their chats' lanes or in
-        // the answers lane (a unit flushed before a failure included).
+        // Also after a failure: a unit flushed before it may have queued
+        // messages.
         let lanes: BTreeSet<i64> = rows.iter().map(|row| row.chat_key).collect();
         for lane in lanes.into_iter().chain([ANSWERS_LANE]) {
             let _ = self.sender.send(lane);

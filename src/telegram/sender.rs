@@ -9,101 +9,243 @@
 //!   waited for it is given up; its ledger stays.
 //! - any other refusal: the row is given up, with the cause logged.
 //!
-//! A row is marked sent right after Telegram accepts it, by a [`Receipt`]
-//! that commits with those of the deliveries running beside it; the lane
-//! goes on once it is committed. Announcements are rendered from the task's
-//! current state, and one delivery retires every announcement row the state
-//! covers, so a burst of changes is one edit. Button answers keep no order:
-//! their lane sends what is due side by side.
+//! The sender delivers a chat's rows in order, one in flight at a time,
+//! and chats side by side, up to [`IN_FLIGHT`] deliveries at once; button
+//! answers keep no order and go side by side too. It keeps in memory which
+//! chats may have something due (named when their messages are queued, and
+//! again when their delivery in flight ends; every chat with waiting rows
+//! at each tick), and reads their first rows, and the tasks the
+//! announcements among them show, in one statement each. A row is marked
+//! sent right after Telegram accepts it, by a [`Receipt`] that commits with
+//! those of the deliveries running beside it; its chat goes on once that is
+//! committed. Announcements are rendered from the task's current state, and
+//! one delivery retires every announcement row the state covers, so a burst
+//! of changes is one edit.
 
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
-use futures::future::join_all;
 use teloxide::types::{ChatId, MessageId, ThreadId};
 use tokio::sync::{mpsc, watch};
+use tokio::task::JoinSet;
 
 use super::keyboards;
-use super::lanes::{Finish, Lanes, Wake};
 use super::send::{Destination, Failure, Outlet};
 use crate::config::Settings;
 use crate::i18n::Text;
+use crate::ledger::outbox::ANSWERS_LANE;
 use crate::ledger::receipts::{Receipt, Receipts};
-use crate::ledger::{Ledger, LedgerResult, OutboxRow, Outgoing};
+use crate::ledger::{Ledger, LedgerResult, OutboxRow, Outgoing, TaskRecord};
+
+/// Names lanes (chats, or [`ANSWERS_LANE`]) that may have something due.
+pub type Wake = mpsc::UnboundedSender<i64>;
 
 /// The longest pause between two tries of one row.
 const MAX_BACKOFF: Duration = Duration::from_secs(60);
 
-#[derive(Clone)]
+/// The most deliveries running at once.
+const IN_FLIGHT: usize = 128;
+
+/// How often the sender looks at every lane with waiting rows (retries
+/// come due, rows left by the last run).
+const TICK: Duration = Duration::from_millis(250);
+
 pub struct Sender {
     pub ledger: Ledger,
     pub outlet: Outlet,
     pub settings: Arc<Settings>,
-    /// Names lanes to look at again (a migrated chat's new lane).
-    pub wake: Wake,
     /// Where deliveries are recorded.
     pub receipts: Receipts,
+}
+
+/// What a delivery in flight holds: its chat's lane, or, for a button
+/// answer, its row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Hold {
+    Lane(i64),
+    Answer(i64),
+}
+
+impl Hold {
+    fn of(row: &OutboxRow) -> Hold {
+        if row.lane == ANSWERS_LANE {
+            Hold::Answer(row.id)
+        } else {
+            Hold::Lane(row.lane)
+        }
+    }
+}
+
+/// The deliveries in flight, and the lanes that may have something due.
+#[derive(Default)]
+struct Dispatch {
+    deliveries: JoinSet<()>,
+    running: HashMap<tokio::task::Id, Hold>,
+    held: HashSet<Hold>,
+    ready: HashSet<i64>,
+}
+
+impl Dispatch {
+    fn room(&self) -> usize {
+        IN_FLIGHT.saturating_sub(self.deliveries.len())
+    }
+
+    /// Frees what an ended delivery held; its lane may have more.
+    fn ended(&mut self, ended: Result<(tokio::task::Id, ()), tokio::task::JoinError>) {
+        let id = match ended {
+            Ok((id, ())) => id,
+            Err(error) => {
+                tracing::error!(%error, "a delivery died; its row is tried again");
+                error.id()
+            }
+        };
+        if let Some(hold) = self.running.remove(&id) {
+            self.held.remove(&hold);
+            self.ready.insert(match hold {
+                Hold::Lane(lane) => lane,
+                Hold::Answer(_) => ANSWERS_LANE,
+            });
+        }
+    }
 }
 
 impl Sender {
     /// Delivers until `drain` turns true and nothing is left to send;
     /// `queued` names lanes with new messages.
-    pub async fn run(self, queued: mpsc::UnboundedReceiver<i64>, drain: watch::Receiver<bool>) {
-        let lanes = Lanes {
-            name: "sender",
-            woken: queued,
-            stop: drain,
-            finish: Finish::WhenDrained,
-            tick: Duration::from_millis(250),
-            max_workers: 64,
-        };
-        let scan = || async {
-            self.ledger.outbox_lanes().await.unwrap_or_else(|error| {
-                tracing::error!(%error, "cannot read the outbox");
-                Vec::new()
-            })
-        };
-        lanes
-            .run(scan, |lane| {
-                let sender = self.clone();
-                async move { sender.drain_lane(lane).await }
-            })
-            .await;
-    }
-
-    async fn drain_lane(&self, lane: i64) {
+    pub async fn run(self, mut queued: mpsc::UnboundedReceiver<i64>, mut drain: watch::Receiver<bool>) {
+        let sender = Arc::new(self);
+        let mut dispatch = Dispatch::default();
+        let mut scan = true;
         loop {
-            let due = match self.ledger.outbox_due(lane, Utc::now()).await {
-                Ok(due) => due,
-                Err(error) => {
-                    tracing::error!(lane, %error, "cannot read the outbox");
-                    return;
+            let draining = *drain.borrow();
+            if scan {
+                scan = false;
+                match sender.ledger.outbox_lanes().await {
+                    Ok(lanes) => dispatch.ready.extend(lanes),
+                    Err(error) => tracing::error!(%error, "cannot read the outbox"),
                 }
-            };
-            let delivered = join_all(due.rows.iter().map(|row| self.deliver(row))).await;
-            if let Some(error) = delivered.into_iter().find_map(Result::err) {
-                tracing::error!(lane, %error, "cannot record a delivery");
-                return;
             }
-            // Rows queued from now on name the lane again; retries that
-            // come due are found by the runner's scan.
-            if due.rows.is_empty() || !due.more {
-                return;
+            // Everything that happened meanwhile, in one look.
+            while let Ok(lane) = queued.try_recv() {
+                dispatch.ready.insert(lane);
+            }
+            while let Some(ended) = dispatch.deliveries.try_join_next_with_id() {
+                dispatch.ended(ended);
+            }
+            sender.start_due(&mut dispatch).await;
+            if draining && dispatch.deliveries.is_empty() && sender.nothing_waits().await {
+                break;
+            }
+            tokio::select! {
+                Some(lane) = queued.recv() => {
+                    dispatch.ready.insert(lane);
+                }
+                Some(ended) = dispatch.deliveries.join_next_with_id() => dispatch.ended(ended),
+                () = tokio::time::sleep(TICK) => scan = true,
+                _ = drain.changed(), if !draining => scan = true,
             }
         }
     }
 
-    async fn deliver(&self, row: &OutboxRow) -> LedgerResult<()> {
+    /// Starts delivering what is due in the ready lanes, as room allows.
+    async fn start_due(self: &Arc<Self>, dispatch: &mut Dispatch) {
+        let room = dispatch.room();
+        if room == 0 || dispatch.ready.is_empty() {
+            return;
+        }
+        let now = Utc::now();
+        let lanes: Vec<i64> = dispatch
+            .ready
+            .iter()
+            .copied()
+            .filter(|lane| *lane != ANSWERS_LANE && !dispatch.held.contains(&Hold::Lane(*lane)))
+            .collect();
+        let heads = self.ledger.outbox_heads(&lanes, now).await;
+        let answers = if dispatch.ready.contains(&ANSWERS_LANE) {
+            // Answers in flight are still waiting rows: read past them.
+            let limit = u32::try_from(room + dispatch.held.len()).unwrap_or(u32::MAX);
+            self.ledger.outbox_answers(now, limit).await.map(Some)
+        } else {
+            Ok(None)
+        };
+        let (heads, answers) = match (heads, answers) {
+            (Ok(heads), Ok(answers)) => (heads, answers),
+            (Err(error), _) | (_, Err(error)) => {
+                // The lanes stay ready: the next look tries again.
+                tracing::error!(%error, "cannot read the outbox");
+                return;
+            }
+        };
+        // Looked at: a lane is ready again when named, or when its
+        // delivery ends (an answer's makes the answers lane ready).
+        dispatch.ready.clear();
+        let rows: Vec<OutboxRow> = heads
+            .into_iter()
+            .chain(answers.into_iter().flatten())
+            .filter(|row| !dispatch.held.contains(&Hold::of(row)))
+            .collect();
+        // What does not fit is looked at again when room is made.
+        dispatch
+            .ready
+            .extend(rows.iter().skip(room).map(|row| row.lane));
+        let rows: Vec<OutboxRow> = rows.into_iter().take(room).collect();
+        let shown: Vec<i64> = rows
+            .iter()
+            .filter(|row| row.kind == "announce")
+            .filter_map(|row| row.task_id)
+            .collect();
+        let mut snapshots = match self.ledger.announcement_snapshots(&shown).await {
+            Ok(snapshots) => snapshots,
+            Err(error) => {
+                tracing::error!(%error, "cannot read the tasks to announce");
+                dispatch.ready.extend(rows.iter().map(|row| row.lane));
+                return;
+            }
+        };
+        for row in rows {
+            let snapshot = row.task_id.and_then(|task| snapshots.remove(&task));
+            let hold = Hold::of(&row);
+            dispatch.held.insert(hold);
+            let delivery = self.clone();
+            let id = dispatch
+                .deliveries
+                .spawn(async move { delivery.deliver(&row, snapshot).await })
+                .id();
+            dispatch.running.insert(id, hold);
+        }
+    }
+
+    async fn nothing_waits(&self) -> bool {
+        match self.ledger.outbox_waiting().await {
+            Ok(waiting) => waiting == 0,
+            Err(error) => {
+                tracing::error!(%error, "cannot read the outbox");
+                false
+            }
+        }
+    }
+
+    /// Delivers one row and records what came of it.
+    async fn deliver(&self, row: &OutboxRow, snapshot: Option<(TaskRecord, i64)>) {
         tracing::debug!(row = row.id, lane = row.lane, "delivering");
-        match self.attempt(row).await? {
-            Some(receipt) => self.receipts.record(receipt).await,
-            None => Ok(()),
+        let recorded = match self.attempt(row, snapshot).await {
+            Ok(Some(receipt)) => self.receipts.record(receipt).await,
+            Ok(None) => Ok(()),
+            Err(error) => Err(error),
+        };
+        if let Err(error) = recorded {
+            tracing::error!(lane = row.lane, row = row.id, %error, "cannot record a delivery; the row will be sent again");
         }
     }
 
     /// One attempt at a row: what to record, if anything is left to.
-    async fn attempt(&self, row: &OutboxRow) -> LedgerResult<Option<Receipt>> {
+    async fn attempt(
+        &self,
+        row: &OutboxRow,
+        snapshot: Option<(TaskRecord, i64)>,
+    ) -> LedgerResult<Option<Receipt>> {
         let Some(outgoing) = row.outgoing() else {
             return Ok(Some(Receipt::Failed {
                 row: row.id,
@@ -140,9 +282,7 @@ impl Sender {
                 Ok(()) => return Ok(Some(sent)),
                 Err(failure) => failure,
             },
-            Outgoing::Announce {
-                task_id, reply_to, ..
-            } => match self.announce(row, *task_id, *reply_to).await? {
+            Outgoing::Announce { reply_to, .. } => match self.announce(row, snapshot, *reply_to).await {
                 Ok(receipt) => return Ok(Some(receipt)),
                 Err(failure) => failure,
             },
@@ -154,12 +294,12 @@ impl Sender {
     async fn announce(
         &self,
         row: &OutboxRow,
-        task_id: i64,
+        snapshot: Option<(TaskRecord, i64)>,
         reply_to: Option<i32>,
-    ) -> LedgerResult<Result<Receipt, Failure>> {
-        let Some((task, newest)) = self.ledger.announcement_snapshot(task_id).await? else {
+    ) -> Result<Receipt, Failure> {
+        let Some((task, newest)) = snapshot else {
             // Another delivery already covered this row.
-            return Ok(Ok(Receipt::Sent { row: row.id }));
+            return Ok(Receipt::Sent { row: row.id });
         };
         let html = Text::Announcement(&task.card(self.settings.chat.time_zone)).render(task.lang);
         let keyboard = keyboards::for_task(task.number, task.state.status, task.lang);
@@ -175,7 +315,7 @@ impl Sender {
                 .edit_html(chat_id, MessageId(message_id), &html, keyboard.as_ref())
                 .await
             {
-                Ok(()) => return Ok(Ok(announced(None))),
+                Ok(()) => return Ok(announced(None)),
                 Err(Failure::Gone) => {
                     tracing::warn!(
                         task = task.id,
@@ -183,7 +323,7 @@ impl Sender {
                         "the announcement is gone; posting it again"
                     );
                 }
-                Err(failure) => return Ok(Err(failure)),
+                Err(failure) => return Err(failure),
             }
         }
         let to = Destination {
@@ -194,11 +334,10 @@ impl Sender {
                 .filter(|_| task.announcement_message_id.is_none())
                 .map(MessageId),
         };
-        Ok(self
-            .outlet
+        self.outlet
             .send_html(to, &html, keyboard.as_ref())
             .await
-            .map(|message_id| announced(Some(message_id.0))))
+            .map(|message_id| announced(Some(message_id.0)))
     }
 
     /// What to do about a failed attempt; the receipt to record, if any.
@@ -230,7 +369,6 @@ impl Sender {
                     moved,
                     "chat migrated; sending there"
                 );
-                let _ = self.wake.send(new_chat.0);
                 return Ok(None);
             }
             Failure::BotRemoved(error) => {
