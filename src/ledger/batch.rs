@@ -15,7 +15,8 @@
 //! before the batch commits: the sender reads only committed rows.
 //!
 //! Round trips to SQLite's thread are what a write costs most, so the
-//! statements that end one unit and start the next go together.
+//! statements that end one unit and start the next go with the next unit's
+//! first statement.
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -47,7 +48,7 @@ pub(super) enum Ended {
 
 impl Ended {
     /// The statements that settle the last unit.
-    fn settle(self) -> &'static str {
+    pub(super) fn settle(self) -> &'static str {
         match self {
             Ended::Settled => "",
             Ended::Kept => "RELEASE unit;",
@@ -88,9 +89,10 @@ impl Slot {
     pub(super) fn keep(
         slot: &Mutex<Slot>,
         tx: Transaction<'static, Sqlite>,
+        ended: Ended,
         queued: Vec<Outgoing>,
     ) {
-        Slot::put_back(slot, tx, Ended::Kept);
+        Slot::put_back(slot, tx, ended);
         Slot::lock(slot).outbox.extend(queued);
     }
 
@@ -114,16 +116,13 @@ impl Batch {
     /// a savepoint in the batch's transaction (begun on first use).
     pub async fn begin(&self) -> LedgerResult<LedgerTx> {
         let (tx, last) = self.take()?;
-        let mut tx = match tx {
+        let tx = match tx {
             Some(tx) => tx,
             None => self.ledger.writer().begin_with("BEGIN IMMEDIATE").await?,
         };
-        let start = format!("{} SAVEPOINT unit", last.settle());
-        // On failure `tx` drops and the whole batch rolls back: the error
-        // says so, and the processor handles its Updates again.
-        sqlx::query(&start).execute(&mut *tx).await?;
         Slot::lock(&self.slot).in_unit = true;
-        Ok(LedgerTx::in_batch(tx, self.slot.clone()))
+        // The savepoint opens with the unit's first statement.
+        Ok(LedgerTx::in_batch(tx, self.slot.clone(), last))
     }
 
     /// Notes that an Update is done with: it is marked handled by the

@@ -101,7 +101,7 @@ impl LedgerTx {
         .bind(at)
         .bind(error)
         .bind(update_id)
-        .execute(self.conn()?)
+        .execute(self.conn().await?)
         .await?;
         Ok(())
     }
@@ -115,7 +115,7 @@ impl LedgerTx {
         .bind(Utc::now())
         .bind(error)
         .bind(update_id)
-        .execute(self.conn()?)
+        .execute(self.conn().await?)
         .await?;
         Ok(())
     }

@@ -226,7 +226,7 @@ impl Ledger {
         chat_id: i64,
         number: TaskNumber,
     ) -> LedgerResult<Option<TaskRecord>> {
-        select_task(&self.pool, chat_id, number).await
+        select_task(&self.pool, TASK_BY_NUMBER, chat_id, number).await
     }
 
     /// A chat's open and claimed tasks, oldest first.
@@ -382,10 +382,15 @@ impl Ledger {
     }
 }
 
+/// The statement behind [`select_task`].
+pub(crate) const TASK_BY_NUMBER: &str = "SELECT * FROM tasks WHERE chat_id = ?1 AND number = ?2";
+
 /// Task `number` of a chat, read by `executor` (the readers' pool, or a
-/// writing transaction that must see its own state).
+/// writing transaction that must see its own state) with `sql`: the
+/// [`TASK_BY_NUMBER`] statement, maybe after others that return no rows.
 pub(crate) async fn select_task<'e, E>(
     executor: E,
+    sql: &str,
     chat_id: i64,
     number: TaskNumber,
 ) -> LedgerResult<Option<TaskRecord>>
@@ -393,7 +398,7 @@ where
     E: sqlx::Executor<'e, Database = sqlx::Sqlite>,
 {
     let row: Option<TaskRow> =
-        sqlx::query_as("SELECT * FROM tasks WHERE chat_id = ?1 AND number = ?2")
+        sqlx::query_as(sql)
             .bind(chat_id)
             .bind(number.get())
             .fetch_optional(executor)

@@ -112,7 +112,7 @@ impl LedgerTx {
                     .bind(now)
                     .bind(error)
                     .bind(row)
-                    .execute(self.conn()?)
+                    .execute(self.conn().await?)
                     .await?;
                 }
                 Receipt::Retry { row, at, error } => {
@@ -123,7 +123,7 @@ impl LedgerTx {
                     .bind(at)
                     .bind(error)
                     .bind(row)
-                    .execute(self.conn()?)
+                    .execute(self.conn().await?)
                     .await?;
                 }
             }
@@ -135,7 +135,7 @@ impl LedgerTx {
             )
             .bind(now)
             .bind(serde_json::to_string(&sent).unwrap_or_else(|_| "[]".into()))
-            .execute(self.conn()?)
+            .execute(self.conn().await?)
             .await?;
         }
         if !announced.is_empty() {
@@ -147,7 +147,7 @@ impl LedgerTx {
                  WHERE tasks.id = a.value ->> 0 AND a.value ->> 2 IS NOT NULL",
             )
             .bind(&announced)
-            .execute(self.conn()?)
+            .execute(self.conn().await?)
             .await?;
             sqlx::query(
                 "UPDATE outbox SET state = 'sent', finished_at = ?1
@@ -157,7 +157,7 @@ impl LedgerTx {
             )
             .bind(now)
             .bind(&announced)
-            .execute(self.conn()?)
+            .execute(self.conn().await?)
             .await?;
         }
         Ok(())

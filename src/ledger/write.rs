@@ -11,7 +11,7 @@
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
-use sqlx::{Sqlite, SqliteConnection, Transaction};
+use sqlx::{Executor, Sqlite, SqliteConnection, Transaction};
 
 use super::batch::{Ended, Slot};
 use super::{LedgerError, LedgerResult, Person, TaskRecord, TaskRow};
@@ -49,6 +49,10 @@ pub struct LedgerTx {
     /// `None` only once the unit has ended.
     tx: Option<Transaction<'static, Sqlite>>,
     batch: Option<Arc<Mutex<Slot>>>,
+    /// In a batch, until the unit's first statement: how the last unit
+    /// ended. That statement settles it and opens this unit's savepoint
+    /// in the same round trip.
+    unstarted: Option<Ended>,
     /// Messages to queue in the outbox when this commits, in order.
     queued: Vec<Outgoing>,
 }
@@ -58,15 +62,39 @@ impl LedgerTx {
         LedgerTx {
             tx: Some(tx),
             batch: None,
+            unstarted: None,
             queued: Vec::new(),
         }
     }
 
-    pub(super) fn in_batch(tx: Transaction<'static, Sqlite>, batch: Arc<Mutex<Slot>>) -> Self {
+    pub(super) fn in_batch(
+        tx: Transaction<'static, Sqlite>,
+        batch: Arc<Mutex<Slot>>,
+        last: Ended,
+    ) -> Self {
         LedgerTx {
             tx: Some(tx),
             batch: Some(batch),
+            unstarted: Some(last),
             queued: Vec::new(),
+        }
+    }
+
+    /// `sql`, after what starts the unit if this is its first statement.
+    pub(super) fn sql(&mut self, sql: &str) -> String {
+        match self.unstarted.take() {
+            Some(last) => format!("{} SAVEPOINT unit; {sql}", last.settle()),
+            None => sql.to_string(),
+        }
+    }
+
+    /// How this unit ended, for the batch: as the last one did, when it ran
+    /// no statement.
+    fn ended(&self, committed: bool) -> Ended {
+        match (self.unstarted, committed) {
+            (Some(last), _) => last,
+            (None, true) => Ended::Kept,
+            (None, false) => Ended::Abandoned,
         }
     }
 
@@ -77,7 +105,7 @@ impl LedgerTx {
         };
         let queued = std::mem::take(&mut self.queued);
         if let Some(batch) = self.batch.take() {
-            Slot::keep(&batch, tx, queued);
+            Slot::keep(&batch, tx, self.ended(true), queued);
             return Ok(());
         }
         if !queued.is_empty() {
@@ -91,10 +119,19 @@ impl LedgerTx {
         Ok(())
     }
 
-    pub(super) fn conn(&mut self) -> LedgerResult<&mut SqliteConnection> {
+    /// The connection, with the unit started.
+    pub(super) async fn conn(&mut self) -> LedgerResult<&mut SqliteConnection> {
+        if self.unstarted.is_some() {
+            let start = self.sql("");
+            self.raw()?.execute(start.as_str()).await?;
+        }
+        self.raw()
+    }
+
+    fn raw(&mut self) -> LedgerResult<&mut SqliteConnection> {
         match self.tx.as_mut() {
             Some(tx) => Ok(&mut **tx),
-            None => Err(LedgerError::Corrupt(
+            None => Err(LedgerError::Misuse(
                 "a transaction used after it ended".into(),
             )),
         }
@@ -105,7 +142,8 @@ impl LedgerTx {
         chat_id: i64,
         number: TaskNumber,
     ) -> LedgerResult<Option<TaskRecord>> {
-        super::select_task(self.conn()?, chat_id, number).await
+        let sql = self.sql(super::TASK_BY_NUMBER);
+        super::select_task(self.raw()?, &sql, chat_id, number).await
     }
 
     /// The task a `/need` message created, if any.
@@ -118,7 +156,7 @@ impl LedgerTx {
             sqlx::query_as("SELECT * FROM tasks WHERE chat_id = ?1 AND source_message_id = ?2")
                 .bind(chat_id)
                 .bind(message_id)
-                .fetch_optional(self.conn()?)
+                .fetch_optional(self.conn().await?)
                 .await?;
         row.map(TaskRecord::try_from).transpose()
     }
@@ -130,7 +168,7 @@ impl LedgerTx {
         // sqlx binds `?N` by number in each statement, but stops at a gap
         // in the numbers past the argument count: the later statements use
         // few numbers out of order, and the event copies the task's row.
-        let rows: Vec<TaskRow> = sqlx::query_as(
+        let sql = self.sql(
             "INSERT INTO chats (id, title, created_at) VALUES (?1, ?2, ?3)
              ON CONFLICT (id) DO UPDATE SET title = COALESCE(excluded.title, title), active = 1;
              INSERT INTO tasks (chat_id, number, kind, flat, details, status, requester_id,
@@ -141,7 +179,8 @@ impl LedgerTx {
              INSERT INTO events (task_id, action, actor_id, actor_name, at)
              SELECT id, 'created', requester_id, requester_name, created_at
              FROM tasks WHERE rowid = last_insert_rowid()",
-        )
+        );
+        let rows: Vec<TaskRow> = sqlx::query_as(&sql)
         .bind(new.chat_id)
         .bind(new.chat_title)
         .bind(new.at)
@@ -153,7 +192,7 @@ impl LedgerTx {
         .bind(new.lang.as_str())
         .bind(new.thread_id)
         .bind(new.source_message_id)
-        .fetch_all(self.conn()?)
+        .fetch_all(self.raw()?)
         .await?;
         rows.into_iter()
             .next()
@@ -202,7 +241,7 @@ impl LedgerTx {
         .bind(change.action.event_name())
         .bind(change.actor.id.0)
         .bind(&change.actor.name)
-        .fetch_all(self.conn()?)
+        .fetch_all(self.conn().await?)
         .await?;
         rows.into_iter()
             .next()
@@ -227,7 +266,7 @@ impl LedgerTx {
         .bind(&edited.flat)
         .bind(&edited.details)
         .bind(task.id)
-        .fetch_optional(self.conn()?)
+        .fetch_optional(self.conn().await?)
         .await?;
         let Some(row) = row else {
             return Ok(None);
@@ -242,7 +281,7 @@ impl LedgerTx {
     pub async fn migrate_chat(&mut self, from: i64, to: i64) -> LedgerResult<u64> {
         let target_exists: Option<i64> = sqlx::query_scalar("SELECT id FROM chats WHERE id = ?1")
             .bind(to)
-            .fetch_optional(self.conn()?)
+            .fetch_optional(self.conn().await?)
             .await?;
         let moved = if target_exists.is_some() {
             // Tasks were already asked for in the new chat: keep theirs and
@@ -250,7 +289,7 @@ impl LedgerTx {
             let offset: i64 =
                 sqlx::query_scalar("SELECT COALESCE(MAX(number), 0) FROM tasks WHERE chat_id = ?1")
                     .bind(to)
-                    .fetch_one(self.conn()?)
+                    .fetch_one(self.conn().await?)
                     .await?;
             let moved = sqlx::query(
                 "UPDATE tasks SET chat_id = ?1, number = number + ?2 WHERE chat_id = ?3",
@@ -258,28 +297,28 @@ impl LedgerTx {
             .bind(to)
             .bind(offset)
             .bind(from)
-            .execute(self.conn()?)
+            .execute(self.conn().await?)
             .await?
             .rows_affected();
             sqlx::query("DELETE FROM chats WHERE id = ?1")
                 .bind(from)
-                .execute(self.conn()?)
+                .execute(self.conn().await?)
                 .await?;
             moved
         } else {
             let moved: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM tasks WHERE chat_id = ?1")
                 .bind(from)
-                .fetch_one(self.conn()?)
+                .fetch_one(self.conn().await?)
                 .await?;
             // ON UPDATE CASCADE carries the tasks along.
             sqlx::query("UPDATE chats SET id = ?1 WHERE id = ?2")
                 .bind(to)
                 .bind(from)
-                .execute(self.conn()?)
+                .execute(self.conn().await?)
                 .await?;
             u64::try_from(moved).unwrap_or_default()
         };
-        outbox::follow_migration_in_outbox(self.conn()?, from, to).await?;
+        outbox::follow_migration_in_outbox(self.conn().await?, from, to).await?;
         for outgoing in &mut self.queued {
             outgoing.follow_migration(from, to);
         }
@@ -294,7 +333,7 @@ impl LedgerTx {
         sqlx::query("UPDATE chats SET active = ?1 WHERE id = ?2")
             .bind(active)
             .bind(chat_id)
-            .execute(self.conn()?)
+            .execute(self.conn().await?)
             .await?;
         Ok(())
     }
@@ -322,7 +361,7 @@ impl LedgerTx {
         .bind(&actor.name)
         .bind(at)
         .bind(note)
-        .execute(self.conn()?)
+        .execute(self.conn().await?)
         .await?;
         Ok(())
     }
@@ -333,7 +372,7 @@ impl Drop for LedgerTx {
     /// with the whole batch (a transaction of its own just rolls back).
     fn drop(&mut self) {
         if let (Some(tx), Some(batch)) = (self.tx.take(), self.batch.take()) {
-            Slot::put_back(&batch, tx, Ended::Abandoned);
+            Slot::put_back(&batch, tx, self.ended(false));
         }
     }
 }

@@ -396,3 +396,36 @@ async fn a_migration_moves_messages_queued_earlier_in_its_batch() {
             .unwrap();
     assert_eq!(lanes, [(-1_000_100, Some(-1_000_100))]);
 }
+
+#[tokio::test]
+async fn units_that_run_no_statement_leave_their_neighbours_alone() {
+    let (ledger, _dir) = temp_ledger().await;
+    let task = pickup();
+    let batch = Batch::new(ledger.clone());
+    let mut tx = batch.begin().await.unwrap();
+    let kept = tx
+        .create_task(&record(-100, &task, &person(1)))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    // Began and dropped with no statement: the kept unit stays kept.
+    drop(batch.begin().await.unwrap());
+    // Only queues a message: written by the batch's commit.
+    let mut tx = batch.begin().await.unwrap();
+    tx.send(Outgoing::Announce {
+        task_id: kept.id,
+        chat_id: -100,
+        reply_to: None,
+    });
+    tx.commit().await.unwrap();
+    // Wrote, then dropped: rolled back alone.
+    let mut tx = batch.begin().await.unwrap();
+    tx.create_task(&record(-100, &task, &person(2))).await.unwrap();
+    drop(tx);
+    batch.commit().await.unwrap();
+    let tasks = ledger.export(None).await.unwrap();
+    assert_eq!(tasks.len(), 1);
+    assert_eq!(tasks[0].requester_name, "user 1");
+    let waiting = ledger.outbox_waiting().await.unwrap();
+    assert_eq!(waiting, 1);
+}
