@@ -46,7 +46,7 @@ pub type Wake = mpsc::UnboundedSender<i64>;
 const MAX_BACKOFF: Duration = Duration::from_secs(60);
 
 /// The most deliveries running at once.
-const IN_FLIGHT: usize = 128;
+const IN_FLIGHT: usize = 512;
 
 /// How often the sender looks at every lane with waiting rows (retries
 /// come due, rows left by the last run).
