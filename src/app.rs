@@ -127,6 +127,7 @@ impl App {
             bot: self.bot.clone(),
             ledger: self.ledger.clone(),
             poll_timeout: Duration::from_secs(self.settings.telegram.poll_timeout_seconds),
+            batch_size: self.settings.telegram.updates_per_batch,
             allowed_updates: ALLOWED_UPDATES.map(String::from).to_vec(),
             stored: stored.clone(),
             looks,
@@ -141,6 +142,7 @@ impl App {
             }),
             me,
             handler,
+            batch_size: self.settings.telegram.updates_per_batch,
             sender: queued.clone(),
         });
         let sender = Sender {

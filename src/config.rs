@@ -57,6 +57,7 @@ pub struct TelegramSettings {
     pub group_messages_per_minute: u32,
     pub chat_messages_per_second: u32,
     pub messages_per_second: u32,
+    pub updates_per_batch: u32,
     pub poll_timeout_seconds: u64,
     pub request_timeout_seconds: u64,
 }
@@ -148,6 +149,11 @@ impl Settings {
             || pace.messages_per_second == 0
         {
             return fail("the telegram.*_per_* pacing limits must be at least 1");
+        }
+        if !(1..=100).contains(&self.telegram.updates_per_batch) {
+            return fail(
+                "telegram.updates_per_batch must be from 1 to 100 (Telegram's getUpdates limit)",
+            );
         }
         if self.telegram.request_timeout_seconds <= self.telegram.poll_timeout_seconds {
             return fail("telegram.request_timeout_seconds must be longer than telegram.poll_timeout_seconds");

@@ -397,12 +397,11 @@ pub(crate) async fn select_task<'e, E>(
 where
     E: sqlx::Executor<'e, Database = sqlx::Sqlite>,
 {
-    let row: Option<TaskRow> =
-        sqlx::query_as(sql)
-            .bind(chat_id)
-            .bind(number.get())
-            .fetch_optional(executor)
-            .await?;
+    let row: Option<TaskRow> = sqlx::query_as(sql)
+        .bind(chat_id)
+        .bind(number.get())
+        .fetch_optional(executor)
+        .await?;
     row.map(TaskRecord::try_from).transpose()
 }
 

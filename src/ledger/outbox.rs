@@ -183,7 +183,11 @@ impl Ledger {
 
     /// The first waiting row of each of `lanes` (chats' lanes), where that
     /// row is due at `now`: nothing behind it goes before it.
-    pub async fn outbox_heads(&self, lanes: &[i64], now: DateTime<Utc>) -> LedgerResult<Vec<OutboxRow>> {
+    pub async fn outbox_heads(
+        &self,
+        lanes: &[i64],
+        now: DateTime<Utc>,
+    ) -> LedgerResult<Vec<OutboxRow>> {
         if lanes.is_empty() {
             return Ok(Vec::new());
         }
@@ -204,7 +208,11 @@ impl Ledger {
 
     /// Up to `limit` button answers due at `now`, oldest first: they keep
     /// no order among themselves.
-    pub async fn outbox_answers(&self, now: DateTime<Utc>, limit: u32) -> LedgerResult<Vec<OutboxRow>> {
+    pub async fn outbox_answers(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> LedgerResult<Vec<OutboxRow>> {
         Ok(sqlx::query_as(
             "SELECT id, lane, kind, chat_id, task_id, thread_id, reply_to, body,
                     callback_query_id, show_alert, attempts, next_attempt_at

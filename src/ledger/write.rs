@@ -181,19 +181,19 @@ impl LedgerTx {
              FROM tasks WHERE rowid = last_insert_rowid()",
         );
         let rows: Vec<TaskRow> = sqlx::query_as(&sql)
-        .bind(new.chat_id)
-        .bind(new.chat_title)
-        .bind(new.at)
-        .bind(new.task.kind.as_str())
-        .bind(&new.task.flat)
-        .bind(&new.task.details)
-        .bind(new.requester.id.0)
-        .bind(&new.requester.name)
-        .bind(new.lang.as_str())
-        .bind(new.thread_id)
-        .bind(new.source_message_id)
-        .fetch_all(self.raw()?)
-        .await?;
+            .bind(new.chat_id)
+            .bind(new.chat_title)
+            .bind(new.at)
+            .bind(new.task.kind.as_str())
+            .bind(&new.task.flat)
+            .bind(&new.task.details)
+            .bind(new.requester.id.0)
+            .bind(&new.requester.name)
+            .bind(new.lang.as_str())
+            .bind(new.thread_id)
+            .bind(new.source_message_id)
+            .fetch_all(self.raw()?)
+            .await?;
         rows.into_iter()
             .next()
             .ok_or_else(|| LedgerError::Misuse("a task insert returned no row".into()))?

@@ -23,6 +23,8 @@ pub struct Fetcher {
     pub bot: Bot,
     pub ledger: Ledger,
     pub poll_timeout: Duration,
+    /// The most Updates one poll asks for: one processor batch.
+    pub batch_size: u32,
     /// The Update kinds to ask for (Telegram sends only these).
     pub allowed_updates: Vec<String>,
     /// Notified when Updates are stored.
@@ -116,6 +118,7 @@ impl Fetcher {
             "offset": offset,
             "timeout": self.poll_timeout.as_secs(),
             "allowed_updates": self.allowed_updates,
+            "limit": self.batch_size,
         });
         let response = self
             .bot

@@ -45,9 +45,6 @@ use crate::ledger::{Batch, LedgerResult, Outgoing};
 /// How often a failing handler is tried before its Update is given up.
 const MAX_ATTEMPTS: i64 = 3;
 
-/// The most Updates one batch takes: as many as one `getUpdates` returns.
-const BATCH_SIZE: u32 = 100;
-
 /// How long the processor waits after a batch broke.
 const BROKEN_BATCH_PAUSE: Duration = Duration::from_secs(1);
 
@@ -59,6 +56,9 @@ pub struct Processor {
     pub ctx: SharedContext,
     pub me: Me,
     pub handler: Arc<UpdateTree>,
+    /// The most Updates one batch takes (as many as one `getUpdates`
+    /// returns, so that the fetcher's wait keeps the backlog to a batch).
+    pub batch_size: u32,
     /// Told the chats of a batch's Updates, and the answers lane, when it
     /// has committed, so that the sender looks there.
     pub sender: Wake,
@@ -79,7 +79,7 @@ impl Processor {
             let due = self
                 .ctx
                 .ledger
-                .inbox_due(Utc::now(), BATCH_SIZE)
+                .inbox_due(Utc::now(), self.batch_size)
                 .await
                 .unwrap_or_else(|error| {
                     tracing::error!(%error, "cannot read the inbox");

@@ -114,7 +114,11 @@ impl Dispatch {
 impl Sender {
     /// Delivers until `drain` turns true and nothing is left to send;
     /// `queued` names lanes with new messages.
-    pub async fn run(self, mut queued: mpsc::UnboundedReceiver<i64>, mut drain: watch::Receiver<bool>) {
+    pub async fn run(
+        self,
+        mut queued: mpsc::UnboundedReceiver<i64>,
+        mut drain: watch::Receiver<bool>,
+    ) {
         let sender = Arc::new(self);
         let mut dispatch = Dispatch::default();
         let mut scan = true;
@@ -282,10 +286,12 @@ impl Sender {
                 Ok(()) => return Ok(Some(sent)),
                 Err(failure) => failure,
             },
-            Outgoing::Announce { reply_to, .. } => match self.announce(row, snapshot, *reply_to).await {
-                Ok(receipt) => return Ok(Some(receipt)),
-                Err(failure) => failure,
-            },
+            Outgoing::Announce { reply_to, .. } => {
+                match self.announce(row, snapshot, *reply_to).await {
+                    Ok(receipt) => return Ok(Some(receipt)),
+                    Err(failure) => failure,
+                }
+            }
         };
         self.after_failure(row, failure).await
     }

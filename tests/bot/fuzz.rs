@@ -169,6 +169,7 @@ fn arbitrary_updates_never_panic_a_handler() {
             }),
             me,
             handler: Arc::new(schema()),
+            batch_size: settings.telegram.updates_per_batch,
             // Nothing sends here: the handlers' effects stay in the outbox.
             sender: tokio::sync::mpsc::unbounded_channel().0,
         };

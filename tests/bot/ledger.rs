@@ -420,7 +420,9 @@ async fn units_that_run_no_statement_leave_their_neighbours_alone() {
     tx.commit().await.unwrap();
     // Wrote, then dropped: rolled back alone.
     let mut tx = batch.begin().await.unwrap();
-    tx.create_task(&record(-100, &task, &person(2))).await.unwrap();
+    tx.create_task(&record(-100, &task, &person(2)))
+        .await
+        .unwrap();
     drop(tx);
     batch.commit().await.unwrap();
     let tasks = ledger.export(None).await.unwrap();

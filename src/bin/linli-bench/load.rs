@@ -81,9 +81,13 @@ pub fn spawn_bot(subject: Subject, fake: &FakeTelegram, database: &Path) -> anyh
         Subject::Linli => "serve-linli",
         Subject::Floor => "serve-floor",
     };
+    // The bot's own settings may be varied from outside (LINLI_*), except
+    // those the benchmark fixes below.
+    let settings = std::env::vars().filter(|(name, _)| name.starts_with("LINLI_"));
     Command::new(std::env::current_exe()?)
         .arg(serve)
         .env_clear()
+        .envs(settings)
         .env("TELOXIDE_TOKEN", TOKEN)
         .env("TELOXIDE_API_URL", &fake.url)
         .env("DATABASE_URL", format!("sqlite:{}", database.display()))
