@@ -431,3 +431,58 @@ async fn units_that_run_no_statement_leave_their_neighbours_alone() {
     let waiting = ledger.outbox_waiting().await.unwrap();
     assert_eq!(waiting, 1);
 }
+
+#[tokio::test]
+async fn the_hot_path_reads_through_indexes() {
+    let (ledger, _dir) = temp_ledger().await;
+    // The processor's next batch: waiting Updates in order, none walked twice.
+    let inbox = plan(
+        &ledger,
+        "SELECT update_id FROM inbox AS i WHERE handled_at IS NULL
+           AND NOT EXISTS (SELECT 1 FROM inbox AS w WHERE w.chat_key = i.chat_key
+                           AND w.handled_at IS NULL AND w.update_id <= i.update_id AND w.retry_at > 1)
+         ORDER BY update_id LIMIT 16",
+    )
+    .await;
+    assert!(inbox.contains("SCAN i USING INDEX inbox_waiting"), "{inbox}");
+    assert!(inbox.contains("INDEX inbox_pending"), "{inbox}");
+    // The sender: first rows of ready chats, answers, announced tasks.
+    let heads = plan(
+        &ledger,
+        "SELECT o.id FROM json_each('[1]') AS l
+         JOIN outbox AS o ON o.id = (SELECT MIN(p.id) FROM outbox AS p
+                                     WHERE p.lane = l.value AND p.state = 'pending')",
+    )
+    .await;
+    assert!(heads.contains("USING INTEGER PRIMARY KEY"), "{heads}");
+    assert!(heads.contains("INDEX outbox_pending (lane=?)"), "{heads}");
+    let answers = plan(
+        &ledger,
+        "SELECT id FROM outbox WHERE lane = 0 AND state = 'pending' ORDER BY id LIMIT 64",
+    )
+    .await;
+    assert!(answers.contains("INDEX outbox_pending"), "{answers}");
+    let newest = plan(
+        &ledger,
+        "SELECT MAX(o.id) FROM outbox o
+         WHERE o.task_id = 1 AND o.kind = 'announce' AND o.state = 'pending'",
+    )
+    .await;
+    assert!(newest.contains("INDEX outbox_pending_task"), "{newest}");
+    // Receipts and handled marks find their rows by key.
+    let retired = plan(
+        &ledger,
+        "UPDATE outbox SET state = 'sent' FROM json_each('[[1,2,null]]') AS a
+         WHERE outbox.task_id = a.value ->> 0 AND outbox.state = 'pending'
+           AND outbox.kind = 'announce' AND outbox.id <= a.value ->> 1",
+    )
+    .await;
+    assert!(retired.contains("INDEX outbox_pending_task"), "{retired}");
+    let marked = plan(
+        &ledger,
+        "UPDATE inbox SET handled_at = 1 WHERE update_id IN (SELECT value FROM json_each('[1]'))
+           AND handled_at IS NULL",
+    )
+    .await;
+    assert!(marked.contains("USING INTEGER PRIMARY KEY"), "{marked}");
+}
