@@ -11,7 +11,7 @@ use linli::config::Settings;
 use linli::domain::{replay, Action, Kind, NewTask, Status, TaskNumber, UserId};
 use linli::i18n::Lang;
 use linli::ledger::inbox::Fetched;
-use linli::ledger::{Batch, Ledger, NewTaskRecord, Outgoing, Person};
+use linli::ledger::{Batch, Ledger, NewTaskRecord, Outgoing, Person, TaskRecord};
 use linli::service::{act, AdminCheck, Outcome, Request};
 
 struct Admins(HashSet<i64>);
@@ -73,6 +73,18 @@ async fn create(ledger: &Ledger, chat_id: i64, requester: &Person) -> u32 {
         .get();
     tx.commit().await.unwrap();
     number
+}
+
+/// A task created in a unit of `batch` that commits.
+async fn create_in(batch: &Batch, chat_id: i64, requester: &Person) -> TaskRecord {
+    let task = pickup();
+    let mut tx = batch.begin().await.unwrap();
+    let created = tx
+        .create_task(&record(chat_id, &task, requester))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    created
 }
 
 /// `act` in a batch of its own, committed.
@@ -310,11 +322,7 @@ async fn a_flushed_batch_is_seen_by_readers_and_goes_on() {
     let (ledger, _dir) = temp_ledger().await;
     let task = pickup();
     let batch = Batch::new(ledger.clone());
-    let mut tx = batch.begin().await.unwrap();
-    tx.create_task(&record(-100, &task, &person(1)))
-        .await
-        .unwrap();
-    tx.commit().await.unwrap();
+    create_in(&batch, -100, &person(1)).await;
     batch.flush().await.unwrap();
     assert_eq!(ledger.export(None).await.unwrap().len(), 1);
     let mut tx = batch.begin().await.unwrap();
@@ -357,12 +365,7 @@ async fn a_batch_marks_its_updates_handled_with_its_commit() {
     batch.handled(1);
     batch.flush().await.unwrap();
     assert_eq!(handled().await, [1]);
-    let task = pickup();
-    let mut tx = batch.begin().await.unwrap();
-    tx.create_task(&record(-100, &task, &person(1)))
-        .await
-        .unwrap();
-    tx.commit().await.unwrap();
+    create_in(&batch, -100, &person(1)).await;
     batch.handled(3);
     batch.commit().await.unwrap();
     assert_eq!(handled().await, [1, 3]);
@@ -372,13 +375,9 @@ async fn a_batch_marks_its_updates_handled_with_its_commit() {
 #[tokio::test]
 async fn a_migration_moves_messages_queued_earlier_in_its_batch() {
     let (ledger, _dir) = temp_ledger().await;
-    let task = pickup();
     let batch = Batch::new(ledger.clone());
+    let created = create_in(&batch, -100, &person(1)).await;
     let mut tx = batch.begin().await.unwrap();
-    let created = tx
-        .create_task(&record(-100, &task, &person(1)))
-        .await
-        .unwrap();
     tx.send(Outgoing::Announce {
         task_id: created.id,
         chat_id: -100,
@@ -402,12 +401,7 @@ async fn units_that_run_no_statement_leave_their_neighbours_alone() {
     let (ledger, _dir) = temp_ledger().await;
     let task = pickup();
     let batch = Batch::new(ledger.clone());
-    let mut tx = batch.begin().await.unwrap();
-    let kept = tx
-        .create_task(&record(-100, &task, &person(1)))
-        .await
-        .unwrap();
-    tx.commit().await.unwrap();
+    let kept = create_in(&batch, -100, &person(1)).await;
     // Began and dropped with no statement: the kept unit stays kept.
     drop(batch.begin().await.unwrap());
     // Only queues a message: written by the batch's commit.
@@ -444,7 +438,10 @@ async fn the_hot_path_reads_through_indexes() {
          ORDER BY update_id LIMIT 16",
     )
     .await;
-    assert!(inbox.contains("SCAN i USING INDEX inbox_waiting"), "{inbox}");
+    assert!(
+        inbox.contains("SCAN i USING INDEX inbox_waiting"),
+        "{inbox}"
+    );
     assert!(inbox.contains("INDEX inbox_pending"), "{inbox}");
     // The sender: first rows of ready chats, answers, announced tasks.
     let heads = plan(
