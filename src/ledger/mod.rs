@@ -284,10 +284,11 @@ impl Ledger {
         Ok(title.flatten())
     }
 
-    /// Counts by status, and the volunteers who finished most tasks.
+    /// Counts by status, and the volunteers who finished most tasks, from
+    /// the counts triggers keep (`migrations/0004_chat_counts.sql`).
     pub async fn stats(&self, chat_id: i64, top_helpers: u32) -> LedgerResult<ChatStats> {
         let counts: Vec<(String, i64)> =
-            sqlx::query_as("SELECT status, COUNT(*) FROM tasks WHERE chat_id = ?1 GROUP BY status")
+            sqlx::query_as("SELECT status, tasks FROM chat_status_counts WHERE chat_id = ?1")
                 .bind(chat_id)
                 .fetch_all(&self.pool)
                 .await?;
@@ -301,30 +302,21 @@ impl Ledger {
                 Status::Cancelled => stats.cancelled = count,
             }
         }
-        // Counted from the index alone; only the few top names touch rows.
-        let top: Vec<(i64, i64)> = sqlx::query_as(
-            "SELECT claimer_id, COUNT(*) AS n FROM tasks
-             WHERE chat_id = ?1 AND status = 'done'
-             GROUP BY claimer_id ORDER BY n DESC, claimer_id LIMIT ?2",
+        let top: Vec<(i64, Option<String>, i64)> = sqlx::query_as(
+            "SELECT claimer_id, name, done FROM helper_counts
+             WHERE chat_id = ?1 AND done > 0 ORDER BY done DESC, claimer_id LIMIT ?2",
         )
         .bind(chat_id)
         .bind(top_helpers)
         .fetch_all(&self.pool)
         .await?;
-        for (claimer_id, done) in top {
-            let name: Option<String> = sqlx::query_scalar(
-                "SELECT claimer_name FROM tasks
-                 WHERE chat_id = ?1 AND status = 'done' AND claimer_id = ?2 LIMIT 1",
-            )
-            .bind(chat_id)
-            .bind(claimer_id)
-            .fetch_one(&self.pool)
-            .await?;
-            let name = name.unwrap_or_else(|| format!("user {claimer_id}"));
-            stats
-                .helpers
-                .push((name, u64::try_from(done).unwrap_or_default()));
-        }
+        stats.helpers = top
+            .into_iter()
+            .map(|(claimer_id, name, done)| {
+                let name = name.unwrap_or_else(|| format!("user {claimer_id}"));
+                (name, u64::try_from(done).unwrap_or_default())
+            })
+            .collect();
         Ok(stats)
     }
 

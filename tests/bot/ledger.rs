@@ -8,7 +8,7 @@ use chrono::Utc;
 use proptest::prelude::*;
 
 use linli::config::Settings;
-use linli::domain::{replay, Action, Kind, NewTask, Status, TaskNumber, UserId};
+use linli::domain::{replay, Action, ChatStats, Kind, NewTask, Status, TaskNumber, UserId};
 use linli::i18n::Lang;
 use linli::ledger::inbox::Fetched;
 use linli::ledger::{Batch, Ledger, NewTaskRecord, Outgoing, Person, TaskRecord};
@@ -73,6 +73,29 @@ async fn create(ledger: &Ledger, chat_id: i64, requester: &Person) -> u32 {
         .get();
     tx.commit().await.unwrap();
     number
+}
+
+/// What /stats should say about `chat`, counted from its tasks.
+fn counted(tasks: &[TaskRecord], chat_id: i64) -> ChatStats {
+    let mut stats = ChatStats::default();
+    let mut helpers: HashMap<i64, (String, u64)> = HashMap::new();
+    for task in tasks.iter().filter(|t| t.chat_id == chat_id) {
+        match task.state.status {
+            Status::Open => stats.open += 1,
+            Status::Claimed => stats.claimed += 1,
+            Status::Cancelled => stats.cancelled += 1,
+            Status::Done => {
+                stats.done += 1;
+                let claimer = task.state.claimer.map_or(0, |c| c.0);
+                let name = task.claimer_name.clone().unwrap_or_default();
+                helpers.entry(claimer).or_insert((name, 0)).1 += 1;
+            }
+        }
+    }
+    let mut top: Vec<(i64, (String, u64))> = helpers.into_iter().collect();
+    top.sort_by_key(|(claimer, (_, done))| (std::cmp::Reverse(*done), *claimer));
+    stats.helpers = top.into_iter().take(10).map(|(_, helper)| helper).collect();
+    stats
 }
 
 /// A task created in a unit of `batch` that commits.
@@ -173,7 +196,11 @@ proptest! {
                     }
                 }
             }
-            for task in ledger.export(None).await.unwrap() {
+            let tasks = ledger.export(None).await.unwrap();
+            for chat in chats {
+                assert_eq!(ledger.stats(chat, 10).await.unwrap(), counted(&tasks, chat));
+            }
+            for task in tasks {
                 let events = ledger.events(task.id).await.unwrap();
                 assert_eq!(events[0].action, "created");
                 let actions = events[1..].iter().map(|e| {
@@ -259,15 +286,21 @@ async fn chat_commands_read_through_indexes() {
     assert!(open.contains("USING INDEX tasks_live"), "{open}");
     let mine = plan(&ledger, "SELECT * FROM tasks WHERE claimer_id = 1 AND status = 'claimed' AND (NULL IS NULL OR chat_id = NULL) ORDER BY chat_id, number LIMIT 30").await;
     assert!(mine.contains("USING INDEX tasks_claimed_by"), "{mine}");
+    // /stats reads kept counts, not the chat's tasks.
     let stats = plan(
         &ledger,
-        "SELECT status, COUNT(*) FROM tasks WHERE chat_id = 1 GROUP BY status",
+        "SELECT status, tasks FROM chat_status_counts WHERE chat_id = 1",
     )
     .await;
-    assert!(
-        stats.contains("USING COVERING INDEX tasks_chat_status"),
-        "{stats}"
-    );
+    assert!(stats.contains("USING PRIMARY KEY (chat_id=?)"), "{stats}");
+    let helpers = plan(
+        &ledger,
+        "SELECT claimer_id, name, done FROM helper_counts
+         WHERE chat_id = 1 AND done > 0 ORDER BY done DESC, claimer_id LIMIT 10",
+    )
+    .await;
+    assert!(helpers.contains("INDEX helper_counts_top"), "{helpers}");
+    assert!(!helpers.contains("TEMP B-TREE"), "{helpers}");
     let task = plan(
         &ledger,
         "SELECT * FROM tasks WHERE chat_id = 1 AND number = 2",
@@ -482,4 +515,42 @@ async fn the_hot_path_reads_through_indexes() {
     )
     .await;
     assert!(marked.contains("USING INTEGER PRIMARY KEY"), "{marked}");
+}
+
+#[tokio::test]
+async fn stats_follow_a_chat_that_migrates() {
+    let (ledger, _dir) = temp_ledger().await;
+    for chat in [-100, -200] {
+        create(&ledger, chat, &person(1)).await;
+    }
+    let batch = Batch::new(ledger.clone());
+    let volunteer = person(2);
+    let request = |chat_id| Request {
+        chat_id,
+        number: TaskNumber::new(1).unwrap(),
+        action: Action::Claim,
+        actor: &volunteer,
+        note: None,
+        at: Utc::now(),
+    };
+    act(&batch, &Admins(HashSet::new()), &request(-100), |_| {
+        Vec::new()
+    })
+    .await
+    .unwrap();
+    // Into a new id, then into a chat that has tasks of its own.
+    let mut tx = batch.begin().await.unwrap();
+    tx.migrate_chat(-100, -300).await.unwrap();
+    tx.migrate_chat(-300, -200).await.unwrap();
+    tx.commit().await.unwrap();
+    batch.commit().await.unwrap();
+    let tasks = ledger.export(None).await.unwrap();
+    for chat in [-100, -200, -300] {
+        assert_eq!(
+            ledger.stats(chat, 10).await.unwrap(),
+            counted(&tasks, chat),
+            "chat {chat}"
+        );
+    }
+    assert_eq!(ledger.stats(-200, 10).await.unwrap().claimed, 1);
 }
