@@ -63,6 +63,10 @@ pub(super) struct Slot {
     tx: Option<Transaction<'static, Sqlite>>,
     /// A unit holds the transaction.
     in_unit: bool,
+    /// A commit failed: the units before it are gone, so the batch must not
+    /// go on with the ones after it (a chat's Updates would apply out of
+    /// order).
+    broken: bool,
     last: Ended,
     /// Updates done with since the last commit, marked handled by the next.
     handled: Vec<i64>,
@@ -161,17 +165,23 @@ impl Batch {
         if !outbox.is_empty() {
             statements.push_str(&outbox::insert_rows("?1", "?3"));
         }
-        if !statements.is_empty() {
-            let ids = serde_json::to_string(&handled).unwrap_or_else(|_| "[]".into());
-            sqlx::query(&statements)
-                .bind(Utc::now())
-                .bind(ids)
-                .bind(outbox::rows_argument(&outbox))
-                .execute(&mut *tx)
-                .await?;
+        let committed = async {
+            if !statements.is_empty() {
+                let ids = serde_json::to_string(&handled).unwrap_or_else(|_| "[]".into());
+                sqlx::query(&statements)
+                    .bind(Utc::now())
+                    .bind(ids)
+                    .bind(outbox::rows_argument(&outbox))
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await
         }
-        tx.commit().await?;
-        Ok(())
+        .await;
+        if committed.is_err() {
+            Slot::lock(&self.slot).broken = true;
+        }
+        committed.map_err(LedgerError::from)
     }
 
     /// Commits the batch. Dropping the last clone uncommitted rolls it back.
@@ -182,6 +192,11 @@ impl Batch {
     /// The batch's transaction, if one is open, and how its last unit ended.
     fn take(&self) -> LedgerResult<(Option<Transaction<'static, Sqlite>>, Ended)> {
         let mut slot = Slot::lock(&self.slot);
+        if slot.broken {
+            return Err(LedgerError::GroupCommit(
+                "an earlier commit of this batch failed".into(),
+            ));
+        }
         if slot.in_unit {
             // One connection writes: waiting for a second would never end.
             return Err(LedgerError::Misuse(
