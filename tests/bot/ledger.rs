@@ -554,3 +554,24 @@ async fn stats_follow_a_chat_that_migrates() {
     }
     assert_eq!(ledger.stats(-200, 10).await.unwrap().claimed, 1);
 }
+
+#[tokio::test]
+async fn a_batch_whose_commit_failed_takes_no_more_units() {
+    let (ledger, _dir) = temp_ledger().await;
+    let batch = Batch::new(ledger.clone());
+    create_in(&batch, -100, &person(1)).await;
+    let mut tx = batch.begin().await.unwrap();
+    // No such task: the outbox's foreign key refuses the batch's commit.
+    tx.send(Outgoing::Announce {
+        task_id: 999_999,
+        chat_id: -100,
+        reply_to: None,
+    });
+    tx.commit().await.unwrap();
+    assert!(batch.flush().await.is_err());
+    assert!(
+        batch.begin().await.is_err(),
+        "a unit after a failed commit would apply before the lost ones"
+    );
+    assert!(ledger.export(None).await.unwrap().is_empty());
+}
