@@ -34,25 +34,39 @@ pub struct Batch {
     slot: Arc<Mutex<Slot>>,
 }
 
-/// How the last unit of a batch ended.
+/// How the last unit of a batch ended. Units' savepoints take turns
+/// between two names (`unit0`, `unit1`), and a unit never takes the name
+/// of the savepoint still open before it: should a unit be counted as
+/// started although its savepoint never opened (its first statement never
+/// reached SQLite), rolling it back fails and breaks the batch, instead of
+/// rolling back the unit before it.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Ended {
     /// No unit yet, or its savepoint is already gone.
     #[default]
     Settled,
-    /// Committed: its savepoint is released when the next unit starts.
-    Kept,
+    /// Committed: its savepoint (by name) is released when the next unit
+    /// starts.
+    Kept(u8),
     /// Dropped uncommitted: roll back to its savepoint.
-    Abandoned,
+    Abandoned(u8),
 }
 
 impl Ended {
     /// The statements that settle the last unit.
-    pub(super) fn settle(self) -> &'static str {
+    pub(super) fn settle(self) -> String {
         match self {
-            Ended::Settled => "",
-            Ended::Kept => "RELEASE unit;",
-            Ended::Abandoned => "ROLLBACK TO unit; RELEASE unit;",
+            Ended::Settled => String::new(),
+            Ended::Kept(name) => format!("RELEASE unit{name};"),
+            Ended::Abandoned(name) => format!("ROLLBACK TO unit{name}; RELEASE unit{name};"),
+        }
+    }
+
+    /// The savepoint name of the unit after this one.
+    pub(super) fn next_name(self) -> u8 {
+        match self {
+            Ended::Kept(name) | Ended::Abandoned(name) => 1 - name.min(1),
+            Ended::Settled => 0,
         }
     }
 }
@@ -120,9 +134,22 @@ impl Batch {
     /// a savepoint in the batch's transaction (begun on first use).
     pub async fn begin(&self) -> LedgerResult<LedgerTx> {
         let (tx, last) = self.take()?;
-        let tx = match tx {
+        let mut tx = match tx {
             Some(tx) => tx,
             None => self.ledger.writer().begin_with("BEGIN IMMEDIATE").await?,
+        };
+        // A unit dropped uncommitted is rolled back on its own round trip,
+        // so that a failure to do so (its savepoint never opened) breaks the
+        // batch instead of passing for the next unit's error.
+        let last = match last {
+            Ended::Abandoned(_) => {
+                if let Err(error) = sqlx::query(&last.settle()).execute(&mut *tx).await {
+                    Slot::lock(&self.slot).broken = true;
+                    return Err(error.into());
+                }
+                Ended::Settled
+            }
+            kept_or_settled => kept_or_settled,
         };
         Slot::lock(&self.slot).in_unit = true;
         // The savepoint opens with the unit's first statement.
@@ -147,15 +174,29 @@ impl Batch {
                 std::mem::take(&mut slot.outbox),
             )
         };
+        let committed = self.write_and_commit(tx, last, &handled, &outbox).await;
+        if committed.is_err() {
+            Slot::lock(&self.slot).broken = true;
+        }
+        committed
+    }
+
+    /// Settles the last unit, marks the Updates and queues the messages in
+    /// one round trip, and commits.
+    async fn write_and_commit(
+        &self,
+        tx: Option<Transaction<'static, Sqlite>>,
+        last: Ended,
+        handled: &[i64],
+        outbox: &[Outgoing],
+    ) -> LedgerResult<()> {
         let mut tx = match tx {
             Some(tx) => tx,
             None if handled.is_empty() => return Ok(()),
             // Updates that needed no effect still need their marks.
             None => self.ledger.writer().begin_with("BEGIN IMMEDIATE").await?,
         };
-        // One round trip: settle the last unit, mark the Updates, queue
-        // the messages.
-        let mut statements = last.settle().to_string();
+        let mut statements = last.settle();
         if !handled.is_empty() {
             statements.push_str(
                 "UPDATE inbox SET handled_at = ?1, error = NULL
@@ -165,23 +206,17 @@ impl Batch {
         if !outbox.is_empty() {
             statements.push_str(&outbox::insert_rows("?1", "?3"));
         }
-        let committed = async {
-            if !statements.is_empty() {
-                let ids = serde_json::to_string(&handled).unwrap_or_else(|_| "[]".into());
-                sqlx::query(&statements)
-                    .bind(Utc::now())
-                    .bind(ids)
-                    .bind(outbox::rows_argument(&outbox))
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            tx.commit().await
+        if !statements.is_empty() {
+            let ids = serde_json::to_string(handled).unwrap_or_else(|_| "[]".into());
+            sqlx::query(&statements)
+                .bind(Utc::now())
+                .bind(ids)
+                .bind(outbox::rows_argument(outbox))
+                .execute(&mut *tx)
+                .await?;
         }
-        .await;
-        if committed.is_err() {
-            Slot::lock(&self.slot).broken = true;
-        }
-        committed.map_err(LedgerError::from)
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Commits the batch. Dropping the last clone uncommitted rolls it back.
@@ -204,5 +239,72 @@ impl Batch {
             ));
         }
         Ok((slot.tx.take(), std::mem::take(&mut slot.last)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+    use crate::config::Settings;
+
+    async fn ledger() -> (Ledger, tempfile::TempDir) {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let url = format!("sqlite:{}/batch.db", dir.path().display());
+        let vars = HashMap::from([("DATABASE_URL".to_string(), url)]);
+        let settings = Settings::from_vars(&vars).expect("settings");
+        let ledger = Ledger::connect(&settings.database).await.expect("ledger");
+        (ledger, dir)
+    }
+
+    async fn chats(ledger: &Ledger) -> i64 {
+        sqlx::query_scalar("SELECT COUNT(*) FROM chats")
+            .fetch_one(ledger.pool())
+            .await
+            .expect("a count")
+    }
+
+    /// A unit counted as started whose first statement never reached SQLite
+    /// (a panic or a cancellation in between) must not roll back the unit
+    /// before it: the batch breaks instead, and nothing of it is kept.
+    #[tokio::test]
+    async fn a_unit_without_its_savepoint_breaks_the_batch_instead_of_undoing_another() {
+        let (ledger, _dir) = ledger().await;
+        let batch = Batch::new(ledger.clone());
+        let mut kept = batch.begin().await.expect("a unit");
+        sqlx::query("INSERT INTO chats (id, created_at) VALUES (-100, 'now')")
+            .execute(kept.conn().await.expect("its connection"))
+            .await
+            .expect("a chat");
+        kept.commit().await.expect("kept");
+        let mut lost = batch.begin().await.expect("a unit");
+        let _never_sent = lost.sql("SELECT 1");
+        drop(lost);
+        assert!(batch.begin().await.is_err(), "the batch goes no further");
+        assert!(batch.flush().await.is_err());
+        drop(batch);
+        assert_eq!(chats(&ledger).await, 0, "a broken batch keeps nothing");
+    }
+
+    /// The ordinary case: a unit dropped after its first statement rolls
+    /// back alone.
+    #[tokio::test]
+    async fn a_unit_dropped_after_its_first_statement_rolls_back_alone() {
+        let (ledger, _dir) = ledger().await;
+        let batch = Batch::new(ledger.clone());
+        for (chat, keep) in [(-100, true), (-200, false), (-300, true)] {
+            let mut unit = batch.begin().await.expect("a unit");
+            sqlx::query("INSERT INTO chats (id, created_at) VALUES (?1, 'now')")
+                .bind(chat)
+                .execute(unit.conn().await.expect("its connection"))
+                .await
+                .expect("a chat");
+            if keep {
+                unit.commit().await.expect("kept");
+            }
+        }
+        batch.commit().await.expect("committed");
+        assert_eq!(chats(&ledger).await, 2);
     }
 }

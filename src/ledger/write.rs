@@ -53,6 +53,8 @@ pub struct LedgerTx {
     /// ended. That statement settles it and opens this unit's savepoint
     /// in the same round trip.
     unstarted: Option<Ended>,
+    /// In a batch, the name of this unit's savepoint.
+    name: u8,
     /// Messages to queue in the outbox when this commits, in order.
     queued: Vec<Outgoing>,
 }
@@ -63,6 +65,7 @@ impl LedgerTx {
             tx: Some(tx),
             batch: None,
             unstarted: None,
+            name: 0,
             queued: Vec::new(),
         }
     }
@@ -76,14 +79,16 @@ impl LedgerTx {
             tx: Some(tx),
             batch: Some(batch),
             unstarted: Some(last),
+            name: last.next_name(),
             queued: Vec::new(),
         }
     }
 
     /// `sql`, after what starts the unit if this is its first statement.
+    /// From here on the unit counts as started (see [`Ended`]).
     pub(super) fn sql(&mut self, sql: &str) -> String {
         match self.unstarted.take() {
-            Some(last) => format!("{} SAVEPOINT unit; {sql}", last.settle()),
+            Some(last) => format!("{} SAVEPOINT unit{}; {sql}", last.settle(), self.name),
             None => sql.to_string(),
         }
     }
@@ -93,8 +98,8 @@ impl LedgerTx {
     fn ended(&self, committed: bool) -> Ended {
         match (self.unstarted, committed) {
             (Some(last), _) => last,
-            (None, true) => Ended::Kept,
-            (None, false) => Ended::Abandoned,
+            (None, true) => Ended::Kept(self.name),
+            (None, false) => Ended::Abandoned(self.name),
         }
     }
 

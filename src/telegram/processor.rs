@@ -23,7 +23,7 @@
 //! not in the inbox, when the bot is behind: the latency of an Update stays
 //! that of a batch or two.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 use std::ops::ControlFlow;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
@@ -50,6 +50,14 @@ const BROKEN_BATCH_PAUSE: Duration = Duration::from_secs(1);
 
 /// How often an idle processor looks for retries that have come due.
 const IDLE_LOOK: Duration = Duration::from_millis(500);
+
+/// What became of an Update in a batch.
+enum Fate {
+    /// Handled or given up: the chat's next Update may go.
+    Done,
+    /// To be tried again later; the chat's next Updates wait for it.
+    Retry,
+}
 
 pub struct Processor {
     pub bot: TgBot,
@@ -102,10 +110,21 @@ impl Processor {
         let started = std::time::Instant::now();
         let batch = Batch::new(self.ctx.ledger.clone());
         let mut broken = None;
-        for row in rows {
-            if let Err(error) = self.handle_stored(row, &batch).await {
-                broken = Some((row, error));
-                break;
+        // Chats whose Update waits for a retry: their later ones wait too.
+        let mut waiting: HashSet<i64> = HashSet::new();
+        for row in rows.iter() {
+            if waiting.contains(&row.chat_key) {
+                continue;
+            }
+            match self.handle_stored(row, &batch).await {
+                Ok(Fate::Done) => {}
+                Ok(Fate::Retry) => {
+                    waiting.insert(row.chat_key);
+                }
+                Err(error) => {
+                    broken = Some((row, error));
+                    break;
+                }
             }
         }
         let outcome = match broken {
@@ -137,19 +156,21 @@ impl Processor {
     /// Handles one stored Update in a unit of `batch`; the one function
     /// between the inbox and the handler tree. An error means the batch's
     /// transaction broke.
-    async fn handle_stored(&self, row: &InboxRow, batch: &Batch) -> LedgerResult<()> {
+    async fn handle_stored(&self, row: &InboxRow, batch: &Batch) -> LedgerResult<Fate> {
         let update_id = row.update_id;
         let update: Update = match serde_json::from_str(&row.raw) {
             Ok(update) => update,
             Err(error) => {
                 tracing::warn!(update_id, %error, "an update that cannot be read; skipped");
                 let unreadable = format!("unreadable: {error}");
-                return give_up(batch, update_id, &unreadable).await;
+                give_up(batch, update_id, &unreadable).await?;
+                return Ok(Fate::Done);
             }
         };
         if row.attempts >= MAX_ATTEMPTS {
             let failure = format!("failed {MAX_ATTEMPTS} times");
-            return self.abandon(batch, &update, update_id, failure).await;
+            self.abandon(batch, &update, update_id, failure).await?;
+            return Ok(Fate::Done);
         }
         let deps = teloxide::dptree::deps![
             self.bot.clone(),
@@ -165,14 +186,15 @@ impl Processor {
             // Done with (nothing for the bot, when the tree passed it on).
             Ok(ControlFlow::Break(Ok(()))) | Ok(ControlFlow::Continue(_)) => {
                 batch.handled(update_id);
-                return Ok(());
+                return Ok(Fate::Done);
             }
             Ok(ControlFlow::Break(Err(error))) if row.attempts + 1 < MAX_ATTEMPTS => {
                 tracing::warn!(update_id, %error, "handler failed; will retry");
                 let at = Utc::now() + chrono::TimeDelta::seconds(1 << row.attempts.clamp(0, 10));
                 let mut tx = batch.begin().await?;
                 tx.inbox_retry(update_id, at, &error.to_string()).await?;
-                return tx.commit().await;
+                tx.commit().await?;
+                return Ok(Fate::Retry);
             }
             Ok(ControlFlow::Break(Err(error))) => {
                 format!("handler failed {MAX_ATTEMPTS} times: {error}")
@@ -186,7 +208,8 @@ impl Processor {
                 format!("handler panicked: {reason}")
             }
         };
-        self.abandon(batch, &update, update_id, failure).await
+        self.abandon(batch, &update, update_id, failure).await?;
+        Ok(Fate::Done)
     }
 
     /// Gives an Update up for `failure` and apologises to its sender.

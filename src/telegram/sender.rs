@@ -122,6 +122,10 @@ impl Sender {
         let sender = Arc::new(self);
         let mut dispatch = Dispatch::default();
         let mut scan = true;
+        // One clock for the whole run: the scan comes round however busy
+        // the other events keep the loop.
+        let mut tick = tokio::time::interval(TICK);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             let draining = *drain.borrow();
             if scan {
@@ -147,7 +151,7 @@ impl Sender {
                     dispatch.ready.insert(lane);
                 }
                 Some(ended) = dispatch.deliveries.join_next_with_id() => dispatch.ended(ended),
-                () = tokio::time::sleep(TICK) => scan = true,
+                _ = tick.tick() => scan = true,
                 _ = drain.changed(), if !draining => scan = true,
             }
         }
