@@ -263,21 +263,26 @@ impl LedgerTx {
         actor: &Person,
         at: DateTime<Utc>,
     ) -> LedgerResult<Option<TaskRecord>> {
-        let row: Option<TaskRow> = sqlx::query_as(
+        // One round trip, as in `apply`.
+        let rows: Vec<TaskRow> = sqlx::query_as(
             "UPDATE tasks SET kind = ?1, flat = ?2, details = ?3
-             WHERE id = ?4 AND status = 'open' RETURNING *",
+             WHERE id = ?4 AND status = 'open' RETURNING *;
+             INSERT INTO events (task_id, action, actor_id, actor_name, at)
+             SELECT ?4, 'edited', ?5, ?6, ?7 WHERE changes() = 1",
         )
         .bind(edited.kind.as_str())
         .bind(&edited.flat)
         .bind(&edited.details)
         .bind(task.id)
-        .fetch_optional(self.conn().await?)
+        .bind(actor.id.0)
+        .bind(&actor.name)
+        .bind(at)
+        .fetch_all(self.conn().await?)
         .await?;
-        let Some(row) = row else {
-            return Ok(None);
-        };
-        self.insert_event(row.id, "edited", actor, at, None).await?;
-        row.try_into().map(Some)
+        rows.into_iter()
+            .next()
+            .map(TaskRecord::try_from)
+            .transpose()
     }
 
     /// Moves a group's tasks, and the messages waiting for it, to the
@@ -346,29 +351,6 @@ impl LedgerTx {
     /// Queues a message to be sent once this transaction commits.
     pub fn send(&mut self, outgoing: Outgoing) {
         self.queued.push(outgoing);
-    }
-
-    async fn insert_event(
-        &mut self,
-        task_id: i64,
-        action: &str,
-        actor: &Person,
-        at: DateTime<Utc>,
-        note: Option<&str>,
-    ) -> LedgerResult<()> {
-        sqlx::query(
-            "INSERT INTO events (task_id, action, actor_id, actor_name, at, note)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        )
-        .bind(task_id)
-        .bind(action)
-        .bind(actor.id.0)
-        .bind(&actor.name)
-        .bind(at)
-        .bind(note)
-        .execute(self.conn().await?)
-        .await?;
-        Ok(())
     }
 }
 

@@ -16,6 +16,17 @@ fn linli() -> Command {
     command
 }
 
+/// Runs `command` to its end; it must succeed (else its stderr says why).
+fn succeeded(command: &mut Command) -> std::process::Output {
+    let output = command.output().unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output
+}
+
 /// Starts `linli run` with `vars`, its output discarded.
 fn run_bot(vars: &std::collections::HashMap<String, String>) -> std::process::Child {
     linli()
@@ -97,16 +108,7 @@ fn bad_settings_are_one_clear_line_and_exit_1() {
 #[test]
 fn check_creates_the_database_with_its_folder_owner_only() {
     let dir = tempfile::tempdir().unwrap();
-    let output = linli()
-        .current_dir(dir.path())
-        .arg("check")
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    succeeded(linli().current_dir(dir.path()).arg("check"));
     let db = dir.path().join("data/linli.db");
     assert!(db.exists(), "the default database sqlite:data/linli.db");
     use std::os::unix::fs::PermissionsExt;
@@ -141,12 +143,7 @@ async fn the_binary_runs_stops_on_sigterm_and_exports() {
     let status = terminate(child).await;
     assert_eq!(status.code(), Some(0));
 
-    let output = linli()
-        .envs(&vars)
-        .args(["export", "--format", "json"])
-        .output()
-        .unwrap();
-    assert!(output.status.success());
+    let output = succeeded(linli().envs(&vars).args(["export", "--format", "json"]));
     let tasks: Value = serde_json::from_slice(&output.stdout).unwrap();
     let task = &tasks[0];
     assert_eq!(tasks.as_array().unwrap().len(), 1);
@@ -254,24 +251,14 @@ async fn backup_makes_a_consistent_copy_while_the_bot_runs() {
     );
     fake.wait_for_calls("sendMessage", 1).await;
     let copy = dir.path().join("copy.db");
-    let output = linli()
-        .envs(&vars)
-        .arg("backup")
-        .arg(&copy)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    succeeded(linli().envs(&vars).arg("backup").arg(&copy));
     let _ = child.kill();
     let _ = child.wait();
-    let output = linli()
-        .env("DATABASE_URL", format!("sqlite:{}", copy.display()))
-        .args(["export", "--format", "json"])
-        .output()
-        .unwrap();
+    let output = succeeded(
+        linli()
+            .env("DATABASE_URL", format!("sqlite:{}", copy.display()))
+            .args(["export", "--format", "json"]),
+    );
     let tasks: Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(tasks[0]["flat"], "1-1");
     // A second backup to the same path is refused, not overwritten.
