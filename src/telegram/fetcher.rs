@@ -211,6 +211,14 @@ mod tests {
     #[test]
     fn pauses_grow_and_are_capped() {
         assert_eq!(pause_after(1), Duration::from_millis(500));
-        assert_eq!(pause_after(20), Duration::from_secs(30));
+        for failures in 1..7 {
+            assert!(
+                pause_after(failures + 1) > pause_after(failures),
+                "{failures}"
+            );
+        }
+        for failures in 7..40 {
+            assert_eq!(pause_after(failures), Duration::from_secs(30), "{failures}");
+        }
     }
 }

@@ -366,6 +366,20 @@ async fn a_flushed_batch_is_seen_by_readers_and_goes_on() {
     drop(batch);
     // The unit after the flush was never committed by its batch.
     assert_eq!(ledger.export(None).await.unwrap().len(), 1);
+    // A batch goes on after a flush: what follows commits with it.
+    let batch = Batch::new(ledger.clone());
+    create_in(&batch, -100, &person(3)).await;
+    batch.flush().await.unwrap();
+    create_in(&batch, -100, &person(4)).await;
+    batch.commit().await.unwrap();
+    let numbers: Vec<u32> = ledger
+        .export(None)
+        .await
+        .unwrap()
+        .iter()
+        .map(|t| t.number.get())
+        .collect();
+    assert_eq!(numbers, [1, 2, 3]);
 }
 
 #[tokio::test]
@@ -533,11 +547,12 @@ async fn stats_follow_a_chat_that_migrates() {
         note: None,
         at: Utc::now(),
     };
-    act(&batch, &Admins(HashSet::new()), &request(-100), |_| {
+    let claimed = act(&batch, &Admins(HashSet::new()), &request(-100), |_| {
         Vec::new()
     })
     .await
     .unwrap();
+    assert!(matches!(claimed, Outcome::Changed(_)), "{claimed:?}");
     // Into a new id, then into a chat that has tasks of its own.
     let mut tx = batch.begin().await.unwrap();
     tx.migrate_chat(-100, -300).await.unwrap();
