@@ -65,7 +65,6 @@ pub struct OutboxRow {
     pub callback_query_id: Option<String>,
     pub show_alert: bool,
     pub attempts: i64,
-    pub next_attempt_at: Option<DateTime<Utc>>,
 }
 
 impl OutboxRow {
@@ -193,7 +192,7 @@ impl Ledger {
         }
         Ok(sqlx::query_as(
             "SELECT o.id, o.lane, o.kind, o.chat_id, o.task_id, o.thread_id, o.reply_to, o.body,
-                    o.callback_query_id, o.show_alert, o.attempts, o.next_attempt_at
+                    o.callback_query_id, o.show_alert, o.attempts
              FROM json_each(?1) AS l
              JOIN outbox AS o ON o.id = (SELECT MIN(p.id) FROM outbox AS p
                                          WHERE p.lane = l.value AND p.state = 'pending')
@@ -215,7 +214,7 @@ impl Ledger {
     ) -> LedgerResult<Vec<OutboxRow>> {
         Ok(sqlx::query_as(
             "SELECT id, lane, kind, chat_id, task_id, thread_id, reply_to, body,
-                    callback_query_id, show_alert, attempts, next_attempt_at
+                    callback_query_id, show_alert, attempts
              FROM outbox
              WHERE lane = ?1 AND state = 'pending'
                AND (next_attempt_at IS NULL OR next_attempt_at <= ?2)

@@ -180,7 +180,8 @@ pub fn chat_key(update: &Value) -> i64 {
 
 /// A pause that doubles with each failure in a row, from 0.5 s up to 30 s.
 fn pause_after(failures: u32) -> Duration {
-    (Duration::from_millis(250) * 2u32.pow(failures.min(7))).min(Duration::from_secs(30))
+    let first = Duration::from_millis(500);
+    super::doubling(first, i64::from(failures) - 1, Duration::from_secs(30))
 }
 
 #[cfg(test)]

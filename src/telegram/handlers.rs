@@ -11,7 +11,7 @@
 
 use chrono::Utc;
 use teloxide::prelude::*;
-use teloxide::types::{ChatMemberUpdated, MaybeInaccessibleMessage, Me, User};
+use teloxide::types::{ChatMemberUpdated, MaybeInaccessibleMessage, Me, UpdateKind, User};
 
 use super::send::html_to_plain;
 use super::{admins::Admins, callbacks, SharedContext, TgBot};
@@ -65,6 +65,31 @@ fn topic_of(msg: &Message) -> Option<i32> {
     msg.thread_id
         .filter(|_| msg.is_topic_message)
         .map(|t| t.0 .0)
+}
+
+/// The answer to a button press: plain text, shown as an alert or not.
+fn button_answer(query: &CallbackQuery, html: &str, alert: bool) -> Outgoing {
+    Outgoing::Answer {
+        callback_query_id: query.id.0.clone(),
+        text: html_to_plain(html),
+        alert,
+    }
+}
+
+/// What tells the sender of an Update given up on that it was not carried
+/// out, where the Update can be answered.
+pub fn apology(ctx: &SharedContext, update: &Update) -> Option<Outgoing> {
+    match &update.kind {
+        UpdateKind::Message(msg) | UpdateKind::EditedMessage(msg) => {
+            let html = Text::InternalError.render(lang_of(ctx, msg.from.as_ref()));
+            Some(reply_to(msg, html))
+        }
+        UpdateKind::CallbackQuery(query) => {
+            let html = Text::InternalError.render(lang_of(ctx, Some(&query.from)));
+            Some(button_answer(query, &html, true))
+        }
+        _ => None,
+    }
 }
 
 /// Records `outgoing` as the Update's only effect.
@@ -310,11 +335,7 @@ pub async fn on_callback(
     batch: Batch,
 ) -> HandlerResult {
     let lang = lang_of(&ctx, Some(&query.from));
-    let button_answer = |html: String, alert: bool| Outgoing::Answer {
-        callback_query_id: query.id.0.clone(),
-        text: html_to_plain(&html),
-        alert,
-    };
+    let button_answer = |html: String, alert: bool| button_answer(&query, &html, alert);
     let decoded = query.data.as_deref().and_then(callbacks::decode);
     let chat_id = query
         .message

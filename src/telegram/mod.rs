@@ -20,6 +20,7 @@ pub mod send;
 pub mod sender;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use crate::config::Settings;
 use crate::domain::Limits;
@@ -45,3 +46,10 @@ impl Context {
 }
 
 pub type SharedContext = Arc<Context>;
+
+/// `first`, doubled once for each of `steps` (a negative count is none), at
+/// most `cap`: the pause before trying again after failures in a row.
+pub fn doubling(first: Duration, steps: i64, cap: Duration) -> Duration {
+    let steps = u32::try_from(steps.clamp(0, 31)).unwrap_or(31);
+    first.saturating_mul(2u32.saturating_pow(steps)).min(cap)
+}

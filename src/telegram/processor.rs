@@ -31,19 +31,22 @@ use std::time::Duration;
 
 use chrono::Utc;
 use futures::FutureExt;
-use teloxide::types::{Me, Update, UpdateKind};
+use teloxide::types::{Me, Update};
 use tokio::sync::{watch, Notify};
 
+use super::handlers;
 use super::schema::UpdateTree;
 use super::sender::Wake;
 use super::{SharedContext, TgBot};
-use crate::i18n::{Lang, Text};
 use crate::ledger::inbox::InboxRow;
 use crate::ledger::outbox::ANSWERS_LANE;
-use crate::ledger::{Batch, LedgerResult, Outgoing};
+use crate::ledger::{Batch, LedgerResult};
 
 /// How often a failing handler is tried before its Update is given up.
 const MAX_ATTEMPTS: i64 = 3;
+
+/// The longest pause before a failed handler is tried again.
+const MAX_RETRY_PAUSE: Duration = Duration::from_secs(60);
 
 /// How long the processor waits after a batch broke.
 const BROKEN_BATCH_PAUSE: Duration = Duration::from_secs(1);
@@ -163,13 +166,14 @@ impl Processor {
             Err(error) => {
                 tracing::warn!(update_id, %error, "an update that cannot be read; skipped");
                 let unreadable = format!("unreadable: {error}");
-                give_up(batch, update_id, &unreadable).await?;
+                self.abandon(batch, None, update_id, unreadable).await?;
                 return Ok(Fate::Done);
             }
         };
         if row.attempts >= MAX_ATTEMPTS {
             let failure = format!("failed {MAX_ATTEMPTS} times");
-            self.abandon(batch, &update, update_id, failure).await?;
+            self.abandon(batch, Some(&update), update_id, failure)
+                .await?;
             return Ok(Fate::Done);
         }
         let deps = teloxide::dptree::deps![
@@ -190,7 +194,8 @@ impl Processor {
             }
             Ok(ControlFlow::Break(Err(error))) if row.attempts + 1 < MAX_ATTEMPTS => {
                 tracing::warn!(update_id, %error, "handler failed; will retry");
-                let at = Utc::now() + chrono::TimeDelta::seconds(1 << row.attempts.clamp(0, 10));
+                let pause = super::doubling(Duration::from_secs(1), row.attempts, MAX_RETRY_PAUSE);
+                let at = Utc::now() + chrono::TimeDelta::from_std(pause).unwrap_or_default();
                 let mut tx = batch.begin().await?;
                 tx.inbox_retry(update_id, at, &error.to_string()).await?;
                 tx.commit().await?;
@@ -208,22 +213,24 @@ impl Processor {
                 format!("handler panicked: {reason}")
             }
         };
-        self.abandon(batch, &update, update_id, failure).await?;
+        self.abandon(batch, Some(&update), update_id, failure)
+            .await?;
         Ok(Fate::Done)
     }
 
-    /// Gives an Update up for `failure` and apologises to its sender.
+    /// Gives an Update up for `failure` and apologises to its sender, when
+    /// it could be read.
     async fn abandon(
         &self,
         batch: &Batch,
-        update: &Update,
+        update: Option<&Update>,
         update_id: i64,
         failure: String,
     ) -> LedgerResult<()> {
         tracing::error!(update_id, %failure, "giving up on an update");
         let mut tx = batch.begin().await?;
         tx.inbox_give_up(update_id, &failure).await?;
-        if let Some(apology) = self.apology(update) {
+        if let Some(apology) = update.and_then(|update| handlers::apology(&self.ctx, update)) {
             tx.send(apology);
         }
         tx.commit().await
@@ -242,42 +249,4 @@ impl Processor {
             tracing::error!(update_id = row.update_id, %error, "cannot count a failed attempt");
         }
     }
-
-    /// What tells the sender of a given-up Update that it was not carried out.
-    fn apology(&self, update: &Update) -> Option<Outgoing> {
-        let default = self.ctx.settings.chat.default_language;
-        match &update.kind {
-            UpdateKind::Message(msg) | UpdateKind::EditedMessage(msg) => {
-                let lang = Lang::for_sender(
-                    msg.from.as_ref().and_then(|u| u.language_code.as_deref()),
-                    default,
-                );
-                Some(Outgoing::Message {
-                    chat_id: msg.chat.id.0,
-                    thread_id: msg
-                        .thread_id
-                        .filter(|_| msg.is_topic_message)
-                        .map(|t| t.0 .0),
-                    reply_to: Some(msg.id.0),
-                    html: Text::InternalError.render(lang),
-                })
-            }
-            UpdateKind::CallbackQuery(query) => {
-                let lang = Lang::for_sender(query.from.language_code.as_deref(), default);
-                Some(Outgoing::Answer {
-                    callback_query_id: query.id.0.clone(),
-                    text: super::send::html_to_plain(&Text::InternalError.render(lang)),
-                    alert: true,
-                })
-            }
-            _ => None,
-        }
-    }
-}
-
-/// Marks an Update given up for `error`.
-async fn give_up(batch: &Batch, update_id: i64, error: &str) -> LedgerResult<()> {
-    let mut tx = batch.begin().await?;
-    tx.inbox_give_up(update_id, error).await?;
-    tx.commit().await
 }

@@ -406,8 +406,7 @@ impl Sender {
 
 /// Half a second, doubling with each attempt, at most [`MAX_BACKOFF`].
 fn backoff(attempts: i64) -> Duration {
-    let exponent = u32::try_from(attempts.clamp(0, 16)).unwrap_or(16);
-    (Duration::from_millis(500) * 2u32.pow(exponent)).min(MAX_BACKOFF)
+    super::doubling(Duration::from_millis(500), attempts, MAX_BACKOFF)
 }
 
 #[cfg(test)]
