@@ -18,6 +18,7 @@
 //! statements that end one unit and start the next go with the next unit's
 //! first statement.
 
+use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use chrono::Utc;
@@ -87,6 +88,8 @@ pub(super) struct Slot {
     /// Messages the kept units queued, written to the outbox by the next
     /// commit in one statement.
     outbox: Vec<Outgoing>,
+    /// The lanes of the messages this batch's commits have written.
+    written: BTreeSet<i64>,
 }
 
 impl Slot {
@@ -175,10 +178,18 @@ impl Batch {
             )
         };
         let committed = self.write_and_commit(tx, last, &handled, &outbox).await;
-        if committed.is_err() {
-            Slot::lock(&self.slot).broken = true;
+        let mut slot = Slot::lock(&self.slot);
+        match committed {
+            Ok(()) => slot.written.extend(outbox.iter().map(Outgoing::lane)),
+            Err(_) => slot.broken = true,
         }
         committed
+    }
+
+    /// The lanes of the messages this batch has committed so far: where the
+    /// sender has something new.
+    pub fn written_lanes(&self) -> Vec<i64> {
+        Slot::lock(&self.slot).written.iter().copied().collect()
     }
 
     /// Settles the last unit, marks the Updates and queues the messages in

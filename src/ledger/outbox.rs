@@ -93,27 +93,36 @@ impl OutboxRow {
 }
 
 impl Outgoing {
+    /// The lane it waits in: its chat's, or the answers lane.
+    pub fn lane(&self) -> i64 {
+        match self {
+            Outgoing::Announce { chat_id, .. } | Outgoing::Message { chat_id, .. } => *chat_id,
+            Outgoing::Answer { .. } => ANSWERS_LANE,
+        }
+    }
+
     /// The outbox columns of this message, in the order [`insert_rows`] takes.
     fn columns(&self) -> serde_json::Value {
         use serde_json::json;
+        let lane = self.lane();
         match self {
             Outgoing::Announce {
                 task_id,
                 chat_id,
                 reply_to,
-            } => json!([chat_id, "announce", chat_id, task_id, null, reply_to, null, null, false]),
+            } => json!([lane, "announce", chat_id, task_id, null, reply_to, null, null, false]),
             Outgoing::Message {
                 chat_id,
                 thread_id,
                 reply_to,
                 html,
-            } => json!([chat_id, "message", chat_id, null, thread_id, reply_to, html, null, false]),
+            } => json!([lane, "message", chat_id, null, thread_id, reply_to, html, null, false]),
             Outgoing::Answer {
                 callback_query_id,
                 text,
                 alert,
             } => json!([
-                ANSWERS_LANE,
+                lane,
                 "answer",
                 null,
                 null,

@@ -23,7 +23,7 @@
 //! not in the inbox, when the bot is behind: the latency of an Update stays
 //! that of a batch or two.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::HashSet;
 use std::ops::ControlFlow;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
@@ -39,7 +39,6 @@ use super::schema::UpdateTree;
 use super::sender::Wake;
 use super::{SharedContext, TgBot};
 use crate::ledger::inbox::InboxRow;
-use crate::ledger::outbox::ANSWERS_LANE;
 use crate::ledger::{Batch, LedgerResult};
 
 /// How often a failing handler is tried before its Update is given up.
@@ -70,8 +69,8 @@ pub struct Processor {
     /// The most Updates one batch takes (as many as one `getUpdates`
     /// returns, so that the fetcher's wait keeps the backlog to a batch).
     pub batch_size: u32,
-    /// Told the chats of a batch's Updates, and the answers lane, when it
-    /// has committed, so that the sender looks there.
+    /// Told the lanes a batch wrote messages to, once it has committed, so
+    /// that the sender looks there.
     pub sender: Wake,
 }
 
@@ -131,13 +130,14 @@ impl Processor {
             }
         }
         let outcome = match broken {
-            None => batch.commit().await.map_err(|error| (None, error)),
-            Some((row, error)) => {
-                // Rolled back here, before the failure is counted.
-                drop(batch);
-                Err((Some(row), error))
-            }
+            None => batch.flush().await.map_err(|error| (None, error)),
+            Some((row, error)) => Err((Some(row), error)),
         };
+        // Also after a failure: a unit flushed before it may have queued
+        // messages.
+        let written = batch.written_lanes();
+        // Rolled back here (if it failed), before a failure is counted.
+        drop(batch);
         if let Err((in_hand, error)) = outcome {
             tracing::error!(%error, "a batch of updates could not be recorded; handling it again");
             if let Some(row) = in_hand {
@@ -148,10 +148,7 @@ impl Processor {
         } else {
             tracing::debug!(updates = rows.len(), took = ?started.elapsed(), "batch committed");
         }
-        // Also after a failure: a unit flushed before it may have queued
-        // messages.
-        let lanes: BTreeSet<i64> = rows.iter().map(|row| row.chat_key).collect();
-        for lane in lanes.into_iter().chain([ANSWERS_LANE]) {
+        for lane in written {
             let _ = self.sender.send(lane);
         }
     }

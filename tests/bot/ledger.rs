@@ -465,7 +465,9 @@ async fn units_that_run_no_statement_leave_their_neighbours_alone() {
         .await
         .unwrap();
     drop(tx);
-    batch.commit().await.unwrap();
+    batch.flush().await.unwrap();
+    // The sender is told where the batch queued something.
+    assert_eq!(batch.written_lanes(), [-100]);
     let tasks = ledger.export(None).await.unwrap();
     assert_eq!(tasks.len(), 1);
     assert_eq!(tasks[0].requester_name, "user 1");
