@@ -271,42 +271,45 @@ async fn events_cannot_be_rewritten() {
 }
 
 /// The plan SQLite picks for `sql`, one line per step.
-async fn plan(ledger: &Ledger, sql: &str) -> String {
+/// SQLite's plan for `sql`, checked to name each of `uses`.
+async fn assert_plan(ledger: &Ledger, sql: &str, uses: &[&str]) -> String {
     let rows: Vec<(i64, i64, i64, String)> = sqlx::query_as(&format!("EXPLAIN QUERY PLAN {sql}"))
         .fetch_all(ledger.pool())
         .await
         .unwrap();
-    rows.into_iter().map(|r| r.3).collect::<Vec<_>>().join("\n")
+    let plan = rows.into_iter().map(|r| r.3).collect::<Vec<_>>().join("\n");
+    for expected in uses {
+        assert!(plan.contains(expected), "{sql}\n{plan}");
+    }
+    plan
 }
 
 #[tokio::test]
 async fn chat_commands_read_through_indexes() {
     let (ledger, _dir) = temp_ledger().await;
-    let open = plan(&ledger, "SELECT * FROM tasks WHERE chat_id = 1 AND status IN ('open', 'claimed') ORDER BY number LIMIT 30").await;
-    assert!(open.contains("USING INDEX tasks_live"), "{open}");
-    let mine = plan(&ledger, "SELECT * FROM tasks WHERE claimer_id = 1 AND status = 'claimed' AND (NULL IS NULL OR chat_id = NULL) ORDER BY chat_id, number LIMIT 30").await;
-    assert!(mine.contains("USING INDEX tasks_claimed_by"), "{mine}");
+    assert_plan(&ledger, "SELECT * FROM tasks WHERE chat_id = 1 AND status IN ('open', 'claimed') ORDER BY number LIMIT 30", &["USING INDEX tasks_live"]).await;
+    assert_plan(&ledger, "SELECT * FROM tasks WHERE claimer_id = 1 AND status = 'claimed' AND (NULL IS NULL OR chat_id = NULL) ORDER BY chat_id, number LIMIT 30", &["USING INDEX tasks_claimed_by"]).await;
     // /stats reads kept counts, not the chat's tasks.
-    let stats = plan(
+    assert_plan(
         &ledger,
         "SELECT status, tasks FROM chat_status_counts WHERE chat_id = 1",
+        &["USING PRIMARY KEY (chat_id=?)"],
     )
     .await;
-    assert!(stats.contains("USING PRIMARY KEY (chat_id=?)"), "{stats}");
-    let helpers = plan(
+    let helpers = assert_plan(
         &ledger,
         "SELECT claimer_id, name, done FROM helper_counts
          WHERE chat_id = 1 AND done > 0 ORDER BY done DESC, claimer_id LIMIT 10",
+        &["INDEX helper_counts_top"],
     )
     .await;
-    assert!(helpers.contains("INDEX helper_counts_top"), "{helpers}");
     assert!(!helpers.contains("TEMP B-TREE"), "{helpers}");
-    let task = plan(
+    assert_plan(
         &ledger,
         "SELECT * FROM tasks WHERE chat_id = 1 AND number = 2",
+        &["sqlite_autoindex_tasks_1"],
     )
     .await;
-    assert!(task.contains("sqlite_autoindex_tasks_1"), "{task}");
 }
 
 #[tokio::test]
@@ -479,58 +482,48 @@ async fn units_that_run_no_statement_leave_their_neighbours_alone() {
 async fn the_hot_path_reads_through_indexes() {
     let (ledger, _dir) = temp_ledger().await;
     // The processor's next batch: waiting Updates in order, none walked twice.
-    let inbox = plan(
-        &ledger,
-        "SELECT update_id FROM inbox AS i WHERE handled_at IS NULL
+    assert_plan(&ledger, "SELECT update_id FROM inbox AS i WHERE handled_at IS NULL
            AND NOT EXISTS (SELECT 1 FROM inbox AS w WHERE w.chat_key = i.chat_key
                            AND w.handled_at IS NULL AND w.update_id <= i.update_id AND w.retry_at > 1)
-         ORDER BY update_id LIMIT 16",
-    )
-    .await;
-    assert!(
-        inbox.contains("SCAN i USING INDEX inbox_waiting"),
-        "{inbox}"
-    );
-    assert!(inbox.contains("INDEX inbox_pending"), "{inbox}");
+         ORDER BY update_id LIMIT 16", &["SCAN i USING INDEX inbox_waiting", "INDEX inbox_pending"]).await;
     // The sender: first rows of ready chats, answers, announced tasks.
-    let heads = plan(
+    assert_plan(
         &ledger,
         "SELECT o.id FROM json_each('[1]') AS l
          JOIN outbox AS o ON o.id = (SELECT MIN(p.id) FROM outbox AS p
                                      WHERE p.lane = l.value AND p.state = 'pending')",
+        &["USING INTEGER PRIMARY KEY", "INDEX outbox_pending (lane=?)"],
     )
     .await;
-    assert!(heads.contains("USING INTEGER PRIMARY KEY"), "{heads}");
-    assert!(heads.contains("INDEX outbox_pending (lane=?)"), "{heads}");
-    let answers = plan(
+    assert_plan(
         &ledger,
         "SELECT id FROM outbox WHERE lane = 0 AND state = 'pending' ORDER BY id LIMIT 64",
+        &["INDEX outbox_pending"],
     )
     .await;
-    assert!(answers.contains("INDEX outbox_pending"), "{answers}");
-    let newest = plan(
+    assert_plan(
         &ledger,
         "SELECT MAX(o.id) FROM outbox o
          WHERE o.task_id = 1 AND o.kind = 'announce' AND o.state = 'pending'",
+        &["INDEX outbox_pending_task"],
     )
     .await;
-    assert!(newest.contains("INDEX outbox_pending_task"), "{newest}");
     // Receipts and handled marks find their rows by key.
-    let retired = plan(
+    assert_plan(
         &ledger,
         "UPDATE outbox SET state = 'sent' FROM json_each('[[1,2,null]]') AS a
          WHERE outbox.task_id = a.value ->> 0 AND outbox.state = 'pending'
            AND outbox.kind = 'announce' AND outbox.id <= a.value ->> 1",
+        &["INDEX outbox_pending_task"],
     )
     .await;
-    assert!(retired.contains("INDEX outbox_pending_task"), "{retired}");
-    let marked = plan(
+    assert_plan(
         &ledger,
         "UPDATE inbox SET handled_at = 1 WHERE update_id IN (SELECT value FROM json_each('[1]'))
            AND handled_at IS NULL",
+        &["USING INTEGER PRIMARY KEY"],
     )
     .await;
-    assert!(marked.contains("USING INTEGER PRIMARY KEY"), "{marked}");
 }
 
 #[tokio::test]

@@ -261,7 +261,9 @@ async fn backup_makes_a_consistent_copy_while_the_bot_runs() {
     );
     let tasks: Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(tasks[0]["flat"], "1-1");
+    assert_eq!(tasks.as_array().map(Vec::len), Some(1));
     // A second backup to the same path is refused, not overwritten.
+    let before = std::fs::read(&copy).unwrap();
     let again = linli()
         .envs(&vars)
         .arg("backup")
@@ -269,4 +271,9 @@ async fn backup_makes_a_consistent_copy_while_the_bot_runs() {
         .output()
         .unwrap();
     assert_eq!(again.status.code(), Some(1));
+    assert_eq!(
+        std::fs::read(&copy).unwrap(),
+        before,
+        "the copy is untouched"
+    );
 }

@@ -19,9 +19,22 @@ async fn a_5xx_is_retried_until_telegram_accepts() {
     app.say(GROUP, ANN, "/need pickup 1-1");
     // teloxide itself pauses 10 s on a 5xx before the sender retries.
     let sent = app.fake.wait_for_calls("sendMessage", 2).await;
-    assert!(!sent[0].succeeded());
     assert!(sent[1].succeeded());
     assert_eq!(sent[1].buttons(), vec!["claim:1"]);
+    // One announcement in the chat, and the ledger knows which.
+    app.fake.settle().await;
+    let posted: Vec<_> = app
+        .fake
+        .calls_of("sendMessage")
+        .into_iter()
+        .filter(|c| c.succeeded())
+        .collect();
+    assert_eq!(posted.len(), 1);
+    let task = app.ledger.export(None).await.unwrap().remove(0);
+    assert_eq!(
+        task.announcement_message_id.map(i64::from),
+        posted[0].sent_message_id()
+    );
 }
 
 #[tokio::test]
