@@ -10,7 +10,7 @@
 //! may go out twice (see the bound at the end).
 
 use std::collections::HashMap;
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::time::{Duration, Instant};
 
 use rand::rngs::StdRng;
@@ -19,7 +19,7 @@ use serde_json::{json, Value};
 
 use linli::domain::{decide, Action, Status, TaskState, UserId};
 
-use crate::helpers::{environment, message, Resident, ANN, BO, CY, LI};
+use crate::helpers::{environment, message, run_bot, Resident, ANN, BO, CY, LI};
 use fake_telegram::{chat_json, Call, FakeTelegram, BOT_ID};
 
 const CHATS: [i64; 4] = [
@@ -54,17 +54,6 @@ struct Expected {
     /// chat → (message id of a request, whether it gets a reply or announcement).
     answered_messages: HashMap<i64, Vec<i64>>,
     button_queries: Vec<String>,
-}
-
-fn spawn_bot(vars: &HashMap<String, String>) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_linli"))
-        .env_clear()
-        .envs(vars)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start linli")
 }
 
 fn kill_9(child: &mut Child) {
@@ -190,7 +179,7 @@ async fn run_with_kills(seed: u64) -> usize {
     let vars = environment(&fake, &dir.path().join("linli.db"));
     let (updates, expected) = stream(&fake, &mut rng, 50);
 
-    let mut bot = spawn_bot(&vars);
+    let mut bot = run_bot(&vars);
     let mut pushed = 0;
     let mut kills = 0;
     while pushed < updates.len() {
@@ -203,7 +192,7 @@ async fn run_with_kills(seed: u64) -> usize {
         if rng.random_bool(0.6) {
             kill_9(&mut bot);
             kills += 1;
-            bot = spawn_bot(&vars);
+            bot = run_bot(&vars);
         }
     }
     assert!(kills > 0, "seed {seed} killed nothing: pick another seed");

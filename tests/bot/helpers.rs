@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
 
 use serde_json::{json, Value};
 use tempfile::TempDir;
@@ -221,4 +222,23 @@ fn uuid_like() -> u64 {
     use std::sync::atomic::{AtomicU64, Ordering};
     static NEXT: AtomicU64 = AtomicU64::new(1);
     NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
+/// The `linli` binary, with nothing of this process's environment but PATH.
+pub fn linli() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_linli"));
+    command
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default());
+    command
+}
+
+/// Starts `linli run` with `vars`, its output discarded.
+pub fn run_bot(vars: &HashMap<String, String>) -> Child {
+    linli()
+        .envs(vars)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
 }

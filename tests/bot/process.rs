@@ -1,20 +1,12 @@
 //! The `linli` binary itself: bad starts, clean stops, `check` and `export`.
 
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::helpers::{environment, message, ANN, BO, GROUP};
+use crate::helpers::{environment, linli, message, run_bot, ANN, BO, GROUP};
 use fake_telegram::FakeTelegram;
-
-fn linli() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_linli"));
-    command
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default());
-    command
-}
 
 /// Runs `command` to its end; it must succeed (else its stderr says why).
 fn succeeded(command: &mut Command) -> std::process::Output {
@@ -25,16 +17,6 @@ fn succeeded(command: &mut Command) -> std::process::Output {
         String::from_utf8_lossy(&output.stderr)
     );
     output
-}
-
-/// Starts `linli run` with `vars`, its output discarded.
-fn run_bot(vars: &std::collections::HashMap<String, String>) -> std::process::Child {
-    linli()
-        .envs(vars)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap()
 }
 
 /// Sends SIGTERM and waits (at most 10 s) for the bot to exit.
@@ -164,11 +146,13 @@ async fn the_binary_runs_stops_on_sigterm_and_exports() {
         );
     }
 
-    let output = linli()
-        .envs(&vars)
-        .args(["export", "--chat", &GROUP.to_string(), "--format", "csv"])
-        .output()
-        .unwrap();
+    let output = succeeded(linli().envs(&vars).args([
+        "export",
+        "--chat",
+        &GROUP.to_string(),
+        "--format",
+        "csv",
+    ]));
     let csv = String::from_utf8(output.stdout).unwrap();
     let mut lines = csv.lines();
     assert!(lines
@@ -176,11 +160,7 @@ async fn the_binary_runs_stops_on_sigterm_and_exports() {
         .unwrap()
         .starts_with("chat_id,number,kind,flat,details,status,requester_id"));
     assert!(lines.next().unwrap().contains("12-302"));
-    let output = linli()
-        .envs(&vars)
-        .args(["export", "--chat", "-1"])
-        .output()
-        .unwrap();
+    let output = succeeded(linli().envs(&vars).args(["export", "--chat", "-1"]));
     assert_eq!(
         serde_json::from_slice::<Value>(&output.stdout).unwrap(),
         serde_json::json!([])
