@@ -145,6 +145,13 @@ impl TestApp {
         id
     }
 
+    /// `count` requests posted at once in `chat`; their message ids.
+    pub fn burst(&self, chat: i64, count: usize) -> Vec<i64> {
+        (0..count)
+            .map(|i| self.say(chat, ANN, &format!("/need pickup {i}-1")))
+            .collect()
+    }
+
     /// `from` posts a photo with `caption`.
     pub fn say_with_photo(&self, chat: i64, from: Resident, caption: &str) -> i64 {
         let id = self.fake.next_message_id(chat);
@@ -241,4 +248,13 @@ pub fn run_bot(vars: &HashMap<String, String>) -> Child {
         .stderr(Stdio::null())
         .spawn()
         .unwrap()
+}
+
+/// How many messages the bot got into `chat` in reply to message `id`.
+pub fn replies_to(fake: &FakeTelegram, chat: i64, id: i64) -> usize {
+    fake.calls_of("sendMessage")
+        .iter()
+        .filter(|c| c.succeeded() && c.chat_id() == Some(chat))
+        .filter(|c| c.body["reply_parameters"]["message_id"] == id)
+        .count()
 }

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::helpers::{message, TestApp, ANN, BO, CY, GROUP, LI};
+use crate::helpers::{message, replies_to, TestApp, ANN, BO, CY, GROUP, LI};
 use fake_telegram::chat_json;
 
 #[tokio::test]
@@ -164,9 +164,7 @@ async fn sixty_requests_at_once_in_one_group_are_paced_and_all_get_through() {
     })
     .await;
     app.fake.limit_rate(12, Duration::from_secs(1));
-    for i in 0..60 {
-        app.say(GROUP, ANN, &format!("/need pickup {i}-1"));
-    }
+    let requests = app.burst(GROUP, 60);
     let sent = app
         .fake
         .wait_for("60 announcements", |calls| {
@@ -186,15 +184,16 @@ async fn sixty_requests_at_once_in_one_group_are_paced_and_all_get_through() {
     let tasks = app.ledger.export(None).await.unwrap();
     assert_eq!(tasks.len(), 60);
     assert!(tasks.iter().all(|t| t.announcement_message_id.is_some()));
+    for id in requests {
+        assert_eq!(replies_to(&app.fake, GROUP, id), 1, "request {id}");
+    }
 }
 
 #[tokio::test]
 async fn without_pacing_the_same_burst_meets_429s_and_still_all_get_through() {
     let app = TestApp::spawn().await;
     app.fake.limit_rate(12, Duration::from_secs(1));
-    for i in 0..30 {
-        app.say(GROUP, ANN, &format!("/need pickup {i}-1"));
-    }
+    let requests = app.burst(GROUP, 30);
     let sent = app
         .fake
         .wait_for("30 announcements", |calls| {
@@ -210,12 +209,7 @@ async fn without_pacing_the_same_burst_meets_429s_and_still_all_get_through() {
         "the fake limits as Telegram does"
     );
     app.fake.settle().await;
-    assert_eq!(
-        app.fake
-            .calls_of("sendMessage")
-            .iter()
-            .filter(|c| c.succeeded())
-            .count(),
-        30
-    );
+    for id in requests {
+        assert_eq!(replies_to(&app.fake, GROUP, id), 1, "request {id}");
+    }
 }
