@@ -176,6 +176,14 @@ pub(crate) fn records(rows: Vec<TaskRow>) -> LedgerResult<Vec<TaskRecord>> {
     rows.into_iter().map(TaskRecord::try_from).collect()
 }
 
+/// The task a statement returned first (a `RETURNING` row), if any.
+pub(crate) fn first_record(rows: Vec<TaskRow>) -> LedgerResult<Option<TaskRecord>> {
+    rows.into_iter()
+        .next()
+        .map(TaskRecord::try_from)
+        .transpose()
+}
+
 /// One recorded change of a task.
 #[derive(Debug, Clone, PartialEq, Eq, FromRow)]
 pub struct EventRecord {

@@ -199,10 +199,8 @@ impl LedgerTx {
             .bind(new.source_message_id)
             .fetch_all(self.raw()?)
             .await?;
-        rows.into_iter()
-            .next()
-            .ok_or_else(|| LedgerError::Misuse("a task insert returned no row".into()))?
-            .try_into()
+        super::first_record(rows)?
+            .ok_or_else(|| LedgerError::Misuse("a task insert returned no row".into()))
     }
 
     /// Records `change` if `task` is still in the state it was read in.
@@ -248,10 +246,7 @@ impl LedgerTx {
         .bind(&change.actor.name)
         .fetch_all(self.conn().await?)
         .await?;
-        rows.into_iter()
-            .next()
-            .map(TaskRecord::try_from)
-            .transpose()
+        super::first_record(rows)
     }
 
     /// Replaces an open task's kind, flat and details (its `/need` was edited).
@@ -279,10 +274,7 @@ impl LedgerTx {
         .bind(at)
         .fetch_all(self.conn().await?)
         .await?;
-        rows.into_iter()
-            .next()
-            .map(TaskRecord::try_from)
-            .transpose()
+        super::first_record(rows)
     }
 
     /// Moves a group's tasks, and the messages waiting for it, to the
