@@ -2,14 +2,25 @@
 //!
 //! JSON is an array of tasks with the fields `interface.md` promises; CSV
 //! has the same columns. Times are RFC 3339 in UTC.
+//!
+//! The export only reads: it opens the database read-only and applies no
+//! migrations, so it works on a database file (or folder) it may not write,
+//! and beside the running bot.
 
 use std::io::Write;
+use std::path::Path;
+use std::str::FromStr;
 
+use anyhow::Context as _;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
+use sqlx::sqlite::SqliteConnectOptions;
+use sqlx::{ConnectOptions as _, Connection as _};
 
-use crate::ledger::TaskRecord;
+use crate::config::DatabaseSettings;
+use crate::ledger::{records, TaskRecord, TaskRow};
 
+/// The formats `linli export --format` writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
     Json,
@@ -78,6 +89,109 @@ impl From<&TaskRecord> for ExportedTask {
             done_at: task.done_at.map(rfc3339),
             cancelled_at: task.cancelled_at.map(rfc3339),
         }
+    }
+}
+
+/// Every task, or one chat's, in chat and number order, read from the
+/// database of `settings` without writing to it. A database that is missing,
+/// or that lacks a migration this linli has, is refused: `linli check`
+/// creates and migrates it.
+pub async fn read(
+    settings: &DatabaseSettings,
+    chat_id: Option<i64>,
+) -> anyhow::Result<Vec<TaskRecord>> {
+    let url = &settings.url;
+    let options = SqliteConnectOptions::from_str(url)
+        .with_context(|| format!("{url} is not an SQLite URL"))?
+        .read_only(true);
+    let file = options.get_filename().to_path_buf();
+    if !file.is_file() {
+        anyhow::bail!(
+            "the database {} does not exist (`linli check` creates it)",
+            file.display()
+        );
+    }
+    let mut wal = file.clone().into_os_string();
+    wal.push("-wal");
+    let snapshot = match Snapshot::take(options.clone(), chat_id).await {
+        // SQLite reads a WAL database through its -shm file, which it
+        // cannot make in a folder it may not write. With no -wal file there
+        // is no writer, and nothing beyond the file itself to read.
+        Err(error) if cannot_open(&error) && !Path::new(&wal).exists() => {
+            Snapshot::take(options.immutable(true), chat_id).await
+        }
+        taken => taken,
+    }
+    .with_context(|| format!("cannot read the database {}", file.display()))?;
+    if snapshot.missing_migrations > 0 {
+        anyhow::bail!(
+            "the database {} lacks {} of linli's migrations; \
+             `linli check` (or starting the bot) applies them",
+            file.display(),
+            snapshot.missing_migrations
+        );
+    }
+    Ok(records(snapshot.tasks)?)
+}
+
+/// SQLite's `SQLITE_CANTOPEN` (14) or `SQLITE_READONLY` (8), with or
+/// without an extended code: what a WAL database gives a reader that
+/// cannot make its -shm file.
+fn cannot_open(error: &sqlx::Error) -> bool {
+    error
+        .as_database_error()
+        .and_then(|error| error.code())
+        .and_then(|code| code.parse::<i32>().ok())
+        .is_some_and(|code| matches!(code & 0xff, 8 | 14))
+}
+
+/// What an export reads, through one read-only connection.
+struct Snapshot {
+    /// linli's migrations that the database has not had.
+    missing_migrations: usize,
+    /// The tasks, when no migration is missing.
+    tasks: Vec<TaskRow>,
+}
+
+impl Snapshot {
+    async fn take(
+        options: SqliteConnectOptions,
+        chat_id: Option<i64>,
+    ) -> Result<Snapshot, sqlx::Error> {
+        let mut connection = options.connect().await?;
+        let migrated: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM sqlite_master \
+             WHERE type = 'table' AND name = '_sqlx_migrations')",
+        )
+        .fetch_one(&mut connection)
+        .await?;
+        let applied: Vec<i64> = if migrated {
+            sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success")
+                .fetch_all(&mut connection)
+                .await?
+        } else {
+            Vec::new()
+        };
+        let missing_migrations = sqlx::migrate!("./migrations")
+            .iter()
+            .filter(|migration| !migration.migration_type.is_down_migration())
+            .filter(|migration| !applied.contains(&migration.version))
+            .count();
+        let tasks = if missing_migrations == 0 {
+            sqlx::query_as(
+                "SELECT * FROM tasks WHERE ?1 IS NULL OR chat_id = ?1 ORDER BY chat_id, number",
+            )
+            .bind(chat_id)
+            .fetch_all(&mut connection)
+            .await?
+        } else {
+            Vec::new()
+        };
+        connection.close().await?;
+        Ok(Snapshot {
+            missing_migrations,
+            tasks,
+        })
     }
 }
 

@@ -2,6 +2,7 @@
 
 use std::process::ExitCode;
 
+use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 
 use linli::app::App;
@@ -24,7 +25,7 @@ struct Cli {
 enum Action {
     /// Run the bot (the default).
     Run,
-    /// Write the ledger to standard output.
+    /// Write the ledger to standard output (reads the database only).
     Export {
         /// Only this chat's tasks.
         #[arg(long, allow_hyphen_values = true)]
@@ -36,7 +37,8 @@ enum Action {
     Check,
     /// Write a consistent copy of the database to PATH (safe while the bot runs).
     Backup {
-        /// Where the copy goes; it must not exist yet.
+        /// Where the copy goes: in a folder that exists, and not there yet.
+        /// It is made readable by its owner only.
         path: std::path::PathBuf,
     },
 }
@@ -60,18 +62,17 @@ fn main() -> ExitCode {
                     .await
             }
             Action::Export { chat, format } => {
-                let ledger = Ledger::connect(&settings.database).await?;
-                let tasks = ledger.export(chat).await?;
+                let tasks = export::read(&settings.database, chat).await?;
                 export::write(&tasks, format, std::io::stdout().lock())
             }
             Action::Backup { path } => {
-                let ledger = Ledger::connect(&settings.database).await?;
+                let ledger = open(&settings).await?;
                 ledger.backup(&path).await?;
                 println!("backed up {} to {}", settings.database.url, path.display());
                 Ok(())
             }
             Action::Check => {
-                Ledger::connect(&settings.database).await?;
+                open(&settings).await?;
                 println!("settings and database {} are fine", settings.database.url);
                 Ok(())
             }
@@ -79,8 +80,38 @@ fn main() -> ExitCode {
     });
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(error) => fail(&format!("{error:#}")),
+        Err(error) => fail(&one_line(&error)),
     }
+}
+
+/// `error` and its causes, each said once, in one line. Many causes are
+/// already part of the message of the error above them (sqlx's and
+/// thiserror's `{0}` messages repeat their source), so a cause whose text
+/// the line already holds is not added again.
+fn one_line(error: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in error.chain() {
+        let text = cause.to_string();
+        if line.contains(&text) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&text);
+    }
+    line.lines()
+        .map(str::trim)
+        .filter(|part| !part.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The ledger, creating and migrating the database as needed.
+async fn open(settings: &Settings) -> anyhow::Result<Ledger> {
+    Ledger::connect(&settings.database)
+        .await
+        .with_context(|| format!("cannot open the database {}", settings.database.url))
 }
 
 fn fail(message: &str) -> ExitCode {

@@ -1,6 +1,11 @@
 //! Logging: `tracing` with a `RUST_LOG` filter (default `info`), written to
 //! the sink the caller chooses, so tests can keep quiet. teloxide's own
 //! `log` records arrive through tracing-subscriber's log bridge.
+//!
+//! Colours are used only when stderr (where the binary logs) is a terminal:
+//! a log file or a pipe gets plain text, with no ANSI escape codes.
+
+use std::io::IsTerminal;
 
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::EnvFilter;
@@ -13,6 +18,7 @@ where
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(sink)
         .try_init();
 }

@@ -283,6 +283,63 @@ impl Ledger {
         Ok(items)
     }
 
+    /// The task whose announcement (or whose `/need` message) is message
+    /// `message_id` of a chat: what a command sent as a reply to it acts on.
+    pub async fn task_of_message(
+        &self,
+        chat_id: i64,
+        message_id: i32,
+    ) -> LedgerResult<Option<TaskRecord>> {
+        let row: Option<TaskRow> = sqlx::query_as(
+            "SELECT * FROM tasks WHERE chat_id = ?1 AND announcement_message_id = ?2
+             UNION ALL
+             SELECT * FROM tasks WHERE chat_id = ?1 AND source_message_id = ?2
+             LIMIT 1",
+        )
+        .bind(chat_id)
+        .bind(message_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(TaskRecord::try_from).transpose()
+    }
+
+    /// How many tasks are live in a chat (from the counts triggers keep).
+    pub async fn live_count(&self, chat_id: i64) -> LedgerResult<u64> {
+        let count: i64 = sqlx::query_scalar(
+            "SELECT COALESCE(SUM(tasks), 0) FROM chat_status_counts
+             WHERE chat_id = ?1 AND status IN ('open', 'claimed')",
+        )
+        .bind(chat_id)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(u64::try_from(count).unwrap_or_default())
+    }
+
+    /// How many tasks `user` holds, in one chat or (with `None`) in every chat.
+    pub async fn claimed_count(&self, user: UserId, chat_id: Option<i64>) -> LedgerResult<u64> {
+        let count: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM tasks
+             WHERE claimer_id = ?1 AND status = 'claimed' AND (?2 IS NULL OR chat_id = ?2)",
+        )
+        .bind(user.0)
+        .bind(chat_id)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(u64::try_from(count).unwrap_or_default())
+    }
+
+    /// The language a chat chose (`/settings language`), else that of
+    /// whoever added the bot; `None` when neither is known.
+    pub async fn chat_language(&self, chat_id: i64) -> LedgerResult<Option<Lang>> {
+        let code: Option<Option<String>> = sqlx::query_scalar(
+            "SELECT COALESCE(language, added_by_language) FROM chats WHERE id = ?1",
+        )
+        .bind(chat_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(code.flatten().as_deref().and_then(Lang::from_code))
+    }
+
     async fn chat_title(&self, chat_id: i64) -> LedgerResult<Option<String>> {
         let title: Option<Option<String>> =
             sqlx::query_scalar("SELECT title FROM chats WHERE id = ?1")
@@ -369,15 +426,46 @@ impl Ledger {
     }
 
     /// Writes a consistent copy of the database to `path` while the bot runs.
-    pub async fn backup(&self, path: &Path) -> LedgerResult<()> {
-        let target = path.to_str().ok_or_else(|| LedgerError::File {
-            path: path.display().to_string(),
-            source: std::io::Error::new(std::io::ErrorKind::InvalidInput, "not UTF-8"),
-        })?;
-        sqlx::query("VACUUM INTO ?1")
+    /// The copy is made readable by its owner only (it holds flats); `path`
+    /// must not exist yet, in a folder that does. Errors are for the operator.
+    pub async fn backup(&self, path: &Path) -> anyhow::Result<()> {
+        use anyhow::Context as _;
+        let shown = path.display();
+        let target = path
+            .to_str()
+            .with_context(|| format!("cannot back up to {shown}: the path is not UTF-8"))?;
+        let folder = match path.parent() {
+            Some(folder) if !folder.as_os_str().is_empty() => folder,
+            _ => Path::new("."),
+        };
+        if !folder.is_dir() {
+            anyhow::bail!(
+                "cannot back up to {shown}: the folder {} does not exist",
+                folder.display()
+            );
+        }
+        // Made here, empty and private, for VACUUM INTO to fill: SQLite
+        // would give a file it makes the umask's mode.
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        match options.open(path) {
+            Ok(_) => {}
+            Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => anyhow::bail!(
+                "cannot back up to {shown}: it already exists, and a backup never overwrites"
+            ),
+            Err(error) => anyhow::bail!("cannot back up to {shown}: {error}"),
+        }
+        let copied = sqlx::query("VACUUM INTO ?1")
             .bind(target)
             .execute(&self.pool)
-            .await?;
+            .await;
+        if let Err(error) = copied {
+            // Not left behind half-made; it was ours, made just above.
+            let _ = std::fs::remove_file(path);
+            anyhow::bail!("cannot back up to {shown}: {error}");
+        }
         Ok(())
     }
 }
