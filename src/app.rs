@@ -35,7 +35,7 @@ use crate::telegram::processor::Processor;
 use crate::telegram::schema::{schema, ALLOWED_UPDATES};
 use crate::telegram::send::Outlet;
 use crate::telegram::sender::Sender;
-use crate::telegram::{admins::AdminCache, Context, TgBot};
+use crate::telegram::{Context, TgBot};
 
 /// How often handled inbox and outbox rows past their retention are deleted.
 const PRUNE_EVERY: Duration = Duration::from_secs(600);
@@ -137,7 +137,6 @@ impl App {
             ctx: Arc::new(Context {
                 ledger: self.ledger.clone(),
                 limits: self.settings.limits(),
-                admins: AdminCache::new(self.settings.admin_cache_ttl()),
                 settings: self.settings.clone(),
             }),
             me,

@@ -7,49 +7,10 @@
 
 use std::fmt::Write;
 
-use serde::Deserialize;
-
+pub use crate::domain::Lang;
 use crate::domain::{
     ChatStats, CommandName, Kind, MineItem, Refusal, Status, TaskCard, TaskNumber, UsageError,
 };
-
-/// A language the bot speaks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Lang {
-    En,
-    Zh,
-}
-
-impl Lang {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Lang::En => "en",
-            Lang::Zh => "zh",
-        }
-    }
-
-    pub fn from_code(code: &str) -> Option<Lang> {
-        match code {
-            "en" => Some(Lang::En),
-            "zh" => Some(Lang::Zh),
-            _ => None,
-        }
-    }
-
-    /// The language for a sender: Chinese for any `zh*` Telegram language,
-    /// English for any `en*`, else the chat's default.
-    pub fn for_sender(language_code: Option<&str>, default: Lang) -> Lang {
-        let code = language_code.unwrap_or_default().to_ascii_lowercase();
-        if code.starts_with("zh") {
-            Lang::Zh
-        } else if code.starts_with("en") {
-            Lang::En
-        } else {
-            default
-        }
-    }
-}
 
 /// Escapes user text for Telegram's HTML parse mode.
 pub fn escape(text: &str) -> String {
@@ -87,7 +48,23 @@ pub enum Text<'a> {
     EditNotApplied(TaskNumber, Status),
     /// Something broke on our side; the cause is in the log.
     InternalError,
+    /// A command that needs a group, sent in a private chat with the bot.
+    GroupOnly(CommandName),
+    /// Plain text in a private chat with the bot.
+    PrivateHint,
+    /// `/settings`: the chat's settings and how to change them.
+    SettingsShown(Lang),
+    /// `/settings language …` was applied.
+    LanguageSet(Lang),
+    /// A setting someone who is not a chat admin tried to change.
+    AdminsOnly,
+    /// The last line of a list cut short: how many more there are.
+    MoreNotShown(u64),
+    /// Added to a refused `/done N NOTE`: the note was not kept either.
+    NoteNotKept,
     ButtonClaim,
+    /// Where the claim button was, once the task is claimed.
+    ButtonClaimed,
     ButtonDone,
     ButtonRelease,
     CommandDescription(CommandName),
@@ -176,15 +153,47 @@ impl Text<'_> {
             ),
             Text::EditNotApplied(n, status) => pick(
                 lang,
-                format!("{n} is already {}; your edit was not applied.", name(Text::StatusName(status))),
-                format!("{n} 已{}，你的修改没有生效。", name(Text::StatusName(status))),
+                format!("{n} is already {}; your edit was not applied (only a task still waiting for a volunteer can be edited).", name(Text::StatusName(status))),
+                format!("{n} 当前状态：{}，你的修改没有生效。", name(Text::StatusName(status))),
             ),
             Text::InternalError => pick(
                 lang,
                 "Sorry, something went wrong on my side. Please try again in a moment.".into(),
                 "抱歉，我这边出了点问题，请稍后再试。".into(),
             ),
+            Text::GroupOnly(command) => group_only(command, lang),
+            Text::PrivateHint => pick(
+                lang,
+                "I work in your residents' group chat. Ask for help there with /need KIND FLAT [DETAILS], e.g. /need pickup 12-302 parcel at the north gate. Here you can see the tasks you claimed with /mine, or read /help.".into(),
+                "我在小区的居民群里工作。请在群里发 /need 类型 门牌 [说明] 求助，例如 /need 取快递 3号楼201 北门快递。在这里可以用 /mine 查看你认领的任务，或看 /help。".into(),
+            ),
+            Text::SettingsShown(current) => pick(
+                lang,
+                format!("<b>Settings of this group</b>\nlanguage: {} — what the whole group reads (announcements).\n\nAn admin changes it with /settings language en or /settings language zh.", current.as_str()),
+                format!("<b>本群设置</b>\nlanguage（语言）：{} — 全群看到的消息（任务公告）所用的语言。\n\n管理员可以用 /settings language zh 或 /settings language en 修改。", current.as_str()),
+            ),
+            Text::LanguageSet(new) => pick(
+                lang,
+                format!("This group's announcements are now in {}.", if new == Lang::En { "English" } else { "Chinese (中文)" }),
+                format!("本群的任务公告现在使用{}。", if new == Lang::En { "英文 (English)" } else { "中文" }),
+            ),
+            Text::AdminsOnly => pick(
+                lang,
+                "Only a group admin can change the settings.".into(),
+                "只有群管理员可以修改设置。".into(),
+            ),
+            Text::MoreNotShown(more) => pick(
+                lang,
+                format!("… and {more} more not shown."),
+                format!("……还有 {more} 个没有列出。"),
+            ),
+            Text::NoteNotKept => pick(
+                lang,
+                "Your note was not saved.".into(),
+                "你的备注没有保存。".into(),
+            ),
             Text::ButtonClaim => pick(lang, "🙋 I'll do it".into(), "🙋 我来".into()),
+            Text::ButtonClaimed => pick(lang, "🚶 Claimed".into(), "🚶 已有人认领".into()),
             Text::ButtonDone => pick(lang, "✅ Done".into(), "✅ 完成".into()),
             Text::ButtonRelease => pick(lang, "↩️ Release".into(), "↩️ 放弃".into()),
             Text::CommandDescription(command) => command_description(command, lang),
@@ -368,15 +377,23 @@ fn usage(error: &UsageError, lang: Lang) -> String {
         UsageError::MissingNumber(command) => pick(
             lang,
             format!(
-                "Which task? Write /{} N, for example /{} 3.",
-                command.as_str(),
+                "Which task? Write /{0} N, for example /{0} 3, or send /{0} as a reply to the task's message.",
                 command.as_str()
             ),
             format!(
-                "哪个任务？请写 /{} 编号，例如 /{} 3。",
-                command.as_str(),
+                "哪个任务？请写 /{0} 编号，例如 /{0} 3，或者回复该任务的消息发送 /{0}。",
                 command.as_str()
             ),
+        ),
+        UsageError::UnknownSetting(key) => pick(
+            lang,
+            format!("There is no setting “{}”. Write /settings language en or /settings language zh.", escape(key)),
+            format!("没有“{}”这个设置。请写 /settings language zh 或 /settings language en。", escape(key)),
+        ),
+        UsageError::BadLanguage(word) => pick(
+            lang,
+            format!("“{}” is not a language I speak: write /settings language en or /settings language zh.", escape(word)),
+            format!("不支持“{}”这种语言：请写 /settings language zh 或 /settings language en。", escape(word)),
         ),
         UsageError::BadNumber(command, word) => pick(
             lang,
@@ -394,6 +411,70 @@ fn usage(error: &UsageError, lang: Lang) -> String {
             ),
         ),
     }
+}
+
+fn group_only(command: CommandName, lang: Lang) -> String {
+    let name = command.as_str();
+    match command {
+        CommandName::Need => pick(
+            lang,
+            format!("Please ask in your residents' group chat, where the volunteers are: send /{name} KIND FLAT [DETAILS] there, e.g. /{name} pickup 12-302. A request made here would reach nobody."),
+            format!("请到小区居民群里求助，志愿者都在那里：在群里发 /{name} 类型 门牌 [说明]，例如 /{name} 取快递 3号楼201。在这里发的请求没有人能看到。"),
+        ),
+        _ => pick(
+            lang,
+            format!("/{name} works in your residents' group chat, on that group's tasks: please send it there."),
+            format!("/{name} 要在小区居民群里使用，针对群里的任务：请到群里发送。"),
+        ),
+    }
+}
+
+/// The longest message the bot builds, in UTF-16 code units of its HTML:
+/// Telegram refuses text over 4096 units ("message is too long"), counted
+/// after entities are parsed, so the HTML count is on the safe side.
+pub const MESSAGE_MAX_UTF16: usize = 4096;
+
+/// Splits a list message at line ends into messages within
+/// [`MESSAGE_MAX_UTF16`]. A single line longer than that (none of ours is)
+/// is cut at a character boundary outside any HTML entity.
+pub fn pages(html: &str) -> Vec<String> {
+    let units = |text: &str| text.encode_utf16().count();
+    let mut pages: Vec<String> = Vec::new();
+    let mut page = String::new();
+    for line in html.split('\n') {
+        let line = fit(line, MESSAGE_MAX_UTF16);
+        let joined = units(&page) + 1 + units(line);
+        if !page.is_empty() && joined > MESSAGE_MAX_UTF16 {
+            pages.push(std::mem::take(&mut page));
+        }
+        if !page.is_empty() {
+            page.push('\n');
+        }
+        page.push_str(line);
+    }
+    if !page.trim().is_empty() {
+        pages.push(page);
+    }
+    pages
+}
+
+/// The longest start of `line` within `max` UTF-16 units that does not end
+/// inside an HTML entity or tag.
+fn fit(line: &str, max: usize) -> &str {
+    let mut used = 0;
+    let mut end = 0;
+    for (at, c) in line.char_indices() {
+        used += c.len_utf16();
+        if used > max {
+            let cut = &line[..at];
+            let safe = cut
+                .rfind(['&', '<'])
+                .filter(|open| !cut[*open..].contains([';', '>']));
+            return &cut[..safe.unwrap_or(cut.len())];
+        }
+        end = at + c.len_utf8();
+    }
+    &line[..end]
 }
 
 fn stats_text(stats: &ChatStats, lang: Lang) -> String {
@@ -445,6 +526,10 @@ fn command_description(command: CommandName, lang: Lang) -> String {
         CommandName::Mine => ("the tasks you claimed", "我认领的任务"),
         CommandName::Stats => ("counts and who helped", "统计与热心邻居"),
         CommandName::Help => ("how linli works", "使用说明"),
+        CommandName::Settings => (
+            "the group's settings (admins): /settings language en|zh",
+            "本群设置（管理员）：/settings language zh|en",
+        ),
     };
     pick(lang, en.into(), zh.into())
 }
@@ -537,7 +622,16 @@ mod tests {
             Text::UnknownButton,
             Text::EditNotApplied(n, Status::Done),
             Text::InternalError,
+            Text::GroupOnly(CommandName::Claim),
+            Text::GroupOnly(CommandName::Need),
+            Text::PrivateHint,
+            Text::SettingsShown(Lang::Zh),
+            Text::LanguageSet(Lang::En),
+            Text::AdminsOnly,
+            Text::MoreNotShown(3),
+            Text::NoteNotKept,
             Text::ButtonClaim,
+            Text::ButtonClaimed,
             Text::ButtonDone,
             Text::ButtonRelease,
             Text::CommandDescription(CommandName::Need),
@@ -564,7 +658,15 @@ mod tests {
                 | Text::UnknownButton
                 | Text::EditNotApplied(..)
                 | Text::InternalError
+                | Text::GroupOnly(_)
+                | Text::PrivateHint
+                | Text::SettingsShown(_)
+                | Text::LanguageSet(_)
+                | Text::AdminsOnly
+                | Text::MoreNotShown(_)
+                | Text::NoteNotKept
                 | Text::ButtonClaim
+                | Text::ButtonClaimed
                 | Text::ButtonDone
                 | Text::ButtonRelease
                 | Text::CommandDescription(_)
@@ -624,6 +726,30 @@ mod tests {
             open.contains("12-302") && open.contains("insulin"),
             "{open}"
         );
+    }
+
+    #[test]
+    fn long_lists_are_split_at_line_ends_within_telegram_limits() {
+        let line = format!("#1 {}", "字".repeat(100));
+        let html = std::iter::repeat_n(line.as_str(), 100)
+            .collect::<Vec<_>>()
+            .join("\n");
+        let split = pages(&html);
+        assert!(split.len() > 1);
+        for page in &split {
+            assert!(page.encode_utf16().count() <= MESSAGE_MAX_UTF16);
+            assert!(page.lines().all(|l| l == line), "a line was cut");
+        }
+        assert_eq!(split.iter().map(|p| p.lines().count()).sum::<usize>(), 100);
+        let huge = format!("{}&amp;x", "a".repeat(4093));
+        assert_eq!(pages(&huge), vec!["a".repeat(4093)]);
+    }
+
+    #[test]
+    fn edit_refusals_in_chinese_say_the_state_once() {
+        let n = TaskNumber::new(1).unwrap();
+        let zh = Text::EditNotApplied(n, Status::Claimed).render(Lang::Zh);
+        assert!(!zh.contains("已已"), "{zh}");
     }
 
     #[test]

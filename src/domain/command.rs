@@ -4,8 +4,10 @@
 //! args`; a command addressed to another bot is not ours. Usage mistakes come
 //! back as [`UsageError`]s, which the chat edge explains to the sender.
 
+use super::input;
 use super::kind::Kind;
-use super::task::TaskNumber;
+use super::lang::Lang;
+use super::task::{Action, TaskNumber};
 
 /// How long free text may be, in characters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,18 +33,51 @@ pub struct NewTask {
     pub details: String,
 }
 
+/// A command that changes tasks: `/claim`, `/release`, `/done`, `/cancel`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaskCommand {
+    pub action: Action,
+    /// The numbers written, in order, without repeats. Empty when none was:
+    /// the command then acts on the task whose announcement it answers.
+    pub numbers: Vec<TaskNumber>,
+    /// What follows the numbers: the note of `/done`; for the others, words
+    /// that are not numbers (refused when no number was written).
+    pub text: String,
+}
+
 /// The commands of the interface.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
     Need(NewTask),
-    Claim(TaskNumber),
-    Release(TaskNumber),
-    Done(TaskNumber, Option<String>),
-    Cancel(TaskNumber),
+    Change(TaskCommand),
     Open,
     Mine,
     Stats,
     Help,
+    /// `/settings` (show) or `/settings KEY VALUE` (change; admins only).
+    Settings(Option<SettingChange>),
+}
+
+/// A per-chat setting an admin changes with `/settings KEY VALUE`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SettingChange {
+    /// `language en|zh`: what the whole group reads.
+    Language(Lang),
+}
+
+impl Command {
+    /// The command's name, for usage hints.
+    pub fn name(&self) -> CommandName {
+        match self {
+            Command::Need(_) => CommandName::Need,
+            Command::Change(command) => CommandName::of_action(command.action),
+            Command::Open => CommandName::Open,
+            Command::Mine => CommandName::Mine,
+            Command::Stats => CommandName::Stats,
+            Command::Help => CommandName::Help,
+            Command::Settings(_) => CommandName::Settings,
+        }
+    }
 }
 
 /// Names of the commands, for menus and usage hints.
@@ -57,6 +92,7 @@ pub enum CommandName {
     Mine,
     Stats,
     Help,
+    Settings,
 }
 
 impl CommandName {
@@ -84,7 +120,28 @@ impl CommandName {
             CommandName::Mine => "mine",
             CommandName::Stats => "stats",
             CommandName::Help => "help",
+            CommandName::Settings => "settings",
         }
+    }
+
+    /// The command that asks for `action`.
+    pub fn of_action(action: Action) -> CommandName {
+        match action {
+            Action::Claim => CommandName::Claim,
+            Action::Release => CommandName::Release,
+            Action::Done => CommandName::Done,
+            Action::Cancel => CommandName::Cancel,
+        }
+    }
+
+    fn action(self) -> Option<Action> {
+        Some(match self {
+            CommandName::Claim => Action::Claim,
+            CommandName::Release => Action::Release,
+            CommandName::Done => Action::Done,
+            CommandName::Cancel => Action::Cancel,
+            _ => return None,
+        })
     }
 
     fn from_word(word: &str) -> Option<CommandName> {
@@ -98,6 +155,7 @@ impl CommandName {
             "mine" => CommandName::Mine,
             "stats" => CommandName::Stats,
             "help" | "start" => CommandName::Help,
+            "settings" | "setting" => CommandName::Settings,
             _ => return None,
         })
     }
@@ -116,9 +174,28 @@ pub enum UsageError {
     DetailsTooLong {
         max: usize,
     },
-    /// A task command without its number.
+    /// A task command without its number, not sent as a reply to a task.
     MissingNumber(CommandName),
     BadNumber(CommandName, String),
+    /// `/settings KEY …` with a key there is none of.
+    UnknownSetting(String),
+    /// `/settings language VALUE` with a value that is not a language.
+    BadLanguage(String),
+}
+
+impl UsageError {
+    /// The command the mistake was made in.
+    pub fn command(&self) -> CommandName {
+        match self {
+            UsageError::MissingKind
+            | UsageError::UnknownKind(_)
+            | UsageError::MissingFlat
+            | UsageError::FlatTooLong { .. }
+            | UsageError::DetailsTooLong { .. } => CommandName::Need,
+            UsageError::MissingNumber(name) | UsageError::BadNumber(name, _) => *name,
+            UsageError::UnknownSetting(_) | UsageError::BadLanguage(_) => CommandName::Settings,
+        }
+    }
 }
 
 /// What a message says to the bot.
@@ -131,16 +208,17 @@ pub enum Parsed {
 }
 
 /// Reads `text` (a message text or photo caption) sent where the bot is
-/// `bot_username`.
+/// `bot_username`. A full-width `／` starts a command too (see [`input`]).
 pub fn parse_command(text: &str, bot_username: &str, limits: &Limits) -> Parsed {
-    let Some(rest) = text.strip_prefix('/') else {
+    let Some(rest) = text.strip_prefix('/').or_else(|| text.strip_prefix('／')) else {
         return Parsed::NotForUs;
     };
-    let head_len = rest.find(char::is_whitespace).unwrap_or(rest.len());
+    let head_len = rest.find(input::is_separator).unwrap_or(rest.len());
     let (head, args) = rest.split_at(head_len);
+    let head = input::fold(head);
     let (word, addressee) = match head.split_once('@') {
         Some((word, bot)) => (word, Some(bot)),
-        None => (head, None),
+        None => (head.as_str(), None),
     };
     if addressee.is_some_and(|bot| !bot.eq_ignore_ascii_case(bot_username)) {
         return Parsed::NotForUs;
@@ -148,47 +226,63 @@ pub fn parse_command(text: &str, bot_username: &str, limits: &Limits) -> Parsed 
     let Some(name) = CommandName::from_word(word) else {
         return Parsed::NotForUs;
     };
-    match parse_args(name, args.trim(), limits) {
+    match parse_args(name, args, limits) {
         Ok(command) => Parsed::Command(command),
         Err(error) => Parsed::Invalid(error),
     }
 }
 
 fn parse_args(name: CommandName, args: &str, limits: &Limits) -> Result<Command, UsageError> {
+    if let Some(action) = name.action() {
+        return parse_task_command(action, args, limits).map(Command::Change);
+    }
     Ok(match name {
         CommandName::Need => Command::Need(parse_need(args, limits)?),
-        CommandName::Claim => Command::Claim(parse_number(name, args)?.0),
-        CommandName::Release => Command::Release(parse_number(name, args)?.0),
-        CommandName::Cancel => Command::Cancel(parse_number(name, args)?.0),
-        CommandName::Done => {
-            let (number, note) = parse_number(name, args)?;
-            let note = free_text(note, limits.details_max_chars)?;
-            Command::Done(number, (!note.is_empty()).then_some(note))
-        }
         CommandName::Open => Command::Open,
         CommandName::Mine => Command::Mine,
         CommandName::Stats => Command::Stats,
-        CommandName::Help => Command::Help,
+        CommandName::Settings => Command::Settings(parse_setting(args)?),
+        _ => Command::Help,
     })
 }
 
-/// Splits off the first word; the rest keeps its inner spacing and line breaks.
-fn first_word(text: &str) -> (&str, &str) {
-    let text = text.trim_start();
-    let end = text.find(char::is_whitespace).unwrap_or(text.len());
-    (&text[..end], text[end..].trim())
+fn parse_setting(args: &str) -> Result<Option<SettingChange>, UsageError> {
+    let (key, value) = input::next_word(args);
+    if key.is_empty() {
+        return Ok(None);
+    }
+    match input::fold(key).to_lowercase().as_str() {
+        "language" | "lang" | "语言" | "語言" => {
+            let (word, _) = input::next_word(value);
+            Lang::from_setting(word)
+                .map(|lang| Some(SettingChange::Language(lang)))
+                .ok_or_else(|| UsageError::BadLanguage(word.to_string()))
+        }
+        _ => Err(UsageError::UnknownSetting(key.to_string())),
+    }
 }
 
 fn parse_need(args: &str, limits: &Limits) -> Result<NewTask, UsageError> {
-    let (kind_word, rest) = first_word(args);
+    let (kind_word, rest) = input::next_word(args);
     if kind_word.is_empty() {
         return Err(UsageError::MissingKind);
     }
     let kind =
         Kind::from_word(kind_word).ok_or_else(|| UsageError::UnknownKind(kind_word.to_string()))?;
-    let (flat, details) = first_word(rest);
-    if flat.is_empty() {
+    let (first, mut details) = input::next_word(rest);
+    if first.is_empty() {
         return Err(UsageError::MissingFlat);
+    }
+    let mut flat = first.to_string();
+    // `3号楼 201`: a building, then its room, is one flat.
+    loop {
+        let (part, after) = input::next_word(details);
+        let fits = flat.chars().count() + part.chars().count() <= limits.flat_max_chars;
+        if !(fits && input::is_building(&flat) && input::is_flat_part(part)) {
+            break;
+        }
+        flat.push_str(part);
+        details = after;
     }
     if flat.chars().count() > limits.flat_max_chars {
         return Err(UsageError::FlatTooLong {
@@ -197,19 +291,49 @@ fn parse_need(args: &str, limits: &Limits) -> Result<NewTask, UsageError> {
     }
     Ok(NewTask {
         kind,
-        flat: flat.to_string(),
+        flat,
         details: free_text(details, limits.details_max_chars)?,
     })
 }
 
-fn parse_number(name: CommandName, args: &str) -> Result<(TaskNumber, &str), UsageError> {
-    let (word, rest) = first_word(args);
-    if word.is_empty() {
-        return Err(UsageError::MissingNumber(name));
+/// `/claim 3 4`, `/done 3 left at the door`, `/done` (as a reply) and the like.
+///
+/// `/done` takes several numbers only when nothing else follows them: in
+/// `/done 3 4 bags` the `4` belongs to the note.
+fn parse_task_command(
+    action: Action,
+    args: &str,
+    limits: &Limits,
+) -> Result<TaskCommand, UsageError> {
+    let mut numbers: Vec<TaskNumber> = Vec::new();
+    let mut rest = args.trim();
+    loop {
+        let (word, after) = input::next_word(rest);
+        let Some(number) = TaskNumber::parse(&input::fold(word)) else {
+            break;
+        };
+        if !numbers.contains(&number) {
+            numbers.push(number);
+        }
+        rest = after;
     }
-    let number =
-        TaskNumber::parse(word).ok_or_else(|| UsageError::BadNumber(name, word.to_string()))?;
-    Ok((number, rest))
+    if action == Action::Done && numbers.len() > 1 && !rest.is_empty() {
+        numbers.truncate(1);
+        rest = input::next_word(args).1;
+    }
+    if numbers.is_empty() {
+        // `#0`, `3x`: a number meant, but not one a task can have.
+        let (word, _) = input::next_word(rest);
+        if input::fold(word).starts_with(|c: char| c == '#' || c.is_ascii_digit()) {
+            let name = CommandName::of_action(action);
+            return Err(UsageError::BadNumber(name, word.to_string()));
+        }
+    }
+    Ok(TaskCommand {
+        action,
+        numbers,
+        text: free_text(rest, limits.details_max_chars)?,
+    })
 }
 
 fn free_text(text: &str, max_chars: usize) -> Result<String, UsageError> {
@@ -294,39 +418,97 @@ mod tests {
         assert!(matches!(parse(&ok_details), Parsed::Command(_)));
     }
 
+    fn change(action: Action, numbers: &[u32], text: &str) -> Parsed {
+        Parsed::Command(Command::Change(TaskCommand {
+            action,
+            numbers: numbers.iter().map(|n| number(*n)).collect(),
+            text: text.into(),
+        }))
+    }
+
     #[test]
-    fn task_commands_read_their_number() {
-        assert_eq!(
-            parse("/claim 3"),
-            Parsed::Command(Command::Claim(number(3)))
-        );
-        assert_eq!(
-            parse("/release #4"),
-            Parsed::Command(Command::Release(number(4)))
-        );
+    fn task_commands_read_their_numbers() {
+        assert_eq!(parse("/claim 3"), change(Action::Claim, &[3], ""));
+        assert_eq!(parse("/release #4"), change(Action::Release, &[4], ""));
         assert_eq!(
             parse("/cancel@linli_bot 5"),
-            Parsed::Command(Command::Cancel(number(5)))
+            change(Action::Cancel, &[5], "")
         );
         assert_eq!(
             parse("/done 6 left it at the door"),
-            Parsed::Command(Command::Done(number(6), Some("left it at the door".into())))
+            change(Action::Done, &[6], "left it at the door")
+        );
+        assert_eq!(parse("/done #6"), change(Action::Done, &[6], ""));
+        assert_eq!(parse("/claim 3 4 3"), change(Action::Claim, &[3, 4], ""));
+        assert_eq!(
+            parse("/claim 3、4，#5"),
+            change(Action::Claim, &[3, 4, 5], "")
+        );
+        assert_eq!(parse("/done 3 4"), change(Action::Done, &[3, 4], ""));
+        assert_eq!(
+            parse("/done 3 4 bags"),
+            change(Action::Done, &[3], "4 bags")
         );
         assert_eq!(
-            parse("/done #6"),
-            Parsed::Command(Command::Done(number(6), None))
+            parse("/done 3，放门口了，谢谢"),
+            change(Action::Done, &[3], "放门口了，谢谢")
         );
+    }
+
+    #[test]
+    fn a_task_command_without_a_number_is_left_to_the_message_it_answers() {
+        assert_eq!(parse("/claim"), change(Action::Claim, &[], ""));
         assert_eq!(
-            parse("/claim"),
-            Parsed::Invalid(UsageError::MissingNumber(CommandName::Claim))
+            parse("/done left it at the door"),
+            change(Action::Done, &[], "left it at the door")
         );
-        assert_eq!(
-            parse("/claim x"),
-            Parsed::Invalid(UsageError::BadNumber(CommandName::Claim, "x".into()))
-        );
+        assert_eq!(parse("/claim x"), change(Action::Claim, &[], "x"));
         assert_eq!(
             parse("/done 0"),
             Parsed::Invalid(UsageError::BadNumber(CommandName::Done, "0".into()))
+        );
+        assert_eq!(
+            parse("/claim #x"),
+            Parsed::Invalid(UsageError::BadNumber(CommandName::Claim, "#x".into()))
+        );
+    }
+
+    #[test]
+    fn what_a_chinese_input_method_sends_is_understood() {
+        assert_eq!(
+            parse("／need 取快递 3号楼201"),
+            need(Kind::Pickup, "3号楼201", "")
+        );
+        assert_eq!(parse("／ｃｌａｉｍ　＃３"), change(Action::Claim, &[3], ""));
+        assert_eq!(parse("/claim ３"), change(Action::Claim, &[3], ""));
+        assert_eq!(
+            parse("/need 快递，3号楼201"),
+            need(Kind::Pickup, "3号楼201", "")
+        );
+        assert_eq!(
+            parse("/need 快递、3号楼201、北门，谢谢"),
+            need(Kind::Pickup, "3号楼201", "北门，谢谢")
+        );
+        assert_eq!(
+            parse("/need 药 3号楼 201 降压药"),
+            need(Kind::Medicine, "3号楼201", "降压药")
+        );
+        assert_eq!(
+            parse("/need 药 3栋 2单元 201室"),
+            need(Kind::Medicine, "3栋2单元201室", "")
+        );
+        assert_eq!(
+            parse("/need 菜 12幢 302"),
+            need(Kind::Groceries, "12幢302", "")
+        );
+        assert_eq!(
+            parse("/need 药 3号楼 2盒降压药"),
+            need(Kind::Medicine, "3号楼", "2盒降压药")
+        );
+        assert_eq!(parse("/need 買藥 5-101"), need(Kind::Medicine, "5-101", ""));
+        assert_eq!(
+            parse("/need ＰＩＣＫＵＰ 5-101"),
+            need(Kind::Pickup, "5-101", "")
         );
     }
 
@@ -337,6 +519,19 @@ mod tests {
         assert_eq!(parse("/stats please"), Parsed::Command(Command::Stats));
         assert_eq!(parse("/help"), Parsed::Command(Command::Help));
         assert_eq!(parse("/start"), Parsed::Command(Command::Help));
+        assert_eq!(parse("/settings"), Parsed::Command(Command::Settings(None)));
+        assert_eq!(
+            parse("/settings language 中文"),
+            Parsed::Command(Command::Settings(Some(SettingChange::Language(Lang::Zh))))
+        );
+        assert_eq!(
+            parse("/settings language fr"),
+            Parsed::Invalid(UsageError::BadLanguage("fr".into()))
+        );
+        assert_eq!(
+            parse("/settings colour red"),
+            Parsed::Invalid(UsageError::UnknownSetting("colour".into()))
+        );
     }
 
     #[test]
@@ -369,8 +564,8 @@ mod tests {
                     prop_assert!(!task.flat.chars().any(char::is_whitespace));
                     prop_assert!(task.details.chars().count() <= 500);
                 }
-                Parsed::Command(Command::Done(_, Some(note))) => {
-                    prop_assert!(note.chars().count() <= 500);
+                Parsed::Command(Command::Change(command)) => {
+                    prop_assert!(command.text.chars().count() <= 500);
                 }
                 _ => {}
             }

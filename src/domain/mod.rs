@@ -1,7 +1,9 @@
 //! The rules of linli, with no Telegram and no SQL in them.
 //!
 //! - [`kind`] — the kinds of help a task can ask for, and their aliases.
+//! - [`input`] — what input methods send, read as the grammar's ASCII.
 //! - [`command`] — turning a chat message into a [`Command`] or a [`UsageError`].
+//! - [`lang`] — the languages, and which one a person reads.
 //! - [`task`] — task states, the transitions between them and who may make them.
 //! - [`view`] — what messages about tasks show, before they are put into words.
 //!
@@ -9,11 +11,17 @@
 //! microseconds, with proptest sequences of random actions in `task`.
 
 pub mod command;
+pub mod input;
 pub mod kind;
+pub mod lang;
 pub mod task;
 pub mod view;
 
-pub use command::{parse_command, Command, CommandName, Limits, NewTask, Parsed, UsageError};
+pub use command::{
+    parse_command, Command, CommandName, Limits, NewTask, Parsed, SettingChange, TaskCommand,
+    UsageError,
+};
 pub use kind::Kind;
+pub use lang::Lang;
 pub use task::{decide, replay, Action, Refusal, Status, TaskNumber, TaskState, UserId};
 pub use view::{ChatStats, MineItem, TaskCard};

@@ -138,10 +138,15 @@ impl Outgoing {
     /// Moves a message for chat `from` to chat `to` (the group migrated).
     pub(super) fn follow_migration(&mut self, from: i64, to: i64) {
         match self {
-            Outgoing::Announce { chat_id, .. } | Outgoing::Message { chat_id, .. }
-                if *chat_id == from =>
-            {
-                *chat_id = to
+            // The old group's message ids name other messages in the supergroup.
+            Outgoing::Announce {
+                chat_id, reply_to, ..
+            }
+            | Outgoing::Message {
+                chat_id, reply_to, ..
+            } if *chat_id == from => {
+                *chat_id = to;
+                *reply_to = None;
             }
             _ => {}
         }
@@ -171,11 +176,15 @@ pub(super) async fn follow_migration_in_outbox(
     from: i64,
     to: i64,
 ) -> LedgerResult<()> {
-    sqlx::query("UPDATE outbox SET lane = ?2, chat_id = ?2 WHERE lane = ?1 AND state = 'pending'")
-        .bind(from)
-        .bind(to)
-        .execute(tx)
-        .await?;
+    // Old message ids name other messages in the supergroup: no reply to them.
+    sqlx::query(
+        "UPDATE outbox SET lane = ?2, chat_id = ?2, reply_to = NULL
+         WHERE lane = ?1 AND state = 'pending'",
+    )
+    .bind(from)
+    .bind(to)
+    .execute(tx)
+    .await?;
     Ok(())
 }
 

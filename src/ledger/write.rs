@@ -294,7 +294,9 @@ impl LedgerTx {
                     .fetch_one(self.conn().await?)
                     .await?;
             let moved = sqlx::query(
-                "UPDATE tasks SET chat_id = ?1, number = number + ?2 WHERE chat_id = ?3",
+                "UPDATE tasks SET chat_id = ?1, number = number + ?2,
+                     announcement_message_id = NULL, source_message_id = 0
+                 WHERE chat_id = ?3",
             )
             .bind(to)
             .bind(offset)
@@ -313,13 +315,35 @@ impl LedgerTx {
                 .fetch_one(self.conn().await?)
                 .await?;
             // ON UPDATE CASCADE carries the tasks along.
-            sqlx::query("UPDATE chats SET id = ?1 WHERE id = ?2")
-                .bind(to)
-                .bind(from)
-                .execute(self.conn().await?)
-                .await?;
+            sqlx::query(
+                "UPDATE chats SET id = ?1 WHERE id = ?2;
+                 UPDATE tasks SET announcement_message_id = NULL, source_message_id = 0
+                 WHERE chat_id = ?1",
+            )
+            .bind(to)
+            .bind(from)
+            .execute(self.conn().await?)
+            .await?;
             u64::try_from(moved).unwrap_or_default()
         };
+        if moved > 0 {
+            // The old group's messages cannot be edited, and their ids name
+            // other messages in the supergroup: live tasks are posted anew.
+            let live: Vec<i64> = sqlx::query_scalar(
+                "SELECT id FROM tasks WHERE chat_id = ?1 AND status IN ('open', 'claimed')
+                 AND source_message_id = 0 AND announcement_message_id IS NULL ORDER BY number",
+            )
+            .bind(to)
+            .fetch_all(self.conn().await?)
+            .await?;
+            for task_id in live {
+                self.send(Outgoing::Announce {
+                    task_id,
+                    chat_id: to,
+                    reply_to: None,
+                });
+            }
+        }
         outbox::follow_migration_in_outbox(self.conn().await?, from, to).await?;
         for outgoing in &mut self.queued {
             outgoing.follow_migration(from, to);
@@ -328,6 +352,73 @@ impl LedgerTx {
             Slot::follow_migration(batch, from, to);
         }
         Ok(moved)
+    }
+
+    /// Keeps a group's current title (it was renamed, or first seen).
+    pub async fn note_chat_title(&mut self, chat_id: i64, title: &str) -> LedgerResult<()> {
+        sqlx::query("UPDATE chats SET title = ?2 WHERE id = ?1 AND title IS NOT ?2")
+            .bind(chat_id)
+            .bind(title)
+            .execute(self.conn().await?)
+            .await?;
+        Ok(())
+    }
+
+    /// The bot was added to a group by someone speaking `added_by` (if it is
+    /// a language the bot speaks): the chat is active, with that language
+    /// kept for when no admin chose one.
+    pub async fn chat_joined(
+        &mut self,
+        chat_id: i64,
+        title: Option<&str>,
+        added_by: Option<Lang>,
+        at: DateTime<Utc>,
+    ) -> LedgerResult<()> {
+        sqlx::query(
+            "INSERT INTO chats (id, title, created_at, added_by_language) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (id) DO UPDATE SET active = 1, title = COALESCE(excluded.title, title),
+                 added_by_language = COALESCE(excluded.added_by_language, added_by_language)",
+        )
+        .bind(chat_id)
+        .bind(title)
+        .bind(at)
+        .bind(added_by.map(Lang::as_str))
+        .execute(self.conn().await?)
+        .await?;
+        Ok(())
+    }
+
+    /// Sets the language of a chat's shared messages (`/settings language`)
+    /// and of its live tasks' announcements, which are queued to be redrawn.
+    pub async fn set_chat_language(
+        &mut self,
+        chat_id: i64,
+        title: Option<&str>,
+        lang: Lang,
+        at: DateTime<Utc>,
+    ) -> LedgerResult<()> {
+        let sql = self.sql(
+            "INSERT INTO chats (id, title, created_at, language) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (id) DO UPDATE SET language = excluded.language;
+             UPDATE tasks SET lang = ?4
+             WHERE chat_id = ?1 AND status IN ('open', 'claimed') AND lang <> ?4
+             RETURNING *",
+        );
+        let rows: Vec<TaskRow> = sqlx::query_as(&sql)
+            .bind(chat_id)
+            .bind(title)
+            .bind(at)
+            .bind(lang.as_str())
+            .fetch_all(self.raw()?)
+            .await?;
+        for task in super::records(rows)? {
+            self.send(Outgoing::Announce {
+                task_id: task.id,
+                chat_id,
+                reply_to: None,
+            });
+        }
+        Ok(())
     }
 
     /// Marks whether the bot is still a member of a chat.

@@ -16,10 +16,12 @@ use teloxide::types::{ChatMemberUpdated, MaybeInaccessibleMessage, Me, UpdateKin
 use super::send::html_to_plain;
 use super::{admins::Admins, callbacks, SharedContext, TgBot};
 use crate::domain::{
-    parse_command, Action, Command, NewTask, Parsed, TaskNumber, UserId as DomainUser,
+    parse_command, Action, Command, CommandName, NewTask, Parsed, Refusal, SettingChange,
+    TaskCommand, TaskNumber, UsageError, UserId as DomainUser,
 };
-use crate::i18n::{Lang, Text};
+use crate::i18n::{self, Lang, Text};
 use crate::ledger::{Batch, LedgerResult, NewTaskRecord, Outgoing, Person};
+use crate::service::AdminCheck;
 use crate::service::{self, Outcome, Request};
 
 /// What a handler returns: `Ok` when the Update is done with (its effects,
@@ -44,11 +46,20 @@ fn person(user: &User) -> Person {
     }
 }
 
-fn lang_of(ctx: &SharedContext, user: Option<&User>) -> Lang {
-    Lang::for_sender(
-        user.and_then(|u| u.language_code.as_deref()),
-        ctx.settings.chat.default_language,
-    )
+/// The language `user` reads: their Telegram language when we speak it,
+/// else `chat_lang` (see [`chat_lang`]).
+fn lang_of(user: Option<&User>, chat_lang: Lang) -> Lang {
+    Lang::for_sender(user.and_then(|u| u.language_code.as_deref()), chat_lang)
+}
+
+/// The language a chat's shared messages speak: `/settings language`, else
+/// the language of whoever added the bot, else `chat.default_language`.
+async fn chat_lang(ctx: &SharedContext, chat_id: i64) -> LedgerResult<Lang> {
+    Ok(ctx
+        .ledger
+        .chat_language(chat_id)
+        .await?
+        .unwrap_or(ctx.settings.chat.default_language))
 }
 
 /// A reply to `msg`: in its chat, in its forum topic, answering it.
@@ -59,6 +70,21 @@ fn reply_to(msg: &Message, html: String) -> Outgoing {
         reply_to: Some(msg.id.0),
         html,
     }
+}
+
+/// A reply to `msg` that may be long (a list): split into messages within
+/// Telegram's limit, the first answering `msg`.
+fn replies_to(msg: &Message, html: &str) -> Vec<Outgoing> {
+    i18n::pages(html)
+        .into_iter()
+        .enumerate()
+        .map(|(i, page)| Outgoing::Message {
+            chat_id: msg.chat.id.0,
+            thread_id: topic_of(msg),
+            reply_to: (i == 0).then_some(msg.id.0),
+            html: page,
+        })
+        .collect()
 }
 
 fn topic_of(msg: &Message) -> Option<i32> {
@@ -78,14 +104,16 @@ fn button_answer(query: &CallbackQuery, html: &str, alert: bool) -> Outgoing {
 
 /// What tells the sender of an Update given up on that it was not carried
 /// out, where the Update can be answered.
+/// (The chat's language is not read here: the ledger may be what failed.)
 pub fn apology(ctx: &SharedContext, update: &Update) -> Option<Outgoing> {
+    let fallback = ctx.settings.chat.default_language;
     match &update.kind {
         UpdateKind::Message(msg) | UpdateKind::EditedMessage(msg) => {
-            let html = Text::InternalError.render(lang_of(ctx, msg.from.as_ref()));
+            let html = Text::InternalError.render(lang_of(msg.from.as_ref(), fallback));
             Some(reply_to(msg, html))
         }
         UpdateKind::CallbackQuery(query) => {
-            let html = Text::InternalError.render(lang_of(ctx, Some(&query.from)));
+            let html = Text::InternalError.render(lang_of(Some(&query.from), fallback));
             Some(button_answer(query, &html, true))
         }
         _ => None,
@@ -94,12 +122,20 @@ pub fn apology(ctx: &SharedContext, update: &Update) -> Option<Outgoing> {
 
 /// Records `outgoing` as the Update's only effect.
 async fn answer(batch: &Batch, outgoing: Outgoing) -> HandlerResult {
+    answer_all(batch, vec![outgoing]).await
+}
+
+/// Records `outgoing`, in order, as the Update's only effect.
+async fn answer_all(batch: &Batch, outgoing: Vec<Outgoing>) -> HandlerResult {
     let mut tx = batch.begin().await?;
-    tx.send(outgoing);
+    for message in outgoing {
+        tx.send(message);
+    }
     tx.commit().await
 }
 
-/// A new message: chat migrations, and commands in its text or caption.
+/// A new message: chat migrations and renames, and commands in its text or
+/// caption.
 pub async fn on_message(
     bot: TgBot,
     ctx: SharedContext,
@@ -108,23 +144,34 @@ pub async fn on_message(
     batch: Batch,
 ) -> HandlerResult {
     if let Some(to) = msg.migrate_to_chat_id() {
-        return migrate(&ctx, &batch, msg.chat.id, *to).await;
+        return migrate(&batch, msg.chat.id, *to).await;
     }
     if let Some(from) = msg.migrate_from_chat_id() {
-        return migrate(&ctx, &batch, *from, msg.chat.id).await;
+        return migrate(&batch, *from, msg.chat.id).await;
     }
-    let Some(text) = msg.text().or(msg.caption()) else {
+    if let Some(title) = msg.new_chat_title() {
+        let mut tx = batch.begin().await?;
+        tx.note_chat_title(msg.chat.id.0, title).await?;
+        return tx.commit().await;
+    }
+    // A forwarded message repeats someone's words: it is never a command.
+    if msg.forward_origin().is_some() || msg.is_automatic_forward() {
         return Ok(());
-    };
+    }
+    let private = msg.chat.is_private();
     let bot_username = me.user.username.as_deref().unwrap_or_default();
-    let parsed = parse_command(text, bot_username, &ctx.limits);
-    if parsed == Parsed::NotForUs || msg.is_automatic_forward() {
+    let parsed = match msg.text().or(msg.caption()) {
+        Some(text) => parse_command(text, bot_username, &ctx.limits),
+        None => Parsed::NotForUs,
+    };
+    if parsed == Parsed::NotForUs && !private {
         return Ok(());
     }
-    let lang = lang_of(&ctx, msg.from.as_ref());
+    let lang = lang_of(msg.from.as_ref(), chat_lang(&ctx, msg.chat.id.0).await?);
     let sender = match &msg.from {
         Some(user) if user.is_bot && user.id.0 != GROUP_ANONYMOUS_BOT => return Ok(()),
         Some(user) if msg.sender_chat.is_none() && user.id.0 != GROUP_ANONYMOUS_BOT => person(user),
+        _ if private => return Ok(()),
         _ => {
             let html = Text::SendAsYourself.render(lang);
             return answer(&batch, reply_to(&msg, html)).await;
@@ -132,12 +179,24 @@ pub async fn on_message(
     };
     let command = match parsed {
         Parsed::Command(command) => command,
+        // A private chat has no tasks: say where each command works.
+        Parsed::Invalid(error) if private => {
+            let html = Text::GroupOnly(error.command()).render(lang);
+            return answer(&batch, reply_to(&msg, html)).await;
+        }
         Parsed::Invalid(error) => {
             let html = Text::Usage(&error).render(lang);
             return answer(&batch, reply_to(&msg, html)).await;
         }
-        Parsed::NotForUs => return Ok(()),
+        Parsed::NotForUs => {
+            let html = Text::PrivateHint.render(lang);
+            return answer(&batch, reply_to(&msg, html)).await;
+        }
     };
+    if private && !matches!(command, Command::Mine | Command::Help) {
+        let html = Text::GroupOnly(command.name()).render(lang);
+        return answer(&batch, reply_to(&msg, html)).await;
+    }
     let asked = Asked {
         bot: &bot,
         ctx: &ctx,
@@ -155,6 +214,7 @@ struct Asked<'a> {
     ctx: &'a SharedContext,
     msg: &'a Message,
     sender: &'a Person,
+    /// The sender's language.
     lang: Lang,
     batch: &'a Batch,
 }
@@ -164,6 +224,13 @@ impl Asked<'_> {
         let (ctx, lang) = (self.ctx, self.lang);
         let chat_id = self.msg.chat.id.0;
         let limit = ctx.settings.chat.list_limit;
+        if let Some(title) = self.msg.chat.title() {
+            // Renamed without our noticing (the service message missed):
+            // lists name a group by its current title.
+            let mut tx = self.batch.begin().await?;
+            tx.note_chat_title(chat_id, title).await?;
+            tx.commit().await?;
+        }
         if matches!(command, Command::Open | Command::Mine | Command::Stats) {
             // The lists are read by the readers' pool: let it see this
             // batch's earlier Updates (a /need just before an /open).
@@ -171,16 +238,15 @@ impl Asked<'_> {
         }
         let html = match command {
             Command::Need(new) => return self.create_task(&new).await,
-            Command::Claim(number) => return self.change(number, Action::Claim, None).await,
-            Command::Release(number) => return self.change(number, Action::Release, None).await,
-            Command::Cancel(number) => return self.change(number, Action::Cancel, None).await,
-            Command::Done(number, note) => {
-                return self.change(number, Action::Done, note.as_deref()).await
-            }
+            Command::Change(command) => return self.change(&command).await,
+            Command::Settings(change) => return self.settings(change).await,
             Command::Open => {
                 let tasks = ctx.ledger.live_tasks(chat_id, limit).await?;
                 let cards: Vec<_> = tasks.iter().map(|t| ctx.card(t)).collect();
-                Text::OpenList(&cards).render(lang)
+                let mut html = Text::OpenList(&cards).render(lang);
+                let total = ctx.ledger.live_count(chat_id).await?;
+                more_not_shown(&mut html, total, cards.len(), lang);
+                html
             }
             Command::Mine => {
                 // In a private chat, what the sender holds in every group.
@@ -190,12 +256,17 @@ impl Asked<'_> {
                     .ledger
                     .claimed_by(self.sender.id, scope, limit, zone)
                     .await?;
-                Text::MineList(&items).render(lang)
+                let mut html = Text::MineList(&items).render(lang);
+                if items.len() >= limit as usize {
+                    let total = ctx.ledger.claimed_count(self.sender.id, scope).await?;
+                    more_not_shown(&mut html, total, items.len(), lang);
+                }
+                html
             }
             Command::Stats => Text::Stats(&ctx.ledger.stats(chat_id, 10).await?).render(lang),
             Command::Help => Text::Help.render(lang),
         };
-        answer(self.batch, reply_to(self.msg, html)).await
+        answer_all(self.batch, replies_to(self.msg, &html)).await
     }
 
     async fn create_task(&self, new: &NewTask) -> HandlerResult {
@@ -205,10 +276,12 @@ impl Asked<'_> {
             chat_title: msg.chat.title(),
             task: new,
             requester: self.sender,
-            lang: self.lang,
+            // What the whole group reads speaks the chat's language.
+            lang: chat_lang(self.ctx, msg.chat.id.0).await?,
             thread_id: topic_of(msg),
             source_message_id: msg.id.0,
-            at: Utc::now(),
+            // When it was asked, also when the bot handles it later.
+            at: msg.date,
         };
         let mut tx = self.batch.begin().await?;
         let task = tx.create_task(&record).await?;
@@ -222,39 +295,122 @@ impl Asked<'_> {
         Ok(())
     }
 
-    async fn change(
+    /// The tasks a task command names: its numbers, or the task whose
+    /// message it answers. `Err` carries what to tell the sender instead.
+    async fn targets(
         &self,
-        number: TaskNumber,
-        action: Action,
-        note: Option<&str>,
-    ) -> HandlerResult {
-        let request = Request {
-            chat_id: self.msg.chat.id.0,
-            number,
-            action,
-            actor: self.sender,
-            note,
-            at: Utc::now(),
+        command: &TaskCommand,
+    ) -> LedgerResult<Result<Vec<TaskNumber>, String>> {
+        if !command.numbers.is_empty() {
+            return Ok(Ok(command.numbers.clone()));
+        }
+        let chat_id = self.msg.chat.id.0;
+        if let Some(replied) = self.msg.reply_to_message() {
+            if let Some(task) = self
+                .ctx
+                .ledger
+                .task_of_message(chat_id, replied.id.0)
+                .await?
+            {
+                return Ok(Ok(vec![task.number]));
+            }
+        }
+        let name = CommandName::of_action(command.action);
+        let (word, _) = crate::domain::input::next_word(&command.text);
+        let error = if word.is_empty() || command.action == Action::Done {
+            UsageError::MissingNumber(name)
+        } else {
+            UsageError::BadNumber(name, word.to_string())
         };
-        let admins = Admins {
-            cache: &self.ctx.admins,
-            bot: self.bot,
+        Ok(Err(Text::Usage(&error).render(self.lang)))
+    }
+
+    /// `/claim 3 4`, `/done 3 NOTE`, `/release` as a reply…: each task in
+    /// its own unit, then one reply for all of them.
+    async fn change(&self, command: &TaskCommand) -> HandlerResult {
+        let numbers = match self.targets(command).await? {
+            Ok(numbers) => numbers,
+            Err(html) => return answer(self.batch, reply_to(self.msg, html)).await,
         };
-        let respond = |outcome: &Outcome| {
-            let html = match outcome {
-                Outcome::Changed(task) => {
-                    let reply = changed_text(action, task.number).render(self.lang);
-                    return vec![announce(task), reply_to(self.msg, reply)];
-                }
-                Outcome::Refused(task, refusal) => {
-                    Text::Refused(&self.ctx.card(task), *refusal).render(self.lang)
-                }
-                Outcome::UnknownTask => Text::UnknownTask(number).render(self.lang),
+        let action = command.action;
+        let note =
+            (action == Action::Done && !command.text.is_empty()).then_some(command.text.as_str());
+        let admins = Admins { bot: self.bot };
+        let mut lines = Vec::with_capacity(numbers.len());
+        for number in numbers {
+            let request = Request {
+                chat_id: self.msg.chat.id.0,
+                number,
+                action,
+                actor: self.sender,
+                note,
+                at: Utc::now(),
             };
-            vec![reply_to(self.msg, html)]
+            let announce_changed = |outcome: &Outcome| match outcome {
+                Outcome::Changed(task) => vec![announce(task)],
+                _ => Vec::new(),
+            };
+            let outcome = service::act(self.batch, &admins, &request, announce_changed).await?;
+            lines.push(self.outcome_text(action, number, &outcome, note.is_some()));
+        }
+        answer_all(self.batch, replies_to(self.msg, &lines.join("\n"))).await
+    }
+
+    fn outcome_text(
+        &self,
+        action: Action,
+        number: TaskNumber,
+        outcome: &Outcome,
+        noted: bool,
+    ) -> String {
+        match outcome {
+            Outcome::Changed(_) => changed_text(action, number).render(self.lang),
+            Outcome::Refused(task, refusal) => {
+                let mut html = Text::Refused(&self.ctx.card(task), *refusal).render(self.lang);
+                if noted {
+                    html.push(' ');
+                    html += &Text::NoteNotKept.render(self.lang);
+                }
+                html
+            }
+            Outcome::UnknownTask => Text::UnknownTask(number).render(self.lang),
+        }
+    }
+
+    /// `/settings`: shows the chat's settings; with a change, an admin's
+    /// change is kept in the ledger.
+    async fn settings(&self, change: Option<SettingChange>) -> HandlerResult {
+        let chat_id = self.msg.chat.id.0;
+        let html = match change {
+            None => Text::SettingsShown(chat_lang(self.ctx, chat_id).await?).render(self.lang),
+            Some(change) => {
+                let admins = Admins { bot: self.bot };
+                if !admins.is_admin(chat_id, self.sender.id).await {
+                    Text::AdminsOnly.render(self.lang)
+                } else {
+                    let SettingChange::Language(lang) = change;
+                    let mut tx = self.batch.begin().await?;
+                    tx.set_chat_language(chat_id, self.msg.chat.title(), lang, Utc::now())
+                        .await?;
+                    tx.send(reply_to(
+                        self.msg,
+                        Text::LanguageSet(lang).render(self.lang),
+                    ));
+                    tracing::info!(chat_id, lang = lang.as_str(), "chat language set");
+                    return tx.commit().await;
+                }
+            }
         };
-        service::act(self.batch, &admins, &request, respond).await?;
-        Ok(())
+        answer(self.batch, reply_to(self.msg, html)).await
+    }
+}
+
+/// Ends a list cut at `shown` of `total` items with how many more there are.
+fn more_not_shown(html: &mut String, total: u64, shown: usize, lang: Lang) {
+    let more = total.saturating_sub(shown as u64);
+    if more > 0 {
+        html.push('\n');
+        html.push_str(&Text::MoreNotShown(more).render(lang));
     }
 }
 
@@ -276,11 +432,10 @@ fn changed_text(action: Action, number: TaskNumber) -> Text<'static> {
     }
 }
 
-async fn migrate(ctx: &SharedContext, batch: &Batch, from: ChatId, to: ChatId) -> HandlerResult {
+async fn migrate(batch: &Batch, from: ChatId, to: ChatId) -> HandlerResult {
     let mut tx = batch.begin().await?;
     let moved = tx.migrate_chat(from.0, to.0).await?;
     tx.commit().await?;
-    ctx.admins.forget_chat(from.0);
     tracing::info!(from = from.0, to = to.0, moved, "group became a supergroup");
     Ok(())
 }
@@ -305,7 +460,10 @@ pub async fn on_edited_message(
     let (Some(user), None) = (&msg.from, &msg.sender_chat) else {
         return Ok(());
     };
-    let lang = lang_of(&ctx, Some(user));
+    if msg.forward_origin().is_some() {
+        return Ok(());
+    }
+    let lang = lang_of(Some(user), chat_lang(&ctx, msg.chat.id.0).await?);
     let mut tx = batch.begin().await?;
     let Some(task) = tx.find_by_source_message(msg.chat.id.0, msg.id.0).await? else {
         return Ok(());
@@ -334,7 +492,6 @@ pub async fn on_callback(
     query: CallbackQuery,
     batch: Batch,
 ) -> HandlerResult {
-    let lang = lang_of(&ctx, Some(&query.from));
     let button_answer = |html: String, alert: bool| button_answer(&query, &html, alert);
     let decoded = query.data.as_deref().and_then(callbacks::decode);
     let chat_id = query
@@ -342,6 +499,11 @@ pub async fn on_callback(
         .as_ref()
         .map(MaybeInaccessibleMessage::chat)
         .map(|c| c.id);
+    let chat_lang = match chat_id {
+        Some(chat) => chat_lang(&ctx, chat.0).await?,
+        None => ctx.settings.chat.default_language,
+    };
+    let lang = lang_of(Some(&query.from), chat_lang);
     let (Some((action, number)), Some(chat_id)) = (decoded, chat_id) else {
         tracing::debug!(data = ?query.data, "button data not ours");
         let unknown = button_answer(Text::UnknownButton.render(lang), true);
@@ -356,19 +518,19 @@ pub async fn on_callback(
         note: None,
         at: Utc::now(),
     };
-    let admins = Admins {
-        cache: &ctx.admins,
-        bot: &bot,
-    };
+    let admins = Admins { bot: &bot };
     let respond = |outcome: &Outcome| match outcome {
         Outcome::Changed(task) => vec![
             button_answer(changed_text(action, number).render(lang), false),
             announce(task),
         ],
         Outcome::Refused(task, refusal) => {
+            // "Yours already" is what a quick second tap on the claim
+            // button meets: a note, not an alarm.
+            let alert = *refusal != Refusal::AlreadyYours;
             vec![button_answer(
                 Text::Refused(&ctx.card(task), *refusal).render(lang),
-                true,
+                alert,
             )]
         }
         Outcome::UnknownTask => vec![button_answer(Text::UnknownTask(number).render(lang), true)],
@@ -392,10 +554,17 @@ pub async fn on_my_chat_member(
     if was_in == is_in {
         return Ok(());
     }
+    let chat_id = member.chat.id.0;
     let mut tx = batch.begin().await?;
-    tx.set_chat_active(member.chat.id.0, is_in).await?;
     if is_in {
-        let lang = lang_of(&ctx, Some(&member.from));
+        let added_by = Lang::from_telegram(member.from.language_code.as_deref());
+        tx.chat_joined(chat_id, member.chat.title(), added_by, member.date)
+            .await?;
+        // The chat's language: a choice kept from before, else the adder's.
+        let lang = match ctx.ledger.chat_language(chat_id).await? {
+            Some(chosen) => chosen,
+            None => added_by.unwrap_or(ctx.settings.chat.default_language),
+        };
         tx.send(Outgoing::Message {
             chat_id: member.chat.id.0,
             thread_id: None,
@@ -403,10 +572,8 @@ pub async fn on_my_chat_member(
             html: Text::Welcome.render(lang),
         });
     } else {
-        tracing::info!(
-            chat_id = member.chat.id.0,
-            "the bot was removed from a chat"
-        );
+        tx.set_chat_active(chat_id, false).await?;
+        tracing::info!(chat_id, "the bot was removed from a chat");
     }
     tx.commit().await
 }

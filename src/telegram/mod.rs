@@ -7,7 +7,7 @@
 //! from the outbox, a chat's in order and chats side by side.
 //! - [`send`] — one attempt at each speaking Bot API call, its errors sorted.
 //! - [`callbacks`] — the button data codec; [`keyboards`] — the buttons.
-//! - [`admins`] — who administers a chat, from `getChatMember`, cached.
+//! - [`admins`] — who administers a chat, from `getChatMember`.
 
 pub mod admins;
 pub mod callbacks;
@@ -35,7 +35,6 @@ pub struct Context {
     pub ledger: Ledger,
     pub settings: Arc<Settings>,
     pub limits: Limits,
-    pub admins: admins::AdminCache,
 }
 
 impl Context {

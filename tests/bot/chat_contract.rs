@@ -147,20 +147,24 @@ async fn open_mine_and_stats_report_the_ledger() {
 async fn chinese_speakers_get_chinese_and_help_lists_the_commands() {
     let app = TestApp::spawn().await;
     app.say(GROUP, LI, "/need 买菜 3号楼201 两斤鸡蛋");
-    let sent = app.fake.wait_for_calls("sendMessage", 1).await;
+    app.say(GROUP, LI, "/claim 7");
+    let sent = app.fake.wait_for_calls("sendMessage", 2).await;
+    // The announcement speaks the chat's language (English by default);
+    // the reply to Li speaks his.
+    assert!(sent[0].text().contains("Groceries"), "{}", sent[0].text());
     assert!(
-        sent[0].text().contains("买菜") && sent[0].text().contains("求助人"),
+        sent[1].text().contains("本群没有任务 #7"),
         "{}",
-        sent[0].text()
+        sent[1].text()
     );
     app.say(GROUP, LI, "/help");
     app.say(GROUP, ANN, "/start");
-    let sent = app.fake.wait_for_calls("sendMessage", 3).await;
-    assert!(sent[1].text().contains("求助"));
+    let sent = app.fake.wait_for_calls("sendMessage", 4).await;
+    assert!(sent[2].text().contains("求助"));
     for command in [
         "/need", "/claim", "/release", "/done", "/cancel", "/open", "/mine", "/stats",
     ] {
-        assert!(sent[2].text().contains(command), "{command} in help");
+        assert!(sent[3].text().contains(command), "{command} in help");
     }
     // The menu was published in both languages at start.
     let menus = app.fake.calls_of("setMyCommands");

@@ -263,6 +263,7 @@ async fn run_with_kills(seed: u64) -> usize {
             let want_buttons: Vec<String> = match task.state.status {
                 Status::Open => vec![format!("claim:{}", task.number.get())],
                 Status::Claimed => vec![
+                    format!("claim:{}", task.number.get()),
                     format!("done:{}", task.number.get()),
                     format!("release:{}", task.number.get()),
                 ],

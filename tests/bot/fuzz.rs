@@ -14,7 +14,6 @@ use teloxide::types::Me;
 use linli::config::Settings;
 use linli::ledger::inbox::{Fetched, InboxRow};
 use linli::ledger::Ledger;
-use linli::telegram::admins::AdminCache;
 use linli::telegram::processor::Processor;
 use linli::telegram::schema::schema;
 use linli::telegram::Context;
@@ -164,7 +163,6 @@ fn arbitrary_updates_never_panic_a_handler() {
             ctx: Arc::new(Context {
                 ledger,
                 limits: settings.limits(),
-                admins: AdminCache::new(settings.admin_cache_ttl()),
                 settings: settings.clone(),
             }),
             me,

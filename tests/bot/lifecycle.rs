@@ -40,7 +40,7 @@ async fn a_task_lives_its_whole_life_through_buttons() {
         "{}",
         edits[0].text()
     );
-    assert_eq!(edits[0].buttons(), vec!["done:1", "release:1"]);
+    assert_eq!(edits[0].buttons(), vec!["claim:1", "done:1", "release:1"]);
     let answers = app.fake.wait_for_calls("answerCallbackQuery", 1).await;
     assert_ne!(
         answers[0].body["show_alert"], true,
@@ -90,7 +90,7 @@ async fn a_task_lives_its_whole_life_through_commands() {
     app.say(GROUP, BO, "/claim 1");
     let edits = app.fake.wait_for_calls("editMessageText", 1).await;
     assert_eq!(edits[0].body["message_id"], id);
-    assert_eq!(edits[0].buttons(), vec!["done:1", "release:1"]);
+    assert_eq!(edits[0].buttons(), vec!["claim:1", "done:1", "release:1"]);
     let sent = app.fake.wait_for_calls("sendMessage", 2).await;
     assert!(
         sent[1].text().contains("#1"),

@@ -118,7 +118,7 @@ async fn the_binary_runs_stops_on_sigterm_and_exports() {
     fake.wait_for("the claim shown", |calls| {
         calls
             .iter()
-            .any(|c| c.succeeded() && c.buttons() == ["done:1", "release:1"])
+            .any(|c| c.succeeded() && c.buttons() == ["claim:1", "done:1", "release:1"])
     })
     .await;
 

@@ -95,7 +95,7 @@ async fn a_deleted_announcement_is_posted_again() {
     let sent = app.fake.wait_for_calls("sendMessage", 3).await;
     let fresh = sent
         .iter()
-        .find(|c| c.buttons() == ["done:1", "release:1"])
+        .find(|c| c.buttons() == ["claim:1", "done:1", "release:1"])
         .expect("a fresh announcement");
     app.fake.settle().await;
     let stored = app.task(GROUP, 1).await.announcement_message_id;
