@@ -178,12 +178,10 @@ impl Snapshot {
             .filter(|migration| !applied.contains(&migration.version))
             .count();
         let tasks = if missing_migrations == 0 {
-            sqlx::query_as(
-                "SELECT * FROM tasks WHERE ?1 IS NULL OR chat_id = ?1 ORDER BY chat_id, number",
-            )
-            .bind(chat_id)
-            .fetch_all(&mut connection)
-            .await?
+            sqlx::query_as(crate::ledger::EXPORT_TASKS)
+                .bind(chat_id)
+                .fetch_all(&mut connection)
+                .await?
         } else {
             Vec::new()
         };

@@ -540,7 +540,9 @@ fn help_en() -> String {
          Ask: <code>/need KIND FLAT [DETAILS]</code>\n\
          e.g. <code>/need pickup 12-302 JD parcel at the north gate</code>\n\
          KIND: pickup, rubbish, medicine, groceries, other.\n\n\
-         Help: press the button under a request, or <code>/claim N</code>; then <code>/done N [NOTE]</code> or <code>/release N</code>.\n",
+         Help: press the button under a request, or <code>/claim N</code>; then <code>/done N [NOTE]</code> or <code>/release N</code>. \
+         Sent as a reply to a request, <code>/claim</code>, <code>/done</code>, <code>/release</code> and <code>/cancel</code> need no number.\n\n\
+         Admins: <code>/settings language zh|en</code> sets the language the whole group reads.\n",
     );
     for command in CommandName::MENU {
         let _ = write!(
@@ -559,7 +561,9 @@ fn help_zh() -> String {
          求助：<code>/need 类型 门牌 [说明]</code>\n\
          例如 <code>/need 取快递 3号楼201 北门快递</code>\n\
          类型：取快递、倒垃圾、买药、买菜、其他。\n\n\
-         帮忙：点请求下面的按钮，或发 <code>/claim 编号</code>；完成后 <code>/done 编号 [备注]</code>，做不了就 <code>/release 编号</code>。\n",
+         帮忙：点请求下面的按钮，或发 <code>/claim 编号</code>；完成后 <code>/done 编号 [备注]</code>，做不了就 <code>/release 编号</code>。\
+         回复某条请求发送 <code>/claim</code>、<code>/done</code>、<code>/release</code>、<code>/cancel</code> 时不用写编号。\n\n\
+         管理员：<code>/settings language zh|en</code> 设置全群看到的语言。\n",
     );
     for command in CommandName::MENU {
         let _ = write!(

@@ -387,12 +387,10 @@ impl Ledger {
 
     /// Every task, or one chat's, in chat and number order.
     pub async fn export(&self, chat_id: Option<i64>) -> LedgerResult<Vec<TaskRecord>> {
-        let rows: Vec<TaskRow> = sqlx::query_as(
-            "SELECT * FROM tasks WHERE ?1 IS NULL OR chat_id = ?1 ORDER BY chat_id, number",
-        )
-        .bind(chat_id)
-        .fetch_all(&self.pool)
-        .await?;
+        let rows: Vec<TaskRow> = sqlx::query_as(EXPORT_TASKS)
+            .bind(chat_id)
+            .fetch_all(&self.pool)
+            .await?;
         records(rows)
     }
 
@@ -469,6 +467,11 @@ impl Ledger {
         Ok(())
     }
 }
+
+/// Every task (`?1` NULL) or one chat's, in chat and number order: what
+/// `linli export` writes.
+pub(crate) const EXPORT_TASKS: &str =
+    "SELECT * FROM tasks WHERE ?1 IS NULL OR chat_id = ?1 ORDER BY chat_id, number";
 
 /// The statement behind [`select_task`].
 pub(crate) const TASK_BY_NUMBER: &str = "SELECT * FROM tasks WHERE chat_id = ?1 AND number = ?2";
