@@ -17,6 +17,18 @@ pub fn escape(text: &str) -> String {
     teloxide::utils::html::escape(text)
 }
 
+/// The longest word of a message the bot quotes back, in characters.
+const ECHO_MAX_CHARS: usize = 40;
+
+/// A word the sender wrote, quoted back in a refusal: escaped, and cut so
+/// that no reply grows past Telegram's limit however long the word was.
+fn echo(word: &str) -> String {
+    let mut chars = word.chars();
+    let cut: String = chars.by_ref().take(ECHO_MAX_CHARS).collect();
+    let more = if chars.next().is_some() { "…" } else { "" };
+    format!("{}{more}", escape(&cut))
+}
+
 fn pick(lang: Lang, en: String, zh: String) -> String {
     match lang {
         Lang::En => en,
@@ -308,7 +320,7 @@ fn refused(card: &TaskCard, refusal: Refusal, lang: Lang) -> String {
         Refusal::Finished(status) => pick(
             lang,
             format!("{n} is already {}.", status_name(status, lang)),
-            format!("{n} 已{}。", status_name(status, lang)),
+            format!("{n} 已经{}了，不能再更改。", status_name(status, lang)),
         ),
         Refusal::AlreadyYours => pick(
             lang,
@@ -356,8 +368,8 @@ fn usage(error: &UsageError, lang: Lang) -> String {
         UsageError::MissingKind => need_usage,
         UsageError::UnknownKind(word) => pick(
             lang,
-            format!("I don't know the kind “{}”. {need_usage}", escape(word)),
-            format!("不认识类型“{}”。{need_usage}", escape(word)),
+            format!("I don't know the kind “{}”. {need_usage}", echo(word)),
+            format!("不认识类型“{}”。{need_usage}", echo(word)),
         ),
         UsageError::MissingFlat => pick(
             lang,
@@ -387,25 +399,35 @@ fn usage(error: &UsageError, lang: Lang) -> String {
         ),
         UsageError::UnknownSetting(key) => pick(
             lang,
-            format!("There is no setting “{}”. Write /settings language en or /settings language zh.", escape(key)),
-            format!("没有“{}”这个设置。请写 /settings language zh 或 /settings language en。", escape(key)),
+            format!("There is no setting “{}”. Write /settings language en or /settings language zh.", echo(key)),
+            format!("没有“{}”这个设置。请写 /settings language zh 或 /settings language en。", echo(key)),
+        ),
+        UsageError::BadLanguage(word) if word.is_empty() => pick(
+            lang,
+            "Which language? Write /settings language en or /settings language zh.".into(),
+            "哪种语言？请写 /settings language zh 或 /settings language en。".into(),
+        ),
+        UsageError::TooManyNumbers { max } => pick(
+            lang,
+            format!("At most {max} task numbers at a time, please."),
+            format!("一次最多写 {max} 个任务编号。"),
         ),
         UsageError::BadLanguage(word) => pick(
             lang,
-            format!("“{}” is not a language I speak: write /settings language en or /settings language zh.", escape(word)),
-            format!("不支持“{}”这种语言：请写 /settings language zh 或 /settings language en。", escape(word)),
+            format!("“{}” is not a language I speak: write /settings language en or /settings language zh.", echo(word)),
+            format!("不支持“{}”这种语言：请写 /settings language zh 或 /settings language en。", echo(word)),
         ),
         UsageError::BadNumber(command, word) => pick(
             lang,
             format!(
                 "“{}” is not a task number. Write /{} N, for example /{} 3.",
-                escape(word),
+                echo(word),
                 command.as_str(),
                 command.as_str()
             ),
             format!(
                 "“{}”不是任务编号。请写 /{} 编号，例如 /{} 3。",
-                escape(word),
+                echo(word),
                 command.as_str(),
                 command.as_str()
             ),
@@ -747,6 +769,26 @@ mod tests {
         assert_eq!(split.iter().map(|p| p.lines().count()).sum::<usize>(), 100);
         let huge = format!("{}&amp;x", "a".repeat(4093));
         assert_eq!(pages(&huge), vec!["a".repeat(4093)]);
+    }
+
+    #[test]
+    fn words_quoted_back_are_cut() {
+        let word = "字".repeat(5000);
+        let reply = Text::Usage(&UsageError::UnknownKind(word)).render(Lang::Zh);
+        assert!(reply.encode_utf16().count() < 600, "{}", reply.len());
+        assert_eq!(echo("a<b"), "a&lt;b");
+    }
+
+    #[test]
+    fn a_refusal_in_chinese_does_not_read_like_the_success() {
+        let card = card(Status::Cancelled);
+        let refused = Text::Refused(&card, Refusal::Finished(Status::Cancelled)).render(Lang::Zh);
+        let success = Text::Cancelled(card.number).render(Lang::Zh);
+        assert!(
+            !success.contains(&refused.replace('。', "")),
+            "{refused} / {success}"
+        );
+        assert!(refused.contains("已经"), "{refused}");
     }
 
     #[test]

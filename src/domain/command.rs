@@ -177,6 +177,10 @@ pub enum UsageError {
     /// A task command without its number, not sent as a reply to a task.
     MissingNumber(CommandName),
     BadNumber(CommandName, String),
+    /// More task numbers in one command than it may carry.
+    TooManyNumbers {
+        max: usize,
+    },
     /// `/settings KEY …` with a key there is none of.
     UnknownSetting(String),
     /// `/settings language VALUE` with a value that is not a language.
@@ -193,6 +197,7 @@ impl UsageError {
             | UsageError::FlatTooLong { .. }
             | UsageError::DetailsTooLong { .. } => CommandName::Need,
             UsageError::MissingNumber(name) | UsageError::BadNumber(name, _) => *name,
+            UsageError::TooManyNumbers { .. } => CommandName::Claim,
             UsageError::UnknownSetting(_) | UsageError::BadLanguage(_) => CommandName::Settings,
         }
     }
@@ -305,27 +310,47 @@ fn parse_task_command(
     args: &str,
     limits: &Limits,
 ) -> Result<TaskCommand, UsageError> {
+    let name = CommandName::of_action(action);
     let mut numbers: Vec<TaskNumber> = Vec::new();
     let mut rest = args.trim();
     loop {
         let (word, after) = input::next_word(rest);
-        let Some(number) = TaskNumber::parse(&input::fold(word)) else {
+        // `3,4` typed without a space counts as two numbers too.
+        let parts: Option<Vec<TaskNumber>> = input::fold(word)
+            .split(',')
+            .map(TaskNumber::parse)
+            .collect();
+        let Some(parts) = parts.filter(|p| !p.is_empty()) else {
             break;
         };
-        if !numbers.contains(&number) {
-            numbers.push(number);
+        for number in parts {
+            if !numbers.contains(&number) {
+                numbers.push(number);
+            }
         }
         rest = after;
+    }
+    if numbers.len() > MAX_NUMBERS {
+        return Err(UsageError::TooManyNumbers { max: MAX_NUMBERS });
     }
     if action == Action::Done && numbers.len() > 1 && !rest.is_empty() {
         numbers.truncate(1);
         rest = input::next_word(args).1;
     }
-    if numbers.is_empty() {
-        // `#0`, `3x`: a number meant, but not one a task can have.
-        let (word, _) = input::next_word(rest);
-        if input::fold(word).starts_with(|c: char| c == '#' || c.is_ascii_digit()) {
-            let name = CommandName::of_action(action);
+    if action != Action::Done || numbers.is_empty() {
+        // `#0`, `3x`, `and 4`: a number meant but not read as one is refused
+        // rather than left out. (After `/done N` it is the note's.)
+        let meant = |word: &&str| {
+            let word = input::fold(word);
+            word.starts_with('#') || word.chars().any(|c| c.is_ascii_digit())
+        };
+        let mut words = rest.split(input::is_separator).filter(|w| !w.is_empty());
+        let stray = if numbers.is_empty() {
+            words.next().filter(meant)
+        } else {
+            words.find(meant)
+        };
+        if let Some(word) = stray {
             return Err(UsageError::BadNumber(name, word.to_string()));
         }
     }
@@ -335,6 +360,10 @@ fn parse_task_command(
         text: free_text(rest, limits.details_max_chars)?,
     })
 }
+
+/// The most task numbers one command may name: a reply lists each, and
+/// every change is an edit paced into the group's budget.
+pub const MAX_NUMBERS: usize = 20;
 
 fn free_text(text: &str, max_chars: usize) -> Result<String, UsageError> {
     if text.chars().count() > max_chars {
@@ -445,6 +474,25 @@ mod tests {
             change(Action::Claim, &[3, 4, 5], "")
         );
         assert_eq!(parse("/done 3 4"), change(Action::Done, &[3, 4], ""));
+        assert_eq!(parse("/claim 3,4"), change(Action::Claim, &[3, 4], ""));
+        assert_eq!(parse("/claim 3 谢谢"), change(Action::Claim, &[3], "谢谢"));
+        for stray in ["/claim 3 #0", "/cancel 3 4x", "/release 3 and 4"] {
+            assert!(
+                matches!(parse(stray), Parsed::Invalid(UsageError::BadNumber(..))),
+                "{stray}"
+            );
+        }
+        let many = format!(
+            "/cancel {}",
+            (1..=21)
+                .map(|n| n.to_string())
+                .collect::<Vec<_>>()
+                .join(" ")
+        );
+        assert_eq!(
+            parse(&many),
+            Parsed::Invalid(UsageError::TooManyNumbers { max: 20 })
+        );
         assert_eq!(
             parse("/done 3 4 bags"),
             change(Action::Done, &[3], "4 bags")

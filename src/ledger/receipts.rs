@@ -30,6 +30,9 @@ pub enum Receipt {
     /// `posted` is the message that shows it, when a new one was posted.
     Announced {
         task_id: i64,
+        /// The chat it was posted in: a post that raced a migration of that
+        /// chat names a message of the old group and is not recorded.
+        chat_id: i64,
         newest: i64,
         posted: Option<i32>,
     },
@@ -101,9 +104,10 @@ impl LedgerTx {
                 Receipt::Sent { row } => sent.push(*row),
                 Receipt::Announced {
                     task_id,
+                    chat_id,
                     newest,
                     posted,
-                } => announced.push(serde_json::json!([task_id, newest, posted])),
+                } => announced.push(serde_json::json!([task_id, newest, posted, chat_id])),
                 Receipt::Failed { row, error } => {
                     sqlx::query(
                         "UPDATE outbox SET state = 'failed', finished_at = ?1, error = ?2
@@ -140,11 +144,12 @@ impl LedgerTx {
         }
         if !announced.is_empty() {
             let announced = serde_json::Value::Array(announced).to_string();
-            // Each entry: [task, newest row it covers, message posted or null].
+            // Each entry: [task, newest row it covers, message posted or null, chat].
             sqlx::query(
                 "UPDATE tasks SET announcement_message_id = a.value ->> 2
                  FROM json_each(?1) AS a
-                 WHERE tasks.id = a.value ->> 0 AND a.value ->> 2 IS NOT NULL",
+                 WHERE tasks.id = a.value ->> 0 AND a.value ->> 2 IS NOT NULL
+                   AND tasks.chat_id = a.value ->> 3",
             )
             .bind(&announced)
             .execute(self.conn().await?)

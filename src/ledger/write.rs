@@ -26,7 +26,10 @@ pub struct NewTaskRecord<'a> {
     pub chat_title: Option<&'a str>,
     pub task: &'a NewTask,
     pub requester: &'a Person,
-    pub lang: Lang,
+    /// The language its announcement speaks when the chat has none of its
+    /// own (chosen by an admin, or its adder's): read in the same
+    /// transaction, so a `/settings language` just before counts.
+    pub default_lang: Lang,
     pub thread_id: Option<i32>,
     pub source_message_id: i32,
     pub at: DateTime<Utc>,
@@ -179,7 +182,9 @@ impl LedgerTx {
              INSERT INTO tasks (chat_id, number, kind, flat, details, status, requester_id,
                                 requester_name, lang, thread_id, source_message_id, created_at)
              VALUES (?1, (SELECT COALESCE(MAX(number), 0) + 1 FROM tasks WHERE chat_id = ?1),
-                     ?4, ?5, ?6, 'open', ?7, ?8, ?9, ?10, ?11, ?3)
+                     ?4, ?5, ?6, 'open', ?7, ?8,
+                     (SELECT COALESCE(language, added_by_language, ?9) FROM chats WHERE id = ?1),
+                     ?10, ?11, ?3)
              RETURNING *;
              INSERT INTO events (task_id, action, actor_id, actor_name, at)
              SELECT id, 'created', requester_id, requester_name, created_at
@@ -194,7 +199,7 @@ impl LedgerTx {
             .bind(&new.task.details)
             .bind(new.requester.id.0)
             .bind(&new.requester.name)
-            .bind(new.lang.as_str())
+            .bind(new.default_lang.as_str())
             .bind(new.thread_id)
             .bind(new.source_message_id)
             .fetch_all(self.raw()?)
@@ -304,10 +309,19 @@ impl LedgerTx {
             .execute(self.conn().await?)
             .await?
             .rows_affected();
-            sqlx::query("DELETE FROM chats WHERE id = ?1")
-                .bind(from)
-                .execute(self.conn().await?)
-                .await?;
+            // The old group's language choices stay, unless the supergroup has its own.
+            sqlx::query(
+                "UPDATE chats SET
+                     language = COALESCE(language, (SELECT language FROM chats WHERE id = ?1)),
+                     added_by_language = COALESCE(added_by_language,
+                         (SELECT added_by_language FROM chats WHERE id = ?1))
+                 WHERE id = ?2;
+                 DELETE FROM chats WHERE id = ?1",
+            )
+            .bind(from)
+            .bind(to)
+            .execute(self.conn().await?)
+            .await?;
             moved
         } else {
             let moved: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM tasks WHERE chat_id = ?1")

@@ -154,15 +154,16 @@ pub async fn on_message(
         tx.note_chat_title(msg.chat.id.0, title).await?;
         return tx.commit().await;
     }
+    let private = msg.chat.is_private();
     // A forwarded message repeats someone's words: it is never a command.
-    if msg.forward_origin().is_some() || msg.is_automatic_forward() {
+    let forwarded = msg.forward_origin().is_some() || msg.is_automatic_forward();
+    if forwarded && !private {
         return Ok(());
     }
-    let private = msg.chat.is_private();
     let bot_username = me.user.username.as_deref().unwrap_or_default();
     let parsed = match msg.text().or(msg.caption()) {
-        Some(text) => parse_command(text, bot_username, &ctx.limits),
-        None => Parsed::NotForUs,
+        Some(text) if !forwarded => parse_command(text, bot_username, &ctx.limits),
+        _ => Parsed::NotForUs,
     };
     if parsed == Parsed::NotForUs && !private {
         return Ok(());
@@ -277,7 +278,7 @@ impl Asked<'_> {
             task: new,
             requester: self.sender,
             // What the whole group reads speaks the chat's language.
-            lang: chat_lang(self.ctx, msg.chat.id.0).await?,
+            default_lang: self.ctx.settings.chat.default_language,
             thread_id: topic_of(msg),
             source_message_id: msg.id.0,
             // When it was asked, also when the bot handles it later.
@@ -384,6 +385,8 @@ impl Asked<'_> {
         let html = match change {
             None => Text::SettingsShown(chat_lang(self.ctx, chat_id).await?).render(self.lang),
             Some(change) => {
+                // No write lock held while Telegram is asked.
+                self.batch.flush().await?;
                 let admins = Admins { bot: self.bot };
                 if !admins.is_admin(chat_id, self.sender.id).await {
                     Text::AdminsOnly.render(self.lang)

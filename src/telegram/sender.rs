@@ -316,6 +316,7 @@ impl Sender {
         let chat_id = ChatId(task.chat_id);
         let announced = |posted| Receipt::Announced {
             task_id: task.id,
+            chat_id: task.chat_id,
             newest,
             posted,
         };

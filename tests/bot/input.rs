@@ -411,6 +411,15 @@ async fn refusals_never_read_like_success() {
     assert_eq!(app.task(GROUP, 1).await.done_note, None);
     let cancel = replies(&app, GROUP, ANN, "/cancel 2").await;
     assert!(cancel[0].contains("already cancelled"), "{cancel:?}");
+    let success_zh = "🚫 #2 已取消。";
+    let cancel_zh = replies(&app, GROUP, LI, "/cancel 2").await;
+    assert!(cancel_zh[0].contains("已经取消"), "{cancel_zh:?}");
+    assert!(!cancel_zh[0].contains(success_zh), "{cancel_zh:?}");
+    // A word quoted back is cut, so the refusal still reaches the sender.
+    let long = replies(&app, GROUP, ANN, &format!("/need {}", "x".repeat(4090))).await;
+    assert!(long[0].contains("I don't know the kind"), "{long:?}");
+    let long = replies(&app, GROUP, ANN, &format!("/claim #{}", "9".repeat(4090))).await;
+    assert!(long[0].contains("is not a task number"), "{long:?}");
     // Chinese: an edit refused on a claimed task says its state once.
     let id = app.say(GROUP, LI, "/need 药 5-5");
     app.say(GROUP, BO, "/claim 3");
@@ -549,6 +558,32 @@ async fn the_group_reads_one_language_and_each_person_their_own() {
         last["text"].as_str().unwrap().contains("Asked by"),
         "{last}"
     );
+    // Someone whose Telegram speaks neither language reads the group's.
+    let german = Resident {
+        id: 301,
+        first_name: "Jörg",
+        language: "de",
+    };
+    let reply = replies(&app, GROUP, german, "/claim 9").await;
+    assert!(reply[0].contains("There is no task #9"), "{reply:?}");
+    // A change of language and a request handled in one batch: the request
+    // speaks the new language.
+    let settings = message(
+        GROUP,
+        app.fake.next_message_id(GROUP),
+        ANN.json(),
+        "/settings language zh",
+    );
+    let need = message(
+        GROUP,
+        app.fake.next_message_id(GROUP),
+        ANN.json(),
+        "/need pickup 5-5",
+    );
+    app.fake
+        .push_updates(vec![json!({"message": settings}), json!({"message": need})]);
+    app.fake.settle().await;
+    assert_eq!(app.task(GROUP, 4).await.lang, linli::i18n::Lang::Zh);
     let shown = replies(&app, GROUP, LI, "/settings").await;
     assert!(
         shown[0].contains("language") && shown[0].contains("en"),

@@ -55,7 +55,7 @@ fn record<'a>(chat_id: i64, task: &'a NewTask, requester: &'a Person) -> NewTask
         chat_title: Some("Residents"),
         task,
         requester,
-        lang: Lang::En,
+        default_lang: Lang::En,
         thread_id: None,
         source_message_id: 1,
         at: Utc::now(),

@@ -180,7 +180,7 @@ pub async fn measure(tasks: i64) -> anyhow::Result<ScaleResult> {
                 chat_title: None,
                 task: &new_task,
                 requester: &requester,
-                lang: Lang::En,
+                default_lang: Lang::En,
                 thread_id: None,
                 source_message_id: 1,
                 at: Utc::now(),
