@@ -25,6 +25,7 @@ use teloxide::types::{BotCommand, Me};
 use teloxide::{ApiError, RequestError};
 use tokio::sync::{mpsc, watch, Notify};
 
+use crate::clock::Clock;
 use crate::config::Settings;
 use crate::domain::CommandName;
 use crate::i18n::{Lang, Text};
@@ -51,6 +52,11 @@ impl App {
     /// Opens the ledger and makes the bot; fails on a missing token or an
     /// unusable database.
     pub async fn build(settings: Settings) -> anyhow::Result<App> {
+        App::build_with_clock(settings, Clock::system()).await
+    }
+
+    /// The same, telling time by `clock` (tests pass a manual one).
+    pub async fn build_with_clock(settings: Settings, clock: Clock) -> anyhow::Result<App> {
         let token = settings
             .telegram
             .token
@@ -58,7 +64,8 @@ impl App {
             .context("TELOXIDE_TOKEN is not set: give the token BotFather gave you")?;
         let ledger = Ledger::connect(&settings.database)
             .await
-            .with_context(|| format!("cannot open the database {}", settings.database.url))?;
+            .with_context(|| format!("cannot open the database {}", settings.database.url))?
+            .with_clock(clock);
         let client = teloxide::net::default_reqwest_settings()
             .timeout(Duration::from_secs(
                 settings.telegram.request_timeout_seconds,
@@ -223,15 +230,11 @@ async fn prune(ledger: Ledger, settings: Arc<Settings>) {
         i64::try_from(settings.database.handled_retention_hours).unwrap_or(i64::MAX / 3600),
     );
     loop {
-        let before = chrono::Utc::now() - retention;
-        match (
-            ledger.prune_inbox(before).await,
-            ledger.prune_outbox(before).await,
-        ) {
-            (Ok(inbox), Ok(outbox)) if inbox + outbox > 0 => {
+        match ledger.prune_handled(retention).await {
+            Ok((inbox, outbox)) if inbox + outbox > 0 => {
                 tracing::info!(inbox, outbox, "pruned handled rows")
             }
-            (Err(error), _) | (_, Err(error)) => tracing::error!(%error, "pruning failed"),
+            Err(error) => tracing::error!(%error, "pruning failed"),
             _ => {}
         }
         tokio::time::sleep(PRUNE_EVERY).await;

@@ -8,12 +8,14 @@
 //! - [`ledger`] — the SQLite ledger: tasks, append-only events, queries.
 //! - [`service`] — read, decide, record: the path buttons and commands share.
 //! - [`telegram`] — the edge: Updates in, Bot API calls out.
+//! - [`clock`] — the one source of time, injected so tests can pause it.
 //! - [`config`] — [`config::Settings`] from defaults, a file and the environment.
 //! - [`app`] — builds everything from Settings; runs until told to stop.
 //! - [`export`] — the ledger as JSON or CSV for the residents' committee.
 //! - [`telemetry`] — logging.
 
 pub mod app;
+pub mod clock;
 pub mod config;
 pub mod domain;
 pub mod export;

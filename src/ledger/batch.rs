@@ -21,7 +21,6 @@
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use chrono::Utc;
 use sqlx::{Sqlite, Transaction};
 
 use super::outbox::{self, Outgoing};
@@ -156,7 +155,12 @@ impl Batch {
         };
         Slot::lock(&self.slot).in_unit = true;
         // The savepoint opens with the unit's first statement.
-        Ok(LedgerTx::in_batch(tx, self.slot.clone(), last))
+        Ok(LedgerTx::in_batch(
+            tx,
+            self.slot.clone(),
+            last,
+            self.ledger.clock().clone(),
+        ))
     }
 
     /// Notes that an Update is done with: it is marked handled by the
@@ -220,7 +224,7 @@ impl Batch {
         if !statements.is_empty() {
             let ids = serde_json::to_string(handled).unwrap_or_else(|_| "[]".into());
             sqlx::query(&statements)
-                .bind(Utc::now())
+                .bind(self.ledger.clock().now())
                 .bind(ids)
                 .bind(outbox::rows_argument(outbox))
                 .execute(&mut *tx)

@@ -42,7 +42,7 @@ impl Ledger {
              SELECT value ->> 0, value ->> 1, value ->> 2, ?2 FROM json_each(?1)",
         )
         .bind(serde_json::Value::Array(rows).to_string())
-        .bind(Utc::now())
+        .bind(self.clock().now())
         .execute(self.writer())
         .await?
         .rows_affected())
@@ -75,7 +75,7 @@ impl Ledger {
     }
 
     /// Forgets Updates handled before `before`.
-    pub async fn prune_inbox(&self, before: DateTime<Utc>) -> LedgerResult<u64> {
+    pub(super) async fn prune_inbox(&self, before: DateTime<Utc>) -> LedgerResult<u64> {
         Ok(
             sqlx::query("DELETE FROM inbox WHERE handled_at IS NOT NULL AND handled_at < ?1")
                 .bind(before)
@@ -112,7 +112,7 @@ impl LedgerTx {
         sqlx::query(
             "UPDATE inbox SET handled_at = ?1, error = ?2 WHERE update_id = ?3 AND handled_at IS NULL",
         )
-        .bind(Utc::now())
+        .bind(self.now())
         .bind(error)
         .bind(update_id)
         .execute(self.conn().await?)

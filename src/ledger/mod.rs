@@ -34,6 +34,7 @@ use chrono::{DateTime, Utc};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{FromRow, SqlitePool};
 
+use crate::clock::Clock;
 use crate::config::DatabaseSettings;
 use crate::domain::{ChatStats, Kind, MineItem, Status, TaskCard, TaskNumber, TaskState, UserId};
 use crate::i18n::Lang;
@@ -202,6 +203,8 @@ pub struct Ledger {
     /// of meeting in SQLite's busy handler, which sleeps in steps of
     /// milliseconds.
     writer: SqlitePool,
+    /// What stamps the rows it writes.
+    clock: Clock,
 }
 
 impl Ledger {
@@ -225,7 +228,21 @@ impl Ledger {
             .test_before_acquire(false)
             .connect_with(options.create_if_missing(false).read_only(true))
             .await?;
-        Ok(Ledger { pool, writer })
+        Ok(Ledger {
+            pool,
+            writer,
+            clock: Clock::system(),
+        })
+    }
+
+    /// The same ledger, telling time by `clock` (tests pass a manual one).
+    pub fn with_clock(self, clock: Clock) -> Self {
+        Ledger { clock, ..self }
+    }
+
+    /// The clock the ledger, and everything built on it, tells time by.
+    pub fn clock(&self) -> &Clock {
+        &self.clock
     }
 
     /// Task `number` of a chat, as the readers see it now.
@@ -420,6 +437,7 @@ impl Ledger {
     pub async fn begin(&self) -> LedgerResult<LedgerTx> {
         Ok(LedgerTx::new(
             self.writer.begin_with("BEGIN IMMEDIATE").await?,
+            self.clock.clone(),
         ))
     }
 

@@ -295,7 +295,7 @@ impl Ledger {
             "UPDATE outbox SET state = 'failed', finished_at = ?1, error = ?2
              WHERE lane = ?3 AND state = 'pending'",
         )
-        .bind(Utc::now())
+        .bind(self.clock().now())
         .bind(error)
         .bind(lane)
         .execute(self.writer())
@@ -320,7 +320,7 @@ impl Ledger {
     }
 
     /// Forgets finished rows older than `before`.
-    pub async fn prune_outbox(&self, before: DateTime<Utc>) -> LedgerResult<u64> {
+    async fn prune_outbox(&self, before: DateTime<Utc>) -> LedgerResult<u64> {
         Ok(
             sqlx::query("DELETE FROM outbox WHERE state <> 'pending' AND finished_at < ?1")
                 .bind(before)
@@ -328,5 +328,15 @@ impl Ledger {
                 .await?
                 .rows_affected(),
         )
+    }
+
+    /// Forgets handled inbox rows and finished outbox rows older than
+    /// `retention` by the ledger's clock; how many of each went.
+    pub async fn prune_handled(&self, retention: chrono::TimeDelta) -> LedgerResult<(u64, u64)> {
+        let before = self.clock().now() - retention;
+        Ok((
+            self.prune_inbox(before).await?,
+            self.prune_outbox(before).await?,
+        ))
     }
 }

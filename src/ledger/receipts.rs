@@ -96,7 +96,7 @@ impl LedgerTx {
     /// a statement each. Only rows still waiting change: a row is finished
     /// once.
     pub async fn record(&mut self, receipts: impl Iterator<Item = &Receipt>) -> LedgerResult<()> {
-        let now = Utc::now();
+        let now = self.now();
         let mut sent = Vec::new();
         let mut announced = Vec::new();
         for receipt in receipts {

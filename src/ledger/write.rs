@@ -15,6 +15,7 @@ use sqlx::{Executor, Sqlite, SqliteConnection, Transaction};
 
 use super::batch::{Ended, Slot};
 use super::{LedgerError, LedgerResult, Person, TaskRecord, TaskRow};
+use crate::clock::Clock;
 use crate::domain::{Action, NewTask, TaskNumber, TaskState};
 use crate::i18n::Lang;
 use crate::ledger::outbox::{self, Outgoing};
@@ -60,16 +61,18 @@ pub struct LedgerTx {
     name: u8,
     /// Messages to queue in the outbox when this commits, in order.
     queued: Vec<Outgoing>,
+    clock: Clock,
 }
 
 impl LedgerTx {
-    pub(super) fn new(tx: Transaction<'static, Sqlite>) -> Self {
+    pub(super) fn new(tx: Transaction<'static, Sqlite>, clock: Clock) -> Self {
         LedgerTx {
             tx: Some(tx),
             batch: None,
             unstarted: None,
             name: 0,
             queued: Vec::new(),
+            clock,
         }
     }
 
@@ -77,6 +80,7 @@ impl LedgerTx {
         tx: Transaction<'static, Sqlite>,
         batch: Arc<Mutex<Slot>>,
         last: Ended,
+        clock: Clock,
     ) -> Self {
         LedgerTx {
             tx: Some(tx),
@@ -84,7 +88,13 @@ impl LedgerTx {
             unstarted: Some(last),
             name: last.next_name(),
             queued: Vec::new(),
+            clock,
         }
+    }
+
+    /// The time now, from the ledger's clock.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
     }
 
     /// `sql`, after what starts the unit if this is its first statement.
@@ -118,7 +128,7 @@ impl LedgerTx {
         }
         if !queued.is_empty() {
             sqlx::query(&outbox::insert_rows("?1", "?2"))
-                .bind(Utc::now())
+                .bind(self.clock.now())
                 .bind(outbox::rows_argument(&queued))
                 .execute(&mut *tx)
                 .await?;

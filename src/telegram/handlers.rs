@@ -9,7 +9,6 @@
 //! which retries and, in the end, apologises to the sender. Nothing the
 //! sender does goes unanswered, except what is not addressed to the bot.
 
-use chrono::Utc;
 use teloxide::prelude::*;
 use teloxide::types::{ChatMemberUpdated, MaybeInaccessibleMessage, Me, UpdateKind, User};
 
@@ -345,7 +344,7 @@ impl Asked<'_> {
                 action,
                 actor: self.sender,
                 note,
-                at: Utc::now(),
+                at: self.ctx.ledger.clock().now(),
             };
             let announce_changed = |outcome: &Outcome| match outcome {
                 Outcome::Changed(task) => vec![announce(task)],
@@ -393,7 +392,8 @@ impl Asked<'_> {
                 } else {
                     let SettingChange::Language(lang) = change;
                     let mut tx = self.batch.begin().await?;
-                    tx.set_chat_language(chat_id, self.msg.chat.title(), lang, Utc::now())
+                    let at = tx.now();
+                    tx.set_chat_language(chat_id, self.msg.chat.title(), lang, at)
                         .await?;
                     tx.send(reply_to(
                         self.msg,
@@ -474,7 +474,7 @@ pub async fn on_edited_message(
     let outgoing = match edited {
         Err(error) => reply_to(&msg, Text::Usage(&error).render(lang)),
         Ok(new) => match tx
-            .edit_open_task(&task, &new, &person(user), Utc::now())
+            .edit_open_task(&task, &new, &person(user), tx.now())
             .await?
         {
             Some(updated) => announce(&updated),
@@ -519,7 +519,7 @@ pub async fn on_callback(
         action,
         actor: &actor,
         note: None,
-        at: Utc::now(),
+        at: ctx.ledger.clock().now(),
     };
     let admins = Admins { bot: &bot };
     let respond = |outcome: &Outcome| match outcome {

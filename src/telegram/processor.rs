@@ -29,7 +29,6 @@ use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::Utc;
 use futures::FutureExt;
 use teloxide::types::{Me, Update};
 use tokio::sync::{watch, Notify};
@@ -89,7 +88,7 @@ impl Processor {
             let due = self
                 .ctx
                 .ledger
-                .inbox_due(Utc::now(), self.batch_size)
+                .inbox_due(self.ctx.ledger.clock().now(), self.batch_size)
                 .await
                 .unwrap_or_else(|error| {
                     tracing::error!(%error, "cannot read the inbox");
@@ -192,7 +191,8 @@ impl Processor {
             Ok(ControlFlow::Break(Err(error))) if row.attempts + 1 < MAX_ATTEMPTS => {
                 tracing::warn!(update_id, %error, "handler failed; will retry");
                 let pause = super::doubling(Duration::from_secs(1), row.attempts, MAX_RETRY_PAUSE);
-                let at = Utc::now() + chrono::TimeDelta::from_std(pause).unwrap_or_default();
+                let at = self.ctx.ledger.clock().now()
+                    + chrono::TimeDelta::from_std(pause).unwrap_or_default();
                 let mut tx = batch.begin().await?;
                 tx.inbox_retry(update_id, at, &error.to_string()).await?;
                 tx.commit().await?;
@@ -236,7 +236,7 @@ impl Processor {
     /// Counts a failed attempt for the Update in hand when its batch broke,
     /// in a transaction of its own.
     async fn count_failure(&self, row: &InboxRow, error: &str) {
-        let at = Utc::now() + chrono::TimeDelta::seconds(1);
+        let at = self.ctx.ledger.clock().now() + chrono::TimeDelta::seconds(1);
         let counted = async {
             let mut tx = self.ctx.ledger.begin().await?;
             tx.inbox_retry(row.update_id, at, error).await?;

@@ -26,7 +26,6 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::Utc;
 use teloxide::types::{ChatId, MessageId, ThreadId};
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
@@ -163,7 +162,7 @@ impl Sender {
         if room == 0 || dispatch.ready.is_empty() {
             return;
         }
-        let now = Utc::now();
+        let now = self.ledger.clock().now();
         let lanes: Vec<i64> = dispatch
             .ready
             .iter()
@@ -359,7 +358,8 @@ impl Sender {
     ) -> LedgerResult<Option<Receipt>> {
         let retry = |wait: Duration, error: String| Receipt::Retry {
             row: row.id,
-            at: Utc::now() + chrono::TimeDelta::from_std(wait).unwrap_or(chrono::TimeDelta::MAX),
+            at: self.ledger.clock().now()
+                + chrono::TimeDelta::from_std(wait).unwrap_or(chrono::TimeDelta::MAX),
             error,
         };
         Ok(Some(match failure {

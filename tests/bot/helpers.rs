@@ -12,6 +12,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use linli::app::App;
+use linli::clock::Clock;
 use linli::config::Settings;
 use linli::ledger::{Ledger, TaskRecord};
 
@@ -78,6 +79,7 @@ pub struct TestApp {
     _dir: TempDir,
     stop: Option<oneshot::Sender<()>>,
     running: Option<JoinHandle<anyhow::Result<()>>>,
+    clock: Clock,
 }
 
 impl TestApp {
@@ -86,8 +88,20 @@ impl TestApp {
         Self::spawn_with(|_| {}).await
     }
 
+    /// The bot telling time by `clock`, with default settings.
+    pub async fn spawn_with_clock(clock: Clock) -> TestApp {
+        Self::spawn_configured(|_| {}, clock).await
+    }
+
     /// The same, with extra settings.
     pub async fn spawn_with(configure: impl FnOnce(&mut HashMap<String, String>)) -> TestApp {
+        Self::spawn_configured(configure, Clock::system()).await
+    }
+
+    async fn spawn_configured(
+        configure: impl FnOnce(&mut HashMap<String, String>),
+        clock: Clock,
+    ) -> TestApp {
         linli::telemetry::init(tracing_subscriber_test_writer);
         let fake = FakeTelegram::start().await;
         let dir = tempfile::tempdir().expect("temp dir");
@@ -103,6 +117,7 @@ impl TestApp {
             _dir: dir,
             stop: None,
             running: None,
+            clock,
         };
         app.start(vars).await;
         app
@@ -110,7 +125,9 @@ impl TestApp {
 
     async fn start(&mut self, vars: HashMap<String, String>) {
         let settings = Settings::from_vars(&vars).expect("settings");
-        let app = App::build(settings).await.expect("app builds");
+        let app = App::build_with_clock(settings, self.clock.clone())
+            .await
+            .expect("app builds");
         let (stop, stopped) = oneshot::channel::<()>();
         self.running = Some(tokio::spawn(app.run_until_stopped(async {
             let _ = stopped.await;

@@ -586,3 +586,30 @@ async fn a_batch_whose_commit_failed_takes_no_more_units() {
     );
     assert!(ledger.export(None).await.unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn handled_rows_are_kept_for_their_retention_by_the_ledgers_clock() {
+    let (ledger, _dir) = temp_ledger().await;
+    let clock = linli::clock::Clock::manual(Utc::now());
+    let ledger = ledger.with_clock(clock.clone());
+    let stored = [Fetched {
+        update_id: 1,
+        chat_key: -100,
+        raw: "{}".into(),
+    }];
+    ledger.store_updates(&stored).await.unwrap();
+    let batch = Batch::new(ledger.clone());
+    batch.handled(1);
+    batch.commit().await.unwrap();
+    let retention = chrono::TimeDelta::hours(48);
+    assert_eq!(ledger.prune_handled(retention).await.unwrap(), (0, 0));
+    clock.advance(chrono::TimeDelta::hours(47));
+    assert_eq!(ledger.prune_handled(retention).await.unwrap(), (0, 0));
+    clock.advance(chrono::TimeDelta::hours(2));
+    assert_eq!(ledger.prune_handled(retention).await.unwrap(), (1, 0));
+    let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM inbox")
+        .fetch_one(ledger.pool())
+        .await
+        .unwrap();
+    assert_eq!(left, 0);
+}

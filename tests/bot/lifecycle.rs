@@ -173,3 +173,20 @@ async fn numbering_continues_after_a_restart() {
     let edits = app.fake.wait_for_calls("editMessageText", 1).await;
     assert_eq!(edits[0].body["message_id"], app.announcement_id(GROUP, 1));
 }
+
+#[tokio::test]
+async fn changes_are_stamped_by_the_injected_clock() {
+    let at = chrono::Utc::now() - chrono::TimeDelta::days(3);
+    let clock = linli::clock::Clock::manual(at);
+    let app = TestApp::spawn_with_clock(clock.clone()).await;
+    app.say(GROUP, ANN, "/need pickup 1-1");
+    app.fake.wait_for_calls("sendMessage", 1).await;
+    clock.advance(chrono::TimeDelta::minutes(90));
+    app.press(GROUP, BO, app.announcement_id(GROUP, 1), "claim:1");
+    app.fake.wait_for_calls("answerCallbackQuery", 1).await;
+    app.fake.settle().await;
+    let task = app.task(GROUP, 1).await;
+    assert_eq!(task.claimed_at, Some(at + chrono::TimeDelta::minutes(90)));
+    let events = app.ledger.events(task.id).await.unwrap();
+    assert_eq!(events[1].at, at + chrono::TimeDelta::minutes(90));
+}
