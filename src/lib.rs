@@ -6,7 +6,8 @@
 //!   may change them, what messages show. No Telegram, no SQL.
 //! - [`i18n`] — every text users see, in English and Chinese, as HTML.
 //! - [`ledger`] — the SQLite ledger: tasks, append-only events, queries.
-//! - [`service`] — read, decide, record: the path buttons and commands share.
+//! - [`core`] — the use cases, the only writer: each records a change and
+//!   the messages it calls for in one unit of work.
 //! - [`telegram`] — the edge: Updates in, Bot API calls out.
 //! - [`clock`] — the one source of time, injected so tests can pause it.
 //! - [`config`] — [`config::Settings`] from defaults, a file and the environment.
@@ -17,10 +18,10 @@
 pub mod app;
 pub mod clock;
 pub mod config;
+pub mod core;
 pub mod domain;
 pub mod export;
 pub mod i18n;
 pub mod ledger;
-pub mod service;
 pub mod telegram;
 pub mod telemetry;

@@ -9,8 +9,8 @@
 use teloxide::prelude::*;
 
 use super::TgBot;
+use crate::core::AdminCheck;
 use crate::domain::UserId as DomainUser;
-use crate::service::AdminCheck;
 
 /// Asks Telegram through the handlers' bot.
 pub struct Admins<'a> {

@@ -1,8 +1,10 @@
-//! One function per kind of Update. Each turns the Update into domain and
-//! ledger calls, and records the result (task changes and what to tell the
-//! chat) in one transaction: a unit of the processor's [`Batch`], which
-//! commits it with the Update's handled mark. Committing the unit is a
-//! handler's last fallible step, so an error never follows kept effects.
+//! One function per kind of Update. Each translates the Update into a call
+//! of the application core ([`crate::core`]), which records the result (task
+//! changes and what to tell the chat) in a unit of the processor's
+//! [`Batch`], committed with the Update's handled mark; the handler only
+//! puts into words what came of it. Recording is a handler's last fallible
+//! step, so an error never follows kept effects. Handlers read (lists, the
+//! chat's language) but never write the ledger themselves.
 //!
 //! Handlers never talk to the chat themselves: the sender does, from the
 //! outbox, after the commit. A ledger error is returned to the processor,
@@ -14,14 +16,13 @@ use teloxide::types::{ChatMemberUpdated, MaybeInaccessibleMessage, Me, UpdateKin
 
 use super::send::html_to_plain;
 use super::{admins::Admins, callbacks, SharedContext, TgBot};
+use crate::core::{self, requests::Edited, AdminCheck, Outcome, Request};
 use crate::domain::{
     parse_command, Action, Command, CommandName, NewTask, Parsed, Refusal, SettingChange,
     TaskCommand, TaskNumber, UsageError, UserId as DomainUser,
 };
 use crate::i18n::{self, Lang, Text};
 use crate::ledger::{Batch, LedgerResult, NewTaskRecord, Outgoing, Person};
-use crate::service::AdminCheck;
-use crate::service::{self, Outcome, Request};
 
 /// What a handler returns: `Ok` when the Update is done with (its effects,
 /// if any, committed in its unit of the batch), an error to try it again.
@@ -126,11 +127,7 @@ async fn answer(batch: &Batch, outgoing: Outgoing) -> HandlerResult {
 
 /// Records `outgoing`, in order, as the Update's only effect.
 async fn answer_all(batch: &Batch, outgoing: Vec<Outgoing>) -> HandlerResult {
-    let mut tx = batch.begin().await?;
-    for message in outgoing {
-        tx.send(message);
-    }
-    tx.commit().await
+    core::reply(batch, outgoing).await
 }
 
 /// A new message: chat migrations and renames, and commands in its text or
@@ -143,15 +140,13 @@ pub async fn on_message(
     batch: Batch,
 ) -> HandlerResult {
     if let Some(to) = msg.migrate_to_chat_id() {
-        return migrate(&batch, msg.chat.id, *to).await;
+        return core::chats::migrate(&batch, msg.chat.id.0, to.0).await;
     }
     if let Some(from) = msg.migrate_from_chat_id() {
-        return migrate(&batch, *from, msg.chat.id).await;
+        return core::chats::migrate(&batch, from.0, msg.chat.id.0).await;
     }
     if let Some(title) = msg.new_chat_title() {
-        let mut tx = batch.begin().await?;
-        tx.note_chat_title(msg.chat.id.0, title).await?;
-        return tx.commit().await;
+        return core::chats::note_title(&batch, msg.chat.id.0, title).await;
     }
     let private = msg.chat.is_private();
     // A forwarded message repeats someone's words: it is never a command.
@@ -227,9 +222,7 @@ impl Asked<'_> {
         if let Some(title) = self.msg.chat.title() {
             // Renamed without our noticing (the service message missed):
             // lists name a group by its current title.
-            let mut tx = self.batch.begin().await?;
-            tx.note_chat_title(chat_id, title).await?;
-            tx.commit().await?;
+            core::chats::note_title(self.batch, chat_id, title).await?;
         }
         if matches!(command, Command::Open | Command::Mine | Command::Stats) {
             // The lists are read by the readers' pool: let it see this
@@ -276,22 +269,13 @@ impl Asked<'_> {
             chat_title: msg.chat.title(),
             task: new,
             requester: self.sender,
-            // What the whole group reads speaks the chat's language.
             default_lang: self.ctx.settings.chat.default_language,
             thread_id: topic_of(msg),
             source_message_id: msg.id.0,
             // When it was asked, also when the bot handles it later.
             at: msg.date,
         };
-        let mut tx = self.batch.begin().await?;
-        let task = tx.create_task(&record).await?;
-        tx.send(Outgoing::Announce {
-            task_id: task.id,
-            chat_id: task.chat_id,
-            reply_to: Some(msg.id.0),
-        });
-        tx.commit().await?;
-        tracing::info!(chat_id = task.chat_id, number = task.number.get(), kind = %task.kind, "task created");
+        core::requests::file(self.batch, &record).await?;
         Ok(())
     }
 
@@ -346,11 +330,7 @@ impl Asked<'_> {
                 note,
                 at: self.ctx.ledger.clock().now(),
             };
-            let announce_changed = |outcome: &Outcome| match outcome {
-                Outcome::Changed(task) => vec![announce(task)],
-                _ => Vec::new(),
-            };
-            let outcome = service::act(self.batch, &admins, &request, announce_changed).await?;
+            let outcome = core::act(self.batch, &admins, &request, |_| Vec::new()).await?;
             lines.push(self.outcome_text(action, number, &outcome, note.is_some()));
         }
         answer_all(self.batch, replies_to(self.msg, &lines.join("\n"))).await
@@ -391,16 +371,10 @@ impl Asked<'_> {
                     Text::AdminsOnly.render(self.lang)
                 } else {
                     let SettingChange::Language(lang) = change;
-                    let mut tx = self.batch.begin().await?;
-                    let at = tx.now();
-                    tx.set_chat_language(chat_id, self.msg.chat.title(), lang, at)
-                        .await?;
-                    tx.send(reply_to(
-                        self.msg,
-                        Text::LanguageSet(lang).render(self.lang),
-                    ));
-                    tracing::info!(chat_id, lang = lang.as_str(), "chat language set");
-                    return tx.commit().await;
+                    let reply = reply_to(self.msg, Text::LanguageSet(lang).render(self.lang));
+                    let title = self.msg.chat.title();
+                    return core::chats::set_language(self.batch, chat_id, title, lang, reply)
+                        .await;
                 }
             }
         };
@@ -417,15 +391,6 @@ fn more_not_shown(html: &mut String, total: u64, shown: usize, lang: Lang) {
     }
 }
 
-/// Brings a task's announcement up to date (the sender renders it).
-fn announce(task: &crate::ledger::TaskRecord) -> Outgoing {
-    Outgoing::Announce {
-        task_id: task.id,
-        chat_id: task.chat_id,
-        reply_to: None,
-    }
-}
-
 fn changed_text(action: Action, number: TaskNumber) -> Text<'static> {
     match action {
         Action::Claim => Text::Claimed(number),
@@ -433,14 +398,6 @@ fn changed_text(action: Action, number: TaskNumber) -> Text<'static> {
         Action::Done => Text::Done(number),
         Action::Cancel => Text::Cancelled(number),
     }
-}
-
-async fn migrate(batch: &Batch, from: ChatId, to: ChatId) -> HandlerResult {
-    let mut tx = batch.begin().await?;
-    let moved = tx.migrate_chat(from.0, to.0).await?;
-    tx.commit().await?;
-    tracing::info!(from = from.0, to = to.0, moved, "group became a supergroup");
-    Ok(())
 }
 
 /// An edited message: only an edited `/need` whose task is still open counts.
@@ -467,25 +424,17 @@ pub async fn on_edited_message(
         return Ok(());
     }
     let lang = lang_of(Some(user), chat_lang(&ctx, msg.chat.id.0).await?);
-    let mut tx = batch.begin().await?;
-    let Some(task) = tx.find_by_source_message(msg.chat.id.0, msg.id.0).await? else {
-        return Ok(());
+    let respond = |outcome: &Edited| {
+        let html = match outcome {
+            Edited::NoTask | Edited::Applied => return None,
+            Edited::Invalid(error) => Text::Usage(error).render(lang),
+            Edited::NotOpen(number, status) => Text::EditNotApplied(*number, *status).render(lang),
+        };
+        Some(reply_to(&msg, html))
     };
-    let outgoing = match edited {
-        Err(error) => reply_to(&msg, Text::Usage(&error).render(lang)),
-        Ok(new) => match tx
-            .edit_open_task(&task, &new, &person(user), tx.now())
-            .await?
-        {
-            Some(updated) => announce(&updated),
-            None => reply_to(
-                &msg,
-                Text::EditNotApplied(task.number, task.state.status).render(lang),
-            ),
-        },
-    };
-    tx.send(outgoing);
-    tx.commit().await
+    let (chat_id, actor) = (msg.chat.id.0, person(user));
+    core::requests::edit(&batch, chat_id, msg.id.0, edited, &actor, respond).await?;
+    Ok(())
 }
 
 /// A button press under an announcement.
@@ -523,10 +472,10 @@ pub async fn on_callback(
     };
     let admins = Admins { bot: &bot };
     let respond = |outcome: &Outcome| match outcome {
-        Outcome::Changed(task) => vec![
-            button_answer(changed_text(action, number).render(lang), false),
-            announce(task),
-        ],
+        Outcome::Changed(_) => vec![button_answer(
+            changed_text(action, number).render(lang),
+            false,
+        )],
         Outcome::Refused(task, refusal) => {
             // "Yours already" is what a quick second tap on the claim
             // button meets: a note, not an alarm.
@@ -538,7 +487,7 @@ pub async fn on_callback(
         }
         Outcome::UnknownTask => vec![button_answer(Text::UnknownTask(number).render(lang), true)],
     };
-    service::act(&batch, &admins, &request, respond).await?;
+    core::act(&batch, &admins, &request, respond).await?;
     Ok(())
 }
 
@@ -558,25 +507,22 @@ pub async fn on_my_chat_member(
         return Ok(());
     }
     let chat_id = member.chat.id.0;
-    let mut tx = batch.begin().await?;
-    if is_in {
+    let joined = if is_in {
         let added_by = Lang::from_telegram(member.from.language_code.as_deref());
-        tx.chat_joined(chat_id, member.chat.title(), added_by, member.date)
-            .await?;
         // The chat's language: a choice kept from before, else the adder's.
         let lang = match ctx.ledger.chat_language(chat_id).await? {
             Some(chosen) => chosen,
             None => added_by.unwrap_or(ctx.settings.chat.default_language),
         };
-        tx.send(Outgoing::Message {
-            chat_id: member.chat.id.0,
+        let welcome = Outgoing::Message {
+            chat_id,
             thread_id: None,
             reply_to: None,
             html: Text::Welcome.render(lang),
-        });
+        };
+        Some((added_by, welcome))
     } else {
-        tx.set_chat_active(chat_id, false).await?;
-        tracing::info!(chat_id, "the bot was removed from a chat");
-    }
-    tx.commit().await
+        None
+    };
+    core::chats::membership(&batch, chat_id, member.chat.title(), joined).await
 }

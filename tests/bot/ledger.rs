@@ -8,11 +8,11 @@ use chrono::Utc;
 use proptest::prelude::*;
 
 use linli::config::Settings;
+use linli::core::{act, AdminCheck, Outcome, Request};
 use linli::domain::{replay, Action, ChatStats, Kind, NewTask, Status, TaskNumber, UserId};
 use linli::i18n::Lang;
 use linli::ledger::inbox::Fetched;
 use linli::ledger::{Batch, Ledger, NewTaskRecord, Outgoing, Person, TaskRecord};
-use linli::service::{act, AdminCheck, Outcome, Request};
 
 struct Admins(HashSet<i64>);
 

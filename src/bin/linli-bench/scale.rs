@@ -10,10 +10,10 @@ use chrono::Utc;
 use fake_telegram::FakeTelegram;
 
 use linli::config::Settings;
+use linli::core::{act, AdminCheck, Request};
 use linli::domain::{Action, Kind, NewTask, TaskNumber, UserId};
 use linli::i18n::Lang;
 use linli::ledger::{Batch, Ledger, NewTaskRecord, Person};
-use linli::service::{act, AdminCheck, Request};
 
 use crate::load::{spawn_bot, Subject};
 

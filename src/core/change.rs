@@ -1,8 +1,7 @@
 //! Carrying out a change someone asks for: read the task, let the rules
 //! decide, and record the outcome together with what to tell the chat.
 //!
-//! Sits between the chat edge and the ledger so that buttons and commands
-//! share one path. Whether someone is a chat admin is asked only when it
+//! Buttons and commands share this one path. Whether someone is a chat admin is asked only when it
 //! would change the answer, through [`AdminCheck`], and never while the
 //! ledger's write lock is held; the rules stay free of Telegram, and this
 //! module can be tested with a stand-in.
@@ -39,8 +38,9 @@ pub struct Request<'a> {
     pub at: DateTime<Utc>,
 }
 
-/// Carries out `request`, or says why not, and queues what `respond` says
-/// about the outcome, all in one unit of `batch` (committed with it).
+/// Carries out `request`, or says why not, and queues the changed task's
+/// announcement and what `respond` says about the outcome, all in one unit
+/// of `batch` (committed with it).
 pub async fn act<R>(
     batch: &Batch,
     admins: &impl AdminCheck,
@@ -88,6 +88,7 @@ where
                             "task {number} of chat {chat_id} changed under its lock"
                         ))
                     })?;
+                    tx.send(super::announce(&changed));
                     Outcome::Changed(changed)
                 }
             },

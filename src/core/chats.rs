@@ -1,0 +1,63 @@
+//! What the ledger keeps of a chat: its language, its title, whether the
+//! bot is in it, and its move to a supergroup.
+
+use crate::domain::Lang;
+use crate::ledger::{Batch, LedgerResult, Outgoing};
+
+/// An admin's `/settings language`: kept for the chat, the live
+/// announcements redrawn in it, and `reply` sent, in one unit of `batch`.
+pub async fn set_language(
+    batch: &Batch,
+    chat_id: i64,
+    title: Option<&str>,
+    lang: Lang,
+    reply: Outgoing,
+) -> LedgerResult<()> {
+    let mut tx = batch.begin().await?;
+    let at = tx.now();
+    tx.set_chat_language(chat_id, title, lang, at).await?;
+    tx.send(reply);
+    tx.commit().await?;
+    tracing::info!(chat_id, lang = lang.as_str(), "chat language set");
+    Ok(())
+}
+
+/// Keeps a group's current title.
+pub async fn note_title(batch: &Batch, chat_id: i64, title: &str) -> LedgerResult<()> {
+    let mut tx = batch.begin().await?;
+    tx.note_chat_title(chat_id, title).await?;
+    tx.commit().await
+}
+
+/// The bot was added to a chat (by someone speaking `added_by`, if one of
+/// ours), with `welcome` to post; or removed from it (`None`).
+pub async fn membership(
+    batch: &Batch,
+    chat_id: i64,
+    title: Option<&str>,
+    joined: Option<(Option<Lang>, Outgoing)>,
+) -> LedgerResult<()> {
+    let mut tx = batch.begin().await?;
+    match joined {
+        Some((added_by, welcome)) => {
+            let at = tx.now();
+            tx.chat_joined(chat_id, title, added_by, at).await?;
+            tx.send(welcome);
+        }
+        None => {
+            tx.set_chat_active(chat_id, false).await?;
+            tracing::info!(chat_id, "the bot was removed from a chat");
+        }
+    }
+    tx.commit().await
+}
+
+/// A group became supergroup `to`: its tasks and waiting messages follow,
+/// and its live tasks are announced anew there.
+pub async fn migrate(batch: &Batch, from: i64, to: i64) -> LedgerResult<()> {
+    let mut tx = batch.begin().await?;
+    let moved = tx.migrate_chat(from, to).await?;
+    tx.commit().await?;
+    tracing::info!(from, to, moved, "group became a supergroup");
+    Ok(())
+}

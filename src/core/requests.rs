@@ -1,0 +1,67 @@
+//! Filing a request for help, and editing it while it waits.
+
+use crate::domain::{NewTask, Status, TaskNumber, UsageError};
+use crate::ledger::{Batch, LedgerResult, NewTaskRecord, Outgoing, Person, TaskRecord};
+
+/// Records a new task and queues its announcement, answering `reply_to`
+/// (the request's message), in one unit of `batch`.
+pub async fn file(batch: &Batch, record: &NewTaskRecord<'_>) -> LedgerResult<TaskRecord> {
+    let mut tx = batch.begin().await?;
+    let task = tx.create_task(record).await?;
+    tx.send(Outgoing::Announce {
+        task_id: task.id,
+        chat_id: task.chat_id,
+        reply_to: Some(record.source_message_id),
+    });
+    tx.commit().await?;
+    tracing::info!(chat_id = task.chat_id, number = task.number.get(), kind = %task.kind, "task created");
+    Ok(task)
+}
+
+/// What came of an edited request.
+#[derive(Debug)]
+pub enum Edited {
+    /// The message filed no task: nothing to do.
+    NoTask,
+    /// The task now says what the message says; its announcement follows.
+    Applied,
+    /// The edit cannot be applied: the task has moved on from open.
+    NotOpen(TaskNumber, Status),
+    /// The message was edited into a mistake.
+    Invalid(UsageError),
+}
+
+/// Applies an edit of the message `message_id` of a chat to the task it
+/// filed, if that task is still open; `respond` says what to answer, all in
+/// one unit of `batch`.
+pub async fn edit(
+    batch: &Batch,
+    chat_id: i64,
+    message_id: i32,
+    edited: Result<NewTask, UsageError>,
+    actor: &Person,
+    respond: impl FnOnce(&Edited) -> Option<Outgoing>,
+) -> LedgerResult<Edited> {
+    let mut tx = batch.begin().await?;
+    let Some(task) = tx.find_by_source_message(chat_id, message_id).await? else {
+        return Ok(Edited::NoTask);
+    };
+    let outcome = match edited {
+        Err(error) => Edited::Invalid(error),
+        Ok(new) => {
+            let at = tx.now();
+            match tx.edit_open_task(&task, &new, actor, at).await? {
+                Some(updated) => {
+                    tx.send(super::announce(&updated));
+                    Edited::Applied
+                }
+                None => Edited::NotOpen(task.number, task.state.status),
+            }
+        }
+    };
+    if let Some(answer) = respond(&outcome) {
+        tx.send(answer);
+    }
+    tx.commit().await?;
+    Ok(outcome)
+}
