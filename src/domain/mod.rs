@@ -23,5 +23,5 @@ pub use command::{
 };
 pub use kind::Kind;
 pub use lang::Lang;
-pub use task::{decide, replay, Action, Refusal, Status, TaskNumber, TaskState, UserId};
+pub use task::{decide, replay, Action, Person, Refusal, Status, TaskNumber, TaskState, UserId};
 pub use view::{ChatStats, MineItem, TaskCard};

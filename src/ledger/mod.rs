@@ -36,8 +36,10 @@ use sqlx::{FromRow, SqlitePool};
 
 use crate::clock::Clock;
 use crate::config::DatabaseSettings;
-use crate::domain::{ChatStats, Kind, MineItem, Status, TaskCard, TaskNumber, TaskState, UserId};
-use crate::i18n::Lang;
+pub use crate::domain::Person;
+use crate::domain::{
+    ChatStats, Kind, Lang, MineItem, Status, TaskCard, TaskNumber, TaskState, UserId,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum LedgerError {
@@ -61,13 +63,6 @@ pub enum LedgerError {
 }
 
 pub type LedgerResult<T> = Result<T, LedgerError>;
-
-/// Someone who acts on a task, with the name shown in the chat.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Person {
-    pub id: UserId,
-    pub name: String,
-}
 
 /// A task as the ledger holds it.
 #[derive(Debug, Clone, PartialEq)]

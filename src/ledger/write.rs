@@ -16,8 +16,8 @@ use sqlx::{Executor, Sqlite, SqliteConnection, Transaction};
 use super::batch::{Ended, Slot};
 use super::{LedgerError, LedgerResult, Person, TaskRecord, TaskRow};
 use crate::clock::Clock;
+use crate::domain::Lang;
 use crate::domain::{Action, NewTask, TaskNumber, TaskState};
-use crate::i18n::Lang;
 use crate::ledger::outbox::{self, Outgoing};
 
 /// Where a new task was asked for, and by whom.
