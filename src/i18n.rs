@@ -61,7 +61,8 @@ pub enum Text<'a> {
     /// Something broke on our side; the cause is in the log.
     InternalError,
     /// A command that needs a group, sent in a private chat with the bot.
-    GroupOnly(CommandName),
+    /// With the titles of the groups where the sender has asked or helped.
+    GroupOnly(CommandName, &'a [String]),
     /// Plain text in a private chat with the bot.
     PrivateHint,
     /// `/settings`: the chat's settings and how to change them.
@@ -173,7 +174,7 @@ impl Text<'_> {
                 "Sorry, something went wrong on my side. Please try again in a moment.".into(),
                 "抱歉，我这边出了点问题，请稍后再试。".into(),
             ),
-            Text::GroupOnly(command) => group_only(command, lang),
+            Text::GroupOnly(command, groups) => group_only(command, groups, lang),
             Text::PrivateHint => pick(
                 lang,
                 "I work in your residents' group chat. Ask for help there with /need KIND FLAT [DETAILS], e.g. /need pickup 12-302 parcel at the north gate. Here you can see the tasks you claimed with /mine, or read /help.".into(),
@@ -435,9 +436,9 @@ fn usage(error: &UsageError, lang: Lang) -> String {
     }
 }
 
-fn group_only(command: CommandName, lang: Lang) -> String {
+fn group_only(command: CommandName, groups: &[String], lang: Lang) -> String {
     let name = command.as_str();
-    match command {
+    let mut out = match command {
         CommandName::Need => pick(
             lang,
             format!("Please ask in your residents' group chat, where the volunteers are: send /{name} KIND FLAT [DETAILS] there, e.g. /{name} pickup 12-302. A request made here would reach nobody."),
@@ -448,7 +449,20 @@ fn group_only(command: CommandName, lang: Lang) -> String {
             format!("/{name} works in your residents' group chat, on that group's tasks: please send it there."),
             format!("/{name} 要在小区居民群里使用，针对群里的任务：请到群里发送。"),
         ),
+    };
+    if !groups.is_empty() {
+        let names = groups
+            .iter()
+            .map(|g| echo(g))
+            .collect::<Vec<_>>()
+            .join(", ");
+        out += &pick(
+            lang,
+            format!("\nYour groups with linli: {names}."),
+            format!("\n你所在的互助群：{names}。"),
+        );
     }
+    out
 }
 
 /// The longest message the bot builds, in UTF-16 code units of its HTML:
@@ -648,8 +662,11 @@ mod tests {
             Text::UnknownButton,
             Text::EditNotApplied(n, Status::Done),
             Text::InternalError,
-            Text::GroupOnly(CommandName::Claim),
-            Text::GroupOnly(CommandName::Need),
+            Text::GroupOnly(CommandName::Claim, &[]),
+            Text::GroupOnly(
+                CommandName::Need,
+                Box::leak(Box::new(["3号楼邻里".to_string()])),
+            ),
             Text::PrivateHint,
             Text::SettingsShown(Lang::Zh),
             Text::LanguageSet(Lang::En),
@@ -684,7 +701,7 @@ mod tests {
                 | Text::UnknownButton
                 | Text::EditNotApplied(..)
                 | Text::InternalError
-                | Text::GroupOnly(_)
+                | Text::GroupOnly(..)
                 | Text::PrivateHint
                 | Text::SettingsShown(_)
                 | Text::LanguageSet(_)

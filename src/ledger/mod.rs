@@ -315,6 +315,22 @@ impl Ledger {
         row.map(TaskRecord::try_from).transpose()
     }
 
+    /// The titles of the groups (still with the bot) where `user` asked for
+    /// help or claimed a task, most recent first: where their commands work.
+    pub async fn groups_of(&self, user: UserId) -> LedgerResult<Vec<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT chats.title FROM chats JOIN (
+                 SELECT chat_id, MAX(id) AS latest FROM tasks
+                 WHERE requester_id = ?1 OR claimer_id = ?1 GROUP BY chat_id
+             ) AS mine ON mine.chat_id = chats.id
+             WHERE chats.active = 1 AND chats.title IS NOT NULL
+             ORDER BY mine.latest DESC LIMIT 5",
+        )
+        .bind(user.0)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
     /// How many tasks are live in a chat (from the counts triggers keep).
     pub async fn live_count(&self, chat_id: i64) -> LedgerResult<u64> {
         let count: i64 = sqlx::query_scalar(

@@ -176,7 +176,8 @@ pub async fn on_message(
         Parsed::Command(command) => command,
         // A private chat has no tasks: say where each command works.
         Parsed::Invalid(error) if private => {
-            let html = Text::GroupOnly(error.command()).render(lang);
+            let groups = ctx.ledger.groups_of(sender.id).await?;
+            let html = Text::GroupOnly(error.command(), &groups).render(lang);
             return answer(&batch, reply_to(&msg, html)).await;
         }
         Parsed::Invalid(error) => {
@@ -189,7 +190,8 @@ pub async fn on_message(
         }
     };
     if private && !matches!(command, Command::Mine | Command::Help) {
-        let html = Text::GroupOnly(command.name()).render(lang);
+        let groups = ctx.ledger.groups_of(sender.id).await?;
+        let html = Text::GroupOnly(command.name(), &groups).render(lang);
         return answer(&batch, reply_to(&msg, html)).await;
     }
     let asked = Asked {

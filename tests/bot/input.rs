@@ -392,6 +392,19 @@ async fn a_private_chat_says_where_to_go_and_files_nothing() {
     let mine = replies(&app, private, BO, "/mine").await;
     assert!(mine[0].contains("no claimed tasks"), "{mine:?}");
     assert!(app.ledger.export(None).await.unwrap().is_empty());
+    // Once Bo helps in a group, a group command in private names it.
+    app.say(GROUP, ANN, "/need pickup 1-1");
+    app.say(GROUP, BO, "/claim 1");
+    app.fake.settle().await;
+    let done = replies(&app, private, BO, "/done 1").await;
+    assert!(
+        done[0].contains("Your groups with linli: Residents"),
+        "{done:?}"
+    );
+    assert_eq!(
+        app.task(GROUP, 1).await.state.status,
+        linli::domain::Status::Claimed
+    );
 }
 
 #[tokio::test]
