@@ -31,11 +31,11 @@ use crate::domain::CommandName;
 use crate::i18n::{Lang, Text};
 use crate::ledger::receipts::Receipts;
 use crate::ledger::Ledger;
-use crate::telegram::fetcher::Fetcher;
-use crate::telegram::processor::Processor;
+use crate::runtime::fetcher::Fetcher;
+use crate::runtime::processor::Processor;
+use crate::runtime::sender::Sender;
 use crate::telegram::schema::{schema, ALLOWED_UPDATES};
 use crate::telegram::send::Outlet;
-use crate::telegram::sender::Sender;
 use crate::telegram::{Context, TgBot};
 
 /// How often handled inbox and outbox rows past their retention are deleted.

@@ -8,7 +8,9 @@
 //! - [`ledger`] — the SQLite ledger: tasks, append-only events, queries.
 //! - [`core`] — the use cases, the only writer: each records a change and
 //!   the messages it calls for in one unit of work.
-//! - [`telegram`] — the edge: Updates in, Bot API calls out.
+//! - [`runtime`] — fetcher → inbox → processor → outbox → sender.
+//! - [`telegram`] — the edge, which only translates: Updates into core
+//!   calls, messages into Bot API calls.
 //! - [`clock`] — the one source of time, injected so tests can pause it.
 //! - [`config`] — [`config::Settings`] from defaults, a file and the environment.
 //! - [`app`] — builds everything from Settings; runs until told to stop.
@@ -23,5 +25,6 @@ pub mod domain;
 pub mod export;
 pub mod i18n;
 pub mod ledger;
+pub mod runtime;
 pub mod telegram;
 pub mod telemetry;

@@ -1,26 +1,20 @@
-//! The Telegram edge: Updates in, Bot API calls out.
-//!
-//! The path of an Update: [`fetcher`] stores it in the inbox, [`processor`]
-//! runs it through the handler tree ([`schema`]) in batches, in order, a
-//! [`handlers`] function records its effect and the messages it calls for
-//! in one unit of the batch's transaction, and [`sender`] delivers those
-//! from the outbox, a chat's in order and chats side by side.
+//! The Telegram edge, which only translates: Updates into calls of the
+//! core, and messages into Bot API calls. The runtime ([`crate::runtime`])
+//! moves Updates and messages through it.
+//! - [`schema`] — the handler tree, and the Update kinds asked for.
+//! - [`handlers`] — one function per kind of Update.
 //! - [`send`] — one attempt at each speaking Bot API call, its errors sorted.
 //! - [`callbacks`] — the button data codec; [`keyboards`] — the buttons.
 //! - [`admins`] — who administers a chat, from `getChatMember`.
 
 pub mod admins;
 pub mod callbacks;
-pub mod fetcher;
 pub mod handlers;
 pub mod keyboards;
-pub mod processor;
 pub mod schema;
 pub mod send;
-pub mod sender;
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use crate::config::Settings;
 use crate::domain::Limits;
@@ -45,10 +39,3 @@ impl Context {
 }
 
 pub type SharedContext = Arc<Context>;
-
-/// `first`, doubled once for each of `steps` (a negative count is none), at
-/// most `cap`: the pause before trying again after failures in a row.
-pub fn doubling(first: Duration, steps: i64, cap: Duration) -> Duration {
-    let steps = u32::try_from(steps.clamp(0, 31)).unwrap_or(31);
-    first.saturating_mul(2u32.saturating_pow(steps)).min(cap)
-}

@@ -14,7 +14,7 @@ use teloxide::types::Me;
 use linli::config::Settings;
 use linli::ledger::inbox::{Fetched, InboxRow};
 use linli::ledger::Ledger;
-use linli::telegram::processor::Processor;
+use linli::runtime::processor::Processor;
 use linli::telegram::schema::schema;
 use linli::telegram::Context;
 
@@ -185,7 +185,7 @@ fn arbitrary_updates_never_panic_a_handler() {
                 let ledger = &processor.ctx.ledger;
                 let stored = Fetched {
                     update_id,
-                    chat_key: linli::telegram::fetcher::chat_key(&update),
+                    chat_key: linli::runtime::fetcher::chat_key(&update),
                     raw: raw.clone(),
                 };
                 let row = InboxRow {

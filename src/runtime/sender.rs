@@ -30,13 +30,13 @@ use teloxide::types::{ChatId, MessageId, ThreadId};
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
 
-use super::keyboards;
-use super::send::{Destination, Failure, Outlet};
 use crate::config::Settings;
 use crate::i18n::Text;
 use crate::ledger::outbox::ANSWERS_LANE;
 use crate::ledger::receipts::{Receipt, Receipts};
 use crate::ledger::{Ledger, LedgerResult, OutboxRow, Outgoing, TaskRecord};
+use crate::telegram::keyboards;
+use crate::telegram::send::{Destination, Failure, Outlet};
 
 /// Names lanes (chats, or [`ANSWERS_LANE`]) that may have something due.
 pub type Wake = mpsc::UnboundedSender<i64>;

@@ -33,12 +33,12 @@ use futures::FutureExt;
 use teloxide::types::{Me, Update};
 use tokio::sync::{watch, Notify};
 
-use super::handlers;
-use super::schema::UpdateTree;
 use super::sender::Wake;
-use super::{SharedContext, TgBot};
 use crate::ledger::inbox::InboxRow;
 use crate::ledger::{Batch, LedgerResult};
+use crate::telegram::handlers;
+use crate::telegram::schema::UpdateTree;
+use crate::telegram::{SharedContext, TgBot};
 
 /// How often a failing handler is tried before its Update is given up.
 const MAX_ATTEMPTS: i64 = 3;
