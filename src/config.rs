@@ -84,7 +84,8 @@ pub struct DatabaseSettings {
 /// `[chat]`: how the bot speaks and what it accepts.
 #[derive(Debug, Clone)]
 pub struct ChatSettings {
-    /// The language for a sender whose own is unknown.
+    /// The group's language until an admin or the bot's adder gives one;
+    /// also for a sender whose own is neither English nor Chinese.
     pub default_language: Lang,
     /// The zone of the times shown in chat.
     pub time_zone: chrono_tz::Tz,

@@ -408,7 +408,7 @@ fn usage(error: &UsageError, lang: Lang) -> String {
             "Which language? Write /settings language en or /settings language zh.".into(),
             "哪种语言？请写 /settings language zh 或 /settings language en。".into(),
         ),
-        UsageError::TooManyNumbers { max } => pick(
+        UsageError::TooManyNumbers(_, max) => pick(
             lang,
             format!("At most {max} task numbers at a time, please."),
             format!("一次最多写 {max} 个任务编号。"),

@@ -6,8 +6,9 @@
 //!   may change them, what messages show. No Telegram, no SQL.
 //! - [`i18n`] — every text users see, in English and Chinese, as HTML.
 //! - [`ledger`] — the SQLite ledger: tasks, append-only events, queries.
-//! - [`core`] — the use cases, the only writer: each records a change and
-//!   the messages it calls for in one unit of work.
+//! - [`core`] — the use cases, the only writer of tasks and chats: each
+//!   records an Update's changes and the messages they call for in one
+//!   unit of work.
 //! - [`runtime`] — fetcher → inbox → processor → outbox → sender.
 //! - [`telegram`] — the edge, which only translates: Updates into core
 //!   calls, messages into Bot API calls.

@@ -1,14 +1,13 @@
 //! Carrying out a change someone asks for: read the task, let the rules
 //! decide, and record the outcome together with what to tell the chat.
 //!
-//! Buttons and commands share this one path. Whether someone is a chat admin is asked only when it
-//! would change the answer, through [`AdminCheck`], and never while the
-//! ledger's write lock is held; the rules stay free of Telegram, and this
-//! module can be tested with a stand-in.
+//! Buttons and commands share this one path. Whether someone is a chat
+//! admin is asked only when it would change the answer, through
+//! [`AdminCheck`], and never while the ledger's write lock is held; the
+//! rules stay free of Telegram, and this module can be tested with a
+//! stand-in.
 
 use std::future::Future;
-
-use chrono::{DateTime, Utc};
 
 use crate::domain::{decide, Action, Refusal, TaskNumber, UserId};
 use crate::ledger::{Batch, Change, LedgerError, LedgerResult, Outgoing, Person, TaskRecord};
@@ -35,7 +34,6 @@ pub struct Request<'a> {
     pub actor: &'a Person,
     /// The note of `/done`.
     pub note: Option<&'a str>,
-    pub at: DateTime<Utc>,
 }
 
 /// Carries out `request`, or says why not, and queues the changed task's
@@ -50,53 +48,89 @@ pub async fn act<R>(
 where
     R: Fn(&Outcome) -> Vec<Outgoing>,
 {
-    let &Request {
-        chat_id,
-        number,
-        action,
-        actor,
-        note,
-        at,
-    } = request;
-    // Asked at most once, and only when a refusal depends on it.
+    let mut outcomes = act_all(batch, admins, std::slice::from_ref(request), None, |all| {
+        all.iter().flat_map(&respond).collect()
+    })
+    .await?;
+    outcomes
+        .pop()
+        .ok_or_else(|| LedgerError::Misuse("a change without its outcome".into()))
+}
+
+/// Carries out every request of one command (`/claim 3 4`) by one person in
+/// one chat, in order, and queues the changed tasks' announcements and what
+/// `respond` says about all the outcomes: one unit of `batch`, so that the
+/// command counts once, all or nothing. A changed `chat_title` is kept in
+/// the same unit.
+///
+/// Whether the actor is a chat admin is asked at most once, only when a
+/// refusal depends on it, and with no write lock held: the unit is
+/// abandoned, the batch flushed, and the command started again knowing.
+pub async fn act_all<R>(
+    batch: &Batch,
+    admins: &impl AdminCheck,
+    requests: &[Request<'_>],
+    chat_title: Option<&str>,
+    respond: R,
+) -> LedgerResult<Vec<Outcome>>
+where
+    R: Fn(&[Outcome]) -> Vec<Outgoing>,
+{
     let mut is_admin: Option<bool> = None;
-    loop {
+    'attempt: loop {
         let mut tx = batch.begin().await?;
-        let outcome = match tx.find_task(chat_id, number).await? {
-            None => Outcome::UnknownTask,
-            Some(task) => match decide(task.state, action, actor.id, is_admin.unwrap_or(false)) {
-                Err(refusal) if refusal.admin_may_override() && is_admin.is_none() => {
-                    // Release the write lock while Telegram is asked.
-                    drop(tx);
-                    batch.flush().await?;
-                    is_admin = Some(admins.is_admin(chat_id, actor.id).await);
-                    continue;
+        if let (Some(title), Some(first)) = (chat_title, requests.first()) {
+            tx.note_chat_title(first.chat_id, title).await?;
+        }
+        let at = tx.now();
+        let mut outcomes = Vec::with_capacity(requests.len());
+        for request in requests {
+            let &Request {
+                chat_id,
+                number,
+                action,
+                actor,
+                note,
+            } = request;
+            let outcome = match tx.find_task(chat_id, number).await? {
+                None => Outcome::UnknownTask,
+                Some(task) => {
+                    match decide(task.state, action, actor.id, is_admin.unwrap_or(false)) {
+                        Err(refusal) if refusal.admin_may_override() && is_admin.is_none() => {
+                            // Release the write lock while Telegram is asked.
+                            drop(tx);
+                            batch.flush().await?;
+                            is_admin = Some(admins.is_admin(chat_id, actor.id).await);
+                            continue 'attempt;
+                        }
+                        Err(refusal) => Outcome::Refused(task, refusal),
+                        Ok(next) => {
+                            let change = Change {
+                                action,
+                                next,
+                                actor,
+                                note,
+                                at,
+                            };
+                            // The write lock makes losing this race impossible;
+                            // the guard says so if it ever is not.
+                            let changed = tx.apply(&task, &change).await?.ok_or_else(|| {
+                                LedgerError::Contended(format!(
+                                    "task {number} of chat {chat_id} changed under its lock"
+                                ))
+                            })?;
+                            tx.send(Outgoing::announce(&changed));
+                            Outcome::Changed(changed)
+                        }
+                    }
                 }
-                Err(refusal) => Outcome::Refused(task, refusal),
-                Ok(next) => {
-                    let change = Change {
-                        action,
-                        next,
-                        actor,
-                        note,
-                        at,
-                    };
-                    // The write lock makes losing this race impossible; the
-                    // guard says so if it ever is not.
-                    let changed = tx.apply(&task, &change).await?.ok_or_else(|| {
-                        LedgerError::Contended(format!(
-                            "task {number} of chat {chat_id} changed under its lock"
-                        ))
-                    })?;
-                    tx.send(super::announce(&changed));
-                    Outcome::Changed(changed)
-                }
-            },
-        };
-        for outgoing in respond(&outcome) {
+            };
+            outcomes.push(outcome);
+        }
+        for outgoing in respond(&outcomes) {
             tx.send(outgoing);
         }
         tx.commit().await?;
-        return Ok(outcome);
+        return Ok(outcomes);
     }
 }

@@ -14,8 +14,7 @@ pub async fn set_language(
     reply: Outgoing,
 ) -> LedgerResult<()> {
     let mut tx = batch.begin().await?;
-    let at = tx.now();
-    tx.set_chat_language(chat_id, title, lang, at).await?;
+    tx.set_chat_language(chat_id, title, lang).await?;
     tx.send(reply);
     tx.commit().await?;
     tracing::info!(chat_id, lang = lang.as_str(), "chat language set");
@@ -29,20 +28,23 @@ pub async fn note_title(batch: &Batch, chat_id: i64, title: &str) -> LedgerResul
     tx.commit().await
 }
 
+/// Writes the welcome in the chat's language (`None`: it has none yet).
+pub type Welcome = dyn Fn(Option<Lang>) -> Outgoing + Sync;
+
 /// The bot was added to a chat (by someone speaking `added_by`, if one of
-/// ours), with `welcome` to post; or removed from it (`None`).
+/// ours), with the welcome `welcome` writes in the chat's language to post;
+/// or removed from it (`None`), or found unable to post there.
 pub async fn membership(
     batch: &Batch,
     chat_id: i64,
     title: Option<&str>,
-    joined: Option<(Option<Lang>, Outgoing)>,
+    joined: Option<(Option<Lang>, &Welcome)>,
 ) -> LedgerResult<()> {
     let mut tx = batch.begin().await?;
     match joined {
         Some((added_by, welcome)) => {
-            let at = tx.now();
-            tx.chat_joined(chat_id, title, added_by, at).await?;
-            tx.send(welcome);
+            let lang = tx.chat_joined(chat_id, title, added_by).await?;
+            tx.send(welcome(lang));
         }
         None => {
             tx.set_chat_active(chat_id, false).await?;

@@ -1,8 +1,10 @@
-//! The application core: the only writer of the ledger.
+//! The application core: the only writer of tasks, chats and their events.
+//! (The runtime writes only its own bookkeeping: Updates stored, handled,
+//! retried or given up, and messages delivered.)
 //!
 //! Each use case takes a unit of work (a unit of the processor's
-//! [`Batch`]), the time from the ledger's clock and what the chat asked,
-//! and records its effects in that one unit: the task changes with their
+//! [`Batch`]) and what the chat asked, tells the time by the ledger's
+//! clock, and records all the effects of one Update in that one unit: the task changes with their
 //! events, and the messages they call for. The chat edge (`telegram`) only
 //! translates an Update into one of these calls and says in words what
 //! came of it; it never writes to the ledger itself.
@@ -15,26 +17,24 @@ pub mod change;
 pub mod chats;
 pub mod requests;
 
-pub use change::{act, AdminCheck, Outcome, Request};
+pub use change::{act, act_all, AdminCheck, Outcome, Request};
 
-use crate::ledger::{Batch, LedgerResult, Outgoing, TaskRecord};
+use crate::ledger::{Batch, LedgerResult, Outgoing};
 
 /// Records `messages`, in order, as the whole effect of an Update that
-/// changes nothing else (a list, a refusal, a hint), in one unit of `batch`.
-pub async fn reply(batch: &Batch, messages: Vec<Outgoing>) -> LedgerResult<()> {
+/// changes nothing else (a list, a refusal, a hint), in one unit of `batch`,
+/// with the group's title when it is known (`chat`: its id and title).
+pub async fn reply(
+    batch: &Batch,
+    chat: Option<(i64, &str)>,
+    messages: Vec<Outgoing>,
+) -> LedgerResult<()> {
     let mut tx = batch.begin().await?;
+    if let Some((chat_id, title)) = chat {
+        tx.note_chat_title(chat_id, title).await?;
+    }
     for message in messages {
         tx.send(message);
     }
     tx.commit().await
-}
-
-/// Brings a task's announcement up to date (the sender renders it from the
-/// task's state when it goes out).
-fn announce(task: &TaskRecord) -> Outgoing {
-    Outgoing::Announce {
-        task_id: task.id,
-        chat_id: task.chat_id,
-        reply_to: None,
-    }
 }

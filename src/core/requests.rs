@@ -3,8 +3,8 @@
 use crate::domain::{NewTask, Status, TaskNumber, UsageError};
 use crate::ledger::{Batch, LedgerResult, NewTaskRecord, Outgoing, Person, TaskRecord};
 
-/// Records a new task and queues its announcement, answering `reply_to`
-/// (the request's message), in one unit of `batch`.
+/// Records a new task and queues its announcement, answering the request's
+/// message, in one unit of `batch`.
 pub async fn file(batch: &Batch, record: &NewTaskRecord<'_>) -> LedgerResult<TaskRecord> {
     let mut tx = batch.begin().await?;
     let task = tx.create_task(record).await?;
@@ -52,7 +52,7 @@ pub async fn edit(
             let at = tx.now();
             match tx.edit_open_task(&task, &new, actor, at).await? {
                 Some(updated) => {
-                    tx.send(super::announce(&updated));
+                    tx.send(Outgoing::announce(&updated));
                     Edited::Applied
                 }
                 None => Edited::NotOpen(task.number, task.state.status),

@@ -45,6 +45,21 @@ pub struct TaskCommand {
     pub text: String,
 }
 
+impl TaskCommand {
+    /// What to tell the sender when no number was written and the command
+    /// answers no task's message: which task, or that a word is not a number.
+    pub fn unnamed(&self) -> UsageError {
+        let name = CommandName::of_action(self.action);
+        let (word, _) = input::next_word(&self.text);
+        // After `/done` the words are a note, not a failed number.
+        if word.is_empty() || self.action == Action::Done {
+            UsageError::MissingNumber(name)
+        } else {
+            UsageError::BadNumber(name, word.to_string())
+        }
+    }
+}
+
 /// The commands of the interface.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
@@ -178,9 +193,7 @@ pub enum UsageError {
     MissingNumber(CommandName),
     BadNumber(CommandName, String),
     /// More task numbers in one command than it may carry.
-    TooManyNumbers {
-        max: usize,
-    },
+    TooManyNumbers(CommandName, usize),
     /// `/settings KEY …` with a key there is none of.
     UnknownSetting(String),
     /// `/settings language VALUE` with a value that is not a language.
@@ -197,7 +210,7 @@ impl UsageError {
             | UsageError::FlatTooLong { .. }
             | UsageError::DetailsTooLong { .. } => CommandName::Need,
             UsageError::MissingNumber(name) | UsageError::BadNumber(name, _) => *name,
-            UsageError::TooManyNumbers { .. } => CommandName::Claim,
+            UsageError::TooManyNumbers(name, _) => *name,
             UsageError::UnknownSetting(_) | UsageError::BadLanguage(_) => CommandName::Settings,
         }
     }
@@ -331,7 +344,7 @@ fn parse_task_command(
         rest = after;
     }
     if numbers.len() > MAX_NUMBERS {
-        return Err(UsageError::TooManyNumbers { max: MAX_NUMBERS });
+        return Err(UsageError::TooManyNumbers(name, MAX_NUMBERS));
     }
     if action == Action::Done && numbers.len() > 1 && !rest.is_empty() {
         numbers.truncate(1);
@@ -491,7 +504,7 @@ mod tests {
         );
         assert_eq!(
             parse(&many),
-            Parsed::Invalid(UsageError::TooManyNumbers { max: 20 })
+            Parsed::Invalid(UsageError::TooManyNumbers(CommandName::Cancel, 20))
         );
         assert_eq!(
             parse("/done 3 4 bags"),

@@ -1,10 +1,7 @@
 //! The languages linli speaks, and which one a person or a chat reads.
 
-use serde::Deserialize;
-
 /// A language the bot speaks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Lang {
     En,
     Zh,

@@ -93,6 +93,16 @@ impl OutboxRow {
 }
 
 impl Outgoing {
+    /// Brings `task`'s announcement up to date (the sender renders it from
+    /// the task's state when it goes out).
+    pub fn announce(task: &super::TaskRecord) -> Outgoing {
+        Outgoing::Announce {
+            task_id: task.id,
+            chat_id: task.chat_id,
+            reply_to: None,
+        }
+    }
+
     /// The lane it waits in: its chat's, or the answers lane.
     pub fn lane(&self) -> i64 {
         match self {
@@ -301,22 +311,6 @@ impl Ledger {
         .execute(self.writer())
         .await?
         .rows_affected())
-    }
-
-    /// Moves a chat's tasks and waiting messages after Telegram answered a
-    /// send with `migrate_to_chat_id`.
-    pub async fn migrate_chat(&self, from: i64, to: i64) -> LedgerResult<u64> {
-        let mut tx = self.begin().await?;
-        let moved = tx.migrate_chat(from, to).await?;
-        tx.commit().await?;
-        Ok(moved)
-    }
-
-    /// Marks a chat inactive (or active again) outside any handler.
-    pub async fn set_chat_active(&self, chat_id: i64, active: bool) -> LedgerResult<()> {
-        let mut tx = self.begin().await?;
-        tx.set_chat_active(chat_id, active).await?;
-        tx.commit().await
     }
 
     /// Forgets finished rows older than `before`.

@@ -390,26 +390,28 @@ impl LedgerTx {
 
     /// The bot was added to a group by someone speaking `added_by` (if it is
     /// a language the bot speaks): the chat is active, with that language
-    /// kept for when no admin chose one.
+    /// kept for when no admin chose one. Returns the chat's language now
+    /// (an admin's choice, else the adder's), if it has one.
     pub async fn chat_joined(
         &mut self,
         chat_id: i64,
         title: Option<&str>,
         added_by: Option<Lang>,
-        at: DateTime<Utc>,
-    ) -> LedgerResult<()> {
-        sqlx::query(
+    ) -> LedgerResult<Option<Lang>> {
+        let at = self.now();
+        let code: Option<String> = sqlx::query_scalar(
             "INSERT INTO chats (id, title, created_at, added_by_language) VALUES (?1, ?2, ?3, ?4)
              ON CONFLICT (id) DO UPDATE SET active = 1, title = COALESCE(excluded.title, title),
-                 added_by_language = COALESCE(excluded.added_by_language, added_by_language)",
+                 added_by_language = COALESCE(excluded.added_by_language, added_by_language)
+             RETURNING COALESCE(language, added_by_language)",
         )
         .bind(chat_id)
         .bind(title)
         .bind(at)
         .bind(added_by.map(Lang::as_str))
-        .execute(self.conn().await?)
+        .fetch_one(self.conn().await?)
         .await?;
-        Ok(())
+        Ok(code.as_deref().and_then(Lang::from_code))
     }
 
     /// Sets the language of a chat's shared messages (`/settings language`)
@@ -419,11 +421,12 @@ impl LedgerTx {
         chat_id: i64,
         title: Option<&str>,
         lang: Lang,
-        at: DateTime<Utc>,
     ) -> LedgerResult<()> {
+        let at = self.now();
         let sql = self.sql(
             "INSERT INTO chats (id, title, created_at, language) VALUES (?1, ?2, ?3, ?4)
-             ON CONFLICT (id) DO UPDATE SET language = excluded.language;
+             ON CONFLICT (id) DO UPDATE SET language = excluded.language,
+                 title = COALESCE(excluded.title, title);
              UPDATE tasks SET lang = ?4
              WHERE chat_id = ?1 AND status IN ('open', 'claimed') AND lang <> ?4
              RETURNING *",
@@ -436,11 +439,7 @@ impl LedgerTx {
             .fetch_all(self.raw()?)
             .await?;
         for task in super::records(rows)? {
-            self.send(Outgoing::Announce {
-                task_id: task.id,
-                chat_id,
-                reply_to: None,
-            });
+            self.send(Outgoing::announce(&task));
         }
         Ok(())
     }

@@ -31,10 +31,11 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
 
 use crate::config::Settings;
+use crate::core;
 use crate::i18n::Text;
 use crate::ledger::outbox::ANSWERS_LANE;
 use crate::ledger::receipts::{Receipt, Receipts};
-use crate::ledger::{Ledger, LedgerResult, OutboxRow, Outgoing, TaskRecord};
+use crate::ledger::{Batch, Ledger, LedgerResult, OutboxRow, Outgoing, TaskRecord};
 use crate::telegram::keyboards;
 use crate::telegram::send::{Destination, Failure, Outlet};
 
@@ -373,18 +374,16 @@ impl Sender {
                 retry(wait, error)
             }
             Failure::Migrated(new_chat) => {
-                let moved = self.ledger.migrate_chat(row.lane, new_chat.0).await?;
-                tracing::info!(
-                    from = row.lane,
-                    to = new_chat.0,
-                    moved,
-                    "chat migrated; sending there"
-                );
+                let batch = Batch::new(self.ledger.clone());
+                core::chats::migrate(&batch, row.lane, new_chat.0).await?;
+                batch.commit().await?;
                 return Ok(None);
             }
             Failure::BotRemoved(error) => {
                 tracing::warn!(chat_id = row.lane, %error, "the bot cannot post in this chat any more; marking it inactive");
-                self.ledger.set_chat_active(row.lane, false).await?;
+                let batch = Batch::new(self.ledger.clone());
+                core::chats::membership(&batch, row.lane, None, None).await?;
+                batch.commit().await?;
                 let dropped = self.ledger.outbox_abandon_lane(row.lane, &error).await?;
                 tracing::warn!(
                     chat_id = row.lane,

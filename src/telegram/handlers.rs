@@ -18,8 +18,8 @@ use super::send::html_to_plain;
 use super::{admins::Admins, callbacks, SharedContext, TgBot};
 use crate::core::{self, requests::Edited, AdminCheck, Outcome, Request};
 use crate::domain::{
-    parse_command, Action, Command, CommandName, NewTask, Parsed, Refusal, SettingChange,
-    TaskCommand, TaskNumber, UsageError, UserId as DomainUser,
+    parse_command, Action, Command, NewTask, Parsed, Refusal, SettingChange, TaskCommand,
+    TaskNumber, UserId as DomainUser,
 };
 use crate::i18n::{self, Lang, Text};
 use crate::ledger::{Batch, LedgerResult, NewTaskRecord, Outgoing, Person};
@@ -50,6 +50,15 @@ fn person(user: &User) -> Person {
 /// else `chat_lang` (see [`chat_lang`]).
 fn lang_of(user: Option<&User>, chat_lang: Lang) -> Lang {
     Lang::for_sender(user.and_then(|u| u.language_code.as_deref()), chat_lang)
+}
+
+/// The language `user` reads in `chat_id`: the chat's is read only when
+/// theirs is not one we speak.
+async fn sender_lang(ctx: &SharedContext, user: Option<&User>, chat_id: i64) -> LedgerResult<Lang> {
+    match Lang::from_telegram(user.and_then(|u| u.language_code.as_deref())) {
+        Some(lang) => Ok(lang),
+        None => chat_lang(ctx, chat_id).await,
+    }
 }
 
 /// The language a chat's shared messages speak: `/settings language`, else
@@ -120,14 +129,11 @@ pub fn apology(ctx: &SharedContext, update: &Update) -> Option<Outgoing> {
     }
 }
 
-/// Records `outgoing` as the Update's only effect.
-async fn answer(batch: &Batch, outgoing: Outgoing) -> HandlerResult {
-    answer_all(batch, vec![outgoing]).await
-}
-
-/// Records `outgoing`, in order, as the Update's only effect.
-async fn answer_all(batch: &Batch, outgoing: Vec<Outgoing>) -> HandlerResult {
-    core::reply(batch, outgoing).await
+/// Records `outgoing`, in order, as the whole effect of `msg`, with its
+/// group's current title (lists name a group by it, after a rename too).
+async fn answer(batch: &Batch, msg: &Message, outgoing: Vec<Outgoing>) -> HandlerResult {
+    let chat = msg.chat.title().map(|title| (msg.chat.id.0, title));
+    core::reply(batch, chat, outgoing).await
 }
 
 /// A new message: chat migrations and renames, and commands in its text or
@@ -162,14 +168,20 @@ pub async fn on_message(
     if parsed == Parsed::NotForUs && !private {
         return Ok(());
     }
-    let lang = lang_of(msg.from.as_ref(), chat_lang(&ctx, msg.chat.id.0).await?);
+    if msg
+        .from
+        .as_ref()
+        .is_some_and(|user| user.is_bot && user.id.0 != GROUP_ANONYMOUS_BOT)
+    {
+        return Ok(());
+    }
+    let lang = sender_lang(&ctx, msg.from.as_ref(), msg.chat.id.0).await?;
     let sender = match &msg.from {
-        Some(user) if user.is_bot && user.id.0 != GROUP_ANONYMOUS_BOT => return Ok(()),
         Some(user) if msg.sender_chat.is_none() && user.id.0 != GROUP_ANONYMOUS_BOT => person(user),
         _ if private => return Ok(()),
         _ => {
             let html = Text::SendAsYourself.render(lang);
-            return answer(&batch, reply_to(&msg, html)).await;
+            return answer(&batch, &msg, vec![reply_to(&msg, html)]).await;
         }
     };
     let command = match parsed {
@@ -178,21 +190,21 @@ pub async fn on_message(
         Parsed::Invalid(error) if private => {
             let groups = ctx.ledger.groups_of(sender.id).await?;
             let html = Text::GroupOnly(error.command(), &groups).render(lang);
-            return answer(&batch, reply_to(&msg, html)).await;
+            return answer(&batch, &msg, vec![reply_to(&msg, html)]).await;
         }
         Parsed::Invalid(error) => {
             let html = Text::Usage(&error).render(lang);
-            return answer(&batch, reply_to(&msg, html)).await;
+            return answer(&batch, &msg, vec![reply_to(&msg, html)]).await;
         }
         Parsed::NotForUs => {
             let html = Text::PrivateHint.render(lang);
-            return answer(&batch, reply_to(&msg, html)).await;
+            return answer(&batch, &msg, vec![reply_to(&msg, html)]).await;
         }
     };
     if private && !matches!(command, Command::Mine | Command::Help) {
         let groups = ctx.ledger.groups_of(sender.id).await?;
         let html = Text::GroupOnly(command.name(), &groups).render(lang);
-        return answer(&batch, reply_to(&msg, html)).await;
+        return answer(&batch, &msg, vec![reply_to(&msg, html)]).await;
     }
     let asked = Asked {
         bot: &bot,
@@ -221,11 +233,6 @@ impl Asked<'_> {
         let (ctx, lang) = (self.ctx, self.lang);
         let chat_id = self.msg.chat.id.0;
         let limit = ctx.settings.chat.list_limit;
-        if let Some(title) = self.msg.chat.title() {
-            // Renamed without our noticing (the service message missed):
-            // lists name a group by its current title.
-            core::chats::note_title(self.batch, chat_id, title).await?;
-        }
         if matches!(command, Command::Open | Command::Mine | Command::Stats) {
             // The lists are read by the readers' pool: let it see this
             // batch's earlier Updates (a /need just before an /open).
@@ -239,8 +246,10 @@ impl Asked<'_> {
                 let tasks = ctx.ledger.live_tasks(chat_id, limit).await?;
                 let cards: Vec<_> = tasks.iter().map(|t| ctx.card(t)).collect();
                 let mut html = Text::OpenList(&cards).render(lang);
-                let total = ctx.ledger.live_count(chat_id).await?;
-                more_not_shown(&mut html, total, cards.len(), lang);
+                if cards.len() >= limit as usize {
+                    let total = ctx.ledger.live_count(chat_id).await?;
+                    more_not_shown(&mut html, total, cards.len(), lang);
+                }
                 html
             }
             Command::Mine => {
@@ -261,7 +270,7 @@ impl Asked<'_> {
             Command::Stats => Text::Stats(&ctx.ledger.stats(chat_id, 10).await?).render(lang),
             Command::Help => Text::Help.render(lang),
         };
-        answer_all(self.batch, replies_to(self.msg, &html)).await
+        answer(self.batch, self.msg, replies_to(self.msg, &html)).await
     }
 
     async fn create_task(&self, new: &NewTask) -> HandlerResult {
@@ -301,41 +310,49 @@ impl Asked<'_> {
                 return Ok(Ok(vec![task.number]));
             }
         }
-        let name = CommandName::of_action(command.action);
-        let (word, _) = crate::domain::input::next_word(&command.text);
-        let error = if word.is_empty() || command.action == Action::Done {
-            UsageError::MissingNumber(name)
-        } else {
-            UsageError::BadNumber(name, word.to_string())
-        };
-        Ok(Err(Text::Usage(&error).render(self.lang)))
+        Ok(Err(Text::Usage(&command.unnamed()).render(self.lang)))
     }
 
-    /// `/claim 3 4`, `/done 3 NOTE`, `/release` as a reply…: each task in
-    /// its own unit, then one reply for all of them.
+    /// `/claim 3 4`, `/done 3 NOTE`, `/release` as a reply…: every task in
+    /// one unit, with one reply for all of them.
     async fn change(&self, command: &TaskCommand) -> HandlerResult {
         let numbers = match self.targets(command).await? {
             Ok(numbers) => numbers,
-            Err(html) => return answer(self.batch, reply_to(self.msg, html)).await,
+            Err(html) => return answer(self.batch, self.msg, vec![reply_to(self.msg, html)]).await,
         };
         let action = command.action;
         let note =
             (action == Action::Done && !command.text.is_empty()).then_some(command.text.as_str());
-        let admins = Admins { bot: self.bot };
-        let mut lines = Vec::with_capacity(numbers.len());
-        for number in numbers {
-            let request = Request {
+        let requests: Vec<Request> = numbers
+            .iter()
+            .map(|&number| Request {
                 chat_id: self.msg.chat.id.0,
                 number,
                 action,
                 actor: self.sender,
                 note,
-                at: self.ctx.ledger.clock().now(),
-            };
-            let outcome = core::act(self.batch, &admins, &request, |_| Vec::new()).await?;
-            lines.push(self.outcome_text(action, number, &outcome, note.is_some()));
-        }
-        answer_all(self.batch, replies_to(self.msg, &lines.join("\n"))).await
+            })
+            .collect();
+        let respond = |outcomes: &[Outcome]| {
+            let lines: Vec<String> = numbers
+                .iter()
+                .zip(outcomes)
+                .map(|(number, outcome)| {
+                    self.outcome_text(action, *number, outcome, note.is_some())
+                })
+                .collect();
+            replies_to(self.msg, &lines.join("\n"))
+        };
+        let admins = Admins { bot: self.bot };
+        core::act_all(
+            self.batch,
+            &admins,
+            &requests,
+            self.msg.chat.title(),
+            respond,
+        )
+        .await?;
+        Ok(())
     }
 
     fn outcome_text(
@@ -380,7 +397,7 @@ impl Asked<'_> {
                 }
             }
         };
-        answer(self.batch, reply_to(self.msg, html)).await
+        answer(self.batch, self.msg, vec![reply_to(self.msg, html)]).await
     }
 }
 
@@ -425,7 +442,7 @@ pub async fn on_edited_message(
     if msg.forward_origin().is_some() {
         return Ok(());
     }
-    let lang = lang_of(Some(user), chat_lang(&ctx, msg.chat.id.0).await?);
+    let lang = sender_lang(&ctx, Some(user), msg.chat.id.0).await?;
     let respond = |outcome: &Edited| {
         let html = match outcome {
             Edited::NoTask | Edited::Applied => return None,
@@ -453,15 +470,14 @@ pub async fn on_callback(
         .as_ref()
         .map(MaybeInaccessibleMessage::chat)
         .map(|c| c.id);
-    let chat_lang = match chat_id {
-        Some(chat) => chat_lang(&ctx, chat.0).await?,
-        None => ctx.settings.chat.default_language,
+    let lang = match chat_id {
+        Some(chat) => sender_lang(&ctx, Some(&query.from), chat.0).await?,
+        None => lang_of(Some(&query.from), ctx.settings.chat.default_language),
     };
-    let lang = lang_of(Some(&query.from), chat_lang);
     let (Some((action, number)), Some(chat_id)) = (decoded, chat_id) else {
         tracing::debug!(data = ?query.data, "button data not ours");
         let unknown = button_answer(Text::UnknownButton.render(lang), true);
-        return answer(&batch, unknown).await;
+        return core::reply(&batch, None, vec![unknown]).await;
     };
     let actor = person(&query.from);
     let request = Request {
@@ -470,7 +486,6 @@ pub async fn on_callback(
         action,
         actor: &actor,
         note: None,
-        at: ctx.ledger.clock().now(),
     };
     let admins = Admins { bot: &bot };
     let respond = |outcome: &Outcome| match outcome {
@@ -509,22 +524,19 @@ pub async fn on_my_chat_member(
         return Ok(());
     }
     let chat_id = member.chat.id.0;
-    let joined = if is_in {
-        let added_by = Lang::from_telegram(member.from.language_code.as_deref());
-        // The chat's language: a choice kept from before, else the adder's.
-        let lang = match ctx.ledger.chat_language(chat_id).await? {
-            Some(chosen) => chosen,
-            None => added_by.unwrap_or(ctx.settings.chat.default_language),
-        };
-        let welcome = Outgoing::Message {
-            chat_id,
-            thread_id: None,
-            reply_to: None,
-            html: Text::Welcome.render(lang),
-        };
-        Some((added_by, welcome))
-    } else {
-        None
+    let default_lang = ctx.settings.chat.default_language;
+    let welcome = move |lang: Option<Lang>| Outgoing::Message {
+        chat_id,
+        thread_id: None,
+        reply_to: None,
+        html: Text::Welcome.render(lang.unwrap_or(default_lang)),
     };
+    let joined = is_in.then(|| {
+        let added_by = Lang::from_telegram(member.from.language_code.as_deref());
+        (
+            added_by,
+            &welcome as &(dyn Fn(Option<Lang>) -> Outgoing + Sync),
+        )
+    });
     core::chats::membership(&batch, chat_id, member.chat.title(), joined).await
 }

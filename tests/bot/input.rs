@@ -598,8 +598,26 @@ async fn the_group_reads_one_language_and_each_person_their_own() {
     app.fake.settle().await;
     assert_eq!(app.task(GROUP, 4).await.lang, linli::i18n::Lang::Zh);
     let shown = replies(&app, GROUP, LI, "/settings").await;
-    assert!(
-        shown[0].contains("language") && shown[0].contains("en"),
-        "{shown:?}"
-    );
+    assert!(shown[0].contains("language（语言）：zh"), "{shown:?}");
+}
+
+#[tokio::test]
+async fn an_admin_finishing_several_tasks_is_asked_about_once() {
+    let app = TestApp::spawn().await;
+    for i in 1..=3 {
+        app.say(GROUP, ANN, &format!("/need pickup {i}-1"));
+    }
+    app.say(GROUP, BO, "/claim 1 2 3");
+    app.fake.settle().await;
+    app.fake.set_status(GROUP, CY.id, "administrator");
+    let done = replies(&app, GROUP, CY, "/done 1 2 3").await;
+    assert_eq!(done.len(), 1, "{done:?}");
+    assert_eq!(done[0].matches("is done").count(), 3, "{done:?}");
+    assert_eq!(app.fake.calls_of("getChatMember").len(), 1);
+    for n in 1..=3 {
+        assert_eq!(
+            app.event_names(GROUP, n).await,
+            ["created", "claimed", "done"]
+        );
+    }
 }

@@ -175,7 +175,6 @@ proptest! {
                             action,
                             actor: &actor,
                             note: None,
-                            at: Utc::now(),
                         };
                         let before = ledger.find_task(chats[chat], request.number).await.unwrap();
                         let events_before = match &before {
@@ -232,7 +231,6 @@ async fn concurrent_claims_have_exactly_one_winner() {
                 action: Action::Claim,
                 actor: &actor,
                 note: None,
-                at: Utc::now(),
             };
             act_alone(&ledger, &Admins(HashSet::new()), &request).await
         })
@@ -541,7 +539,6 @@ async fn stats_follow_a_chat_that_migrates() {
         action: Action::Claim,
         actor: &volunteer,
         note: None,
-        at: Utc::now(),
     };
     let claimed = act(&batch, &Admins(HashSet::new()), &request(-100), |_| {
         Vec::new()

@@ -193,7 +193,6 @@ pub async fn measure(tasks: i64) -> anyhow::Result<ScaleResult> {
             action: Action::Claim,
             actor: &volunteer,
             note: None,
-            at: Utc::now(),
         };
         let started = Instant::now();
         let batch = Batch::new(ledger.clone());
