@@ -28,7 +28,7 @@ const PREFIX: &str = "LINLI_";
 
 /// Our variables that are not settings: the settings file, and the log
 /// filter the benchmark gives the bots it starts (which pass it on).
-const OTHER_VARIABLES: [&str; 2] = ["LINLI_CONFIG", "LINLI_BENCH_LOG"];
+const OTHER_VARIABLES: [&str; 3] = ["LINLI_CONFIG", "LINLI_BENCH_LOG", "LINLI_TEST_POSTGRES"];
 
 /// The languages `chat.default_language` may name.
 const LANGUAGES: [Lang; 2] = [Lang::En, Lang::Zh];

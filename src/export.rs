@@ -172,7 +172,7 @@ impl Snapshot {
         } else {
             Vec::new()
         };
-        let missing_migrations = sqlx::migrate!("./migrations")
+        let missing_migrations = crate::ledger::SQLITE_MIGRATIONS
             .iter()
             .filter(|migration| !migration.migration_type.is_down_migration())
             .filter(|migration| !applied.contains(&migration.version))

@@ -217,7 +217,7 @@ impl Ledger {
             .test_before_acquire(false)
             .connect_with(options.clone())
             .await?;
-        sqlx::migrate!("./migrations").run(&writer).await?;
+        SQLITE_MIGRATIONS.run(&writer).await?;
         let pool = SqlitePoolOptions::new()
             .max_connections(settings.max_connections)
             .test_before_acquire(false)
@@ -501,6 +501,11 @@ impl Ledger {
 /// `linli export` writes.
 pub(crate) const EXPORT_TASKS: &str =
     "SELECT * FROM tasks WHERE ?1 IS NULL OR chat_id = ?1 ORDER BY chat_id, number";
+
+/// The SQLite schema's migrations (`migrations/sqlite/`), applied at start.
+/// `migrations/postgres/` holds the same versions for PostgreSQL.
+pub(crate) static SQLITE_MIGRATIONS: sqlx::migrate::Migrator =
+    sqlx::migrate!("./migrations/sqlite");
 
 /// The statement behind [`select_task`].
 pub(crate) const TASK_BY_NUMBER: &str = "SELECT * FROM tasks WHERE chat_id = ?1 AND number = ?2";

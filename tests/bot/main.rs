@@ -9,6 +9,7 @@ mod fuzz;
 mod input;
 mod ledger;
 mod lifecycle;
+mod migrations;
 mod operator;
 mod process;
 mod refusals;

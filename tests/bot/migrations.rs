@@ -1,0 +1,177 @@
+//! The schema per backend: `migrations/sqlite/` and `migrations/postgres/`
+//! hold the same versions, and the PostgreSQL schema keeps the ledger's
+//! rules (append-only events, counts kept by triggers).
+//!
+//! The PostgreSQL pass runs when `LINLI_TEST_POSTGRES` names a server
+//! (`postgres://postgres@127.0.0.1:5432/postgres`), each test in a database
+//! of its own that is dropped afterwards; without it, it says it was skipped.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use sqlx::postgres::{PgConnection, PgPoolOptions};
+use sqlx::{Connection, PgPool};
+
+/// The migration files of one backend, by name (version and description).
+fn migration_names(backend: &str) -> BTreeSet<String> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("migrations")
+        .join(backend);
+    std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.ends_with(".sql"))
+        .collect()
+}
+
+#[test]
+fn both_backends_have_the_same_migrations() {
+    let sqlite = migration_names("sqlite");
+    let postgres = migration_names("postgres");
+    assert!(sqlite.len() >= 5, "{sqlite:?}");
+    assert_eq!(sqlite, postgres);
+}
+
+/// A database of its own on the server `LINLI_TEST_POSTGRES` names, dropped
+/// when the test ends; `None` (and a note) when the variable is not set.
+struct TestDatabase {
+    server: String,
+    name: String,
+    pool: PgPool,
+}
+
+impl TestDatabase {
+    async fn create() -> Option<TestDatabase> {
+        let Ok(server) = std::env::var("LINLI_TEST_POSTGRES") else {
+            eprintln!("PostgreSQL pass skipped: LINLI_TEST_POSTGRES is not set");
+            return None;
+        };
+        let mut admin = PgConnection::connect(&server)
+            .await
+            .unwrap_or_else(|e| panic!("LINLI_TEST_POSTGRES={server}: {e}"));
+        drop_leftovers(&mut admin).await;
+        let name = format!(
+            "linli_test_{}_{}",
+            std::process::id(),
+            rand::random::<u32>()
+        );
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&mut admin)
+            .await
+            .unwrap();
+        let url = match server.rsplit_once('/') {
+            Some((base, _)) => format!("{base}/{name}"),
+            None => panic!("LINLI_TEST_POSTGRES has no database part: {server}"),
+        };
+        let pool = PgPoolOptions::new()
+            .max_connections(2)
+            .connect(&url)
+            .await
+            .unwrap();
+        Some(TestDatabase { server, name, pool })
+    }
+
+    async fn drop(self) {
+        self.pool.close().await;
+        let mut admin = PgConnection::connect(&self.server).await.unwrap();
+        sqlx::query(&format!(
+            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+            self.name
+        ))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    }
+}
+
+/// Drops the test databases of runs whose process is gone (killed runs).
+async fn drop_leftovers(admin: &mut PgConnection) {
+    let names: Vec<String> =
+        sqlx::query_scalar("SELECT datname FROM pg_database WHERE datname LIKE 'linli_test_%'")
+            .fetch_all(&mut *admin)
+            .await
+            .unwrap();
+    for name in names {
+        let pid = name.split('_').nth(2).unwrap_or_default();
+        if !Path::new("/proc").join(pid).exists() {
+            sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .execute(&mut *admin)
+                .await
+                .unwrap();
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_postgres_schema_keeps_the_ledgers_rules() {
+    let Some(db) = TestDatabase::create().await else {
+        return;
+    };
+    let pool = &db.pool;
+    sqlx::migrate!("./migrations/postgres")
+        .run(pool)
+        .await
+        .unwrap();
+    let now = chrono::Utc::now();
+    sqlx::query("INSERT INTO chats (id, title, created_at) VALUES (-100, 'Residents', $1)")
+        .bind(now)
+        .execute(pool)
+        .await
+        .unwrap();
+    let task: i64 = sqlx::query_scalar(
+        "INSERT INTO tasks (chat_id, number, kind, flat, status, requester_id, requester_name,
+                            lang, source_message_id, created_at)
+         VALUES (-100, 1, 'pickup', '1-1', 'open', 1, 'Ann', 'en', 1, $1) RETURNING id",
+    )
+    .bind(now)
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO events (task_id, action, actor_id, actor_name, at)
+         VALUES ($1, 'created', 1, 'Ann', $2)",
+    )
+    .bind(task)
+    .bind(now)
+    .execute(pool)
+    .await
+    .unwrap();
+    // Events are append-only, whichever way one tries.
+    for statement in [
+        "UPDATE events SET note = 'x'",
+        "DELETE FROM events",
+        "TRUNCATE events",
+    ] {
+        let refused = sqlx::query(statement).execute(pool).await.unwrap_err();
+        assert!(
+            refused.to_string().contains("append-only"),
+            "{statement}: {refused}"
+        );
+    }
+    // The counts follow a task through its life, and its chat through a move.
+    sqlx::query(
+        "UPDATE tasks SET status = 'done', claimer_id = 2, claimer_name = 'Bo' WHERE id = $1",
+    )
+    .bind(task)
+    .execute(pool)
+    .await
+    .unwrap();
+    sqlx::query("UPDATE chats SET id = -1000100 WHERE id = -100")
+        .execute(pool)
+        .await
+        .unwrap();
+    let counts: Vec<(i64, String, i64)> = sqlx::query_as(
+        "SELECT chat_id, status, tasks FROM chat_status_counts WHERE tasks <> 0 ORDER BY status",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    assert_eq!(counts, [(-1_000_100, "done".to_string(), 1)]);
+    let helpers: Vec<(i64, i64, Option<String>, i64)> =
+        sqlx::query_as("SELECT chat_id, claimer_id, name, done FROM helper_counts WHERE done <> 0")
+            .fetch_all(pool)
+            .await
+            .unwrap();
+    assert_eq!(helpers, [(-1_000_100, 2, Some("Bo".to_string()), 1)]);
+    db.drop().await;
+}
