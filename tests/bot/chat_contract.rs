@@ -4,7 +4,6 @@
 use serde_json::json;
 
 use crate::helpers::{message, TestApp, ANN, BO, CY, GROUP, LI};
-use fake_telegram::chat_json;
 
 #[tokio::test]
 async fn user_text_is_escaped_and_accepted_by_a_strict_html_parser() {
@@ -216,18 +215,7 @@ async fn a_group_that_becomes_a_supergroup_keeps_its_tasks() {
     let new = -1_009_999_999_999;
     app.say(old, ANN, "/need pickup 1-1");
     app.fake.wait_for_calls("sendMessage", 1).await;
-    let id = app.fake.next_message_id(old);
-    let mut migrate = message(old, id, ANN.json(), "");
-    migrate.as_object_mut().unwrap().remove("text");
-    migrate.as_object_mut().unwrap().remove("entities");
-    migrate["migrate_to_chat_id"] = json!(new);
-    app.fake.push_update(json!({"message": migrate}));
-    let id = app.fake.next_message_id(new);
-    let mut from = message(new, id, ANN.json(), "");
-    from.as_object_mut().unwrap().remove("text");
-    from.as_object_mut().unwrap().remove("entities");
-    from["migrate_from_chat_id"] = json!(old);
-    app.fake.push_update(json!({"message": from}));
+    app.migrate(old, new);
     app.fake.settle().await;
 
     let tasks = app.ledger.export(None).await.unwrap();
@@ -259,14 +247,7 @@ async fn a_group_that_becomes_a_supergroup_keeps_its_tasks() {
 #[tokio::test]
 async fn being_added_to_a_group_posts_a_short_how_to() {
     let app = TestApp::spawn().await;
-    let bot = json!({"id": fake_telegram::BOT_ID, "is_bot": true, "first_name": "Linli", "username": "linli_test_bot"});
-    app.fake.push_update(json!({"my_chat_member": {
-        "chat": chat_json(GROUP),
-        "from": ANN.json(),
-        "date": chrono::Utc::now().timestamp(),
-        "old_chat_member": {"status": "left", "user": bot},
-        "new_chat_member": {"status": "member", "user": bot}
-    }}));
+    app.add_bot(GROUP, ANN);
     let sent = app.fake.wait_for_calls("sendMessage", 1).await;
     assert_eq!(sent[0].chat_id(), Some(GROUP));
     assert!(sent[0].text().contains("/need"), "{}", sent[0].text());
@@ -275,11 +256,7 @@ async fn being_added_to_a_group_posts_a_short_how_to() {
 #[tokio::test]
 async fn anonymous_admins_and_channels_are_asked_to_post_as_themselves() {
     let app = TestApp::spawn().await;
-    let id = app.fake.next_message_id(GROUP);
-    let anonymous = json!({"id": 1087968824, "is_bot": true, "first_name": "Group", "username": "GroupAnonymousBot"});
-    let mut msg = message(GROUP, id, anonymous, "/need pickup 1-1");
-    msg["sender_chat"] = chat_json(GROUP);
-    app.fake.push_update(json!({"message": msg}));
+    app.anonymous_admin_says(GROUP, "/need pickup 1-1");
     let sent = app.fake.wait_for_calls("sendMessage", 1).await;
     assert!(
         sent[0].text().contains("your own account"),

@@ -191,6 +191,45 @@ impl TestApp {
         self.fake.push_update(json!({"edited_message": msg}));
     }
 
+    /// The bot is added to group `chat` by `by`, as Telegram tells it.
+    pub fn add_bot(&self, chat: i64, by: Resident) {
+        let bot = json!({"id": fake_telegram::BOT_ID, "is_bot": true, "first_name": "Linli", "username": fake_telegram::BOT_USERNAME});
+        self.fake.push_update(json!({"my_chat_member": {
+            "chat": fake_telegram::chat_json(chat),
+            "from": by.json(),
+            "date": chrono::Utc::now().timestamp(),
+            "old_chat_member": {"status": "left", "user": bot},
+            "new_chat_member": {"status": "member", "user": bot}
+        }}));
+    }
+
+    /// An anonymous admin (posting as the group) sends `text` in `chat`;
+    /// returns the message id.
+    pub fn anonymous_admin_says(&self, chat: i64, text: &str) -> i64 {
+        let id = self.fake.next_message_id(chat);
+        let anonymous = json!({"id": 1087968824, "is_bot": true, "first_name": "Group", "username": "GroupAnonymousBot"});
+        let mut msg = message(chat, id, anonymous, text);
+        msg["sender_chat"] = fake_telegram::chat_json(chat);
+        self.fake.push_update(json!({"message": msg}));
+        id
+    }
+
+    /// Group `old` became supergroup `new`, as Telegram tells it: a service
+    /// message in each.
+    pub fn migrate(&self, old: i64, new: i64) {
+        for (chat, key, other) in [
+            (old, "migrate_to_chat_id", new),
+            (new, "migrate_from_chat_id", old),
+        ] {
+            let id = self.fake.next_message_id(chat);
+            let mut service = message(chat, id, ANN.json(), "");
+            service.as_object_mut().unwrap().remove("text");
+            service.as_object_mut().unwrap().remove("entities");
+            service[key] = json!(other);
+            self.fake.push_update(json!({"message": service}));
+        }
+    }
+
     /// `from` presses the button with `data` under the bot's message `message_id`.
     pub fn press(&self, chat: i64, from: Resident, message_id: i64, data: &str) -> String {
         let query_id = format!("q{}-{}-{}", from.id, message_id, uuid_like());

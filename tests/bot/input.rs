@@ -245,22 +245,6 @@ async fn a_request_keeps_the_time_it_was_sent() {
     assert!(open[0].contains(&shown), "{shown} in {open:?}");
 }
 
-/// Tells the bot that group `old` became supergroup `new`, as Telegram does:
-/// a service message in each.
-fn migrate(app: &TestApp, old: i64, new: i64) {
-    for (chat, key, other) in [
-        (old, "migrate_to_chat_id", new),
-        (new, "migrate_from_chat_id", old),
-    ] {
-        let id = app.fake.next_message_id(chat);
-        let mut service = message(chat, id, ANN.json(), "");
-        service.as_object_mut().unwrap().remove("text");
-        service.as_object_mut().unwrap().remove("entities");
-        service[key] = json!(other);
-        app.fake.push_update(json!({"message": service}));
-    }
-}
-
 #[tokio::test]
 async fn after_a_migration_no_supergroup_message_is_edited_by_an_old_id() {
     let app = TestApp::spawn().await;
@@ -271,7 +255,7 @@ async fn after_a_migration_no_supergroup_message_is_edited_by_an_old_id() {
     app.say(old, BO, "/claim 2");
     app.fake.settle().await;
     let old_ids = [app.announcement_id(old, 1), app.announcement_id(old, 2)];
-    migrate(&app, old, new);
+    app.migrate(old, new);
     app.fake.settle().await;
     // The live tasks are posted anew in the supergroup.
     let posted: Vec<Call> = app
@@ -492,31 +476,10 @@ async fn several_numbers_or_a_reply_name_the_tasks() {
     assert!(bare[0].contains("as a reply"), "{bare:?}");
 }
 
-/// The bot is added to `GROUP` by `by`.
-fn add_bot(app: &TestApp, by: Resident) {
-    let bot = json!({"id": fake_telegram::BOT_ID, "is_bot": true, "first_name": "Linli", "username": "linli_test_bot"});
-    app.fake.push_update(json!({"my_chat_member": {
-        "chat": chat_json(GROUP),
-        "from": by.json(),
-        "date": chrono::Utc::now().timestamp(),
-        "old_chat_member": {"status": "left", "user": bot},
-        "new_chat_member": {"status": "member", "user": bot}
-    }}));
-}
-
-fn anonymous_admin_says(app: &TestApp, text: &str) -> i64 {
-    let id = app.fake.next_message_id(GROUP);
-    let anonymous = json!({"id": 1087968824, "is_bot": true, "first_name": "Group", "username": "GroupAnonymousBot"});
-    let mut msg = message(GROUP, id, anonymous, text);
-    msg["sender_chat"] = chat_json(GROUP);
-    app.fake.push_update(json!({"message": msg}));
-    id
-}
-
 #[tokio::test]
 async fn the_group_reads_one_language_and_each_person_their_own() {
     let app = TestApp::spawn().await;
-    add_bot(&app, LI);
+    app.add_bot(GROUP, LI);
     let welcome = app.fake.wait_for_calls("sendMessage", 1).await;
     assert!(
         welcome[0].text().contains("邻居们好"),
@@ -529,7 +492,7 @@ async fn the_group_reads_one_language_and_each_person_their_own() {
     let sent = app.fake.wait_for_calls("sendMessage", 3).await;
     assert!(sent[1].text().contains("求助人") && sent[2].text().contains("求助人"));
     // A sender without a language (an anonymous admin) reads the chat's.
-    let id = anonymous_admin_says(&app, "/need pickup 3-3");
+    let id = app.anonymous_admin_says(GROUP, "/need pickup 3-3");
     app.fake.settle().await;
     let refusal = answers_to(&app, GROUP, id);
     assert!(refusal[0].contains("自己的账号"), "{refusal:?}");
