@@ -64,7 +64,7 @@ impl App {
             .context("TELOXIDE_TOKEN is not set: give the token BotFather gave you")?;
         let ledger = Ledger::connect(&settings.database)
             .await
-            .with_context(|| format!("cannot open the database {}", settings.database.url))?
+            .with_context(|| format!("cannot open the database {}", settings.database.shown()))?
             .with_clock(clock);
         let client = teloxide::net::default_reqwest_settings()
             .timeout(Duration::from_secs(

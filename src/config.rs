@@ -71,14 +71,35 @@ pub struct Settings {
 /// `[database]`: where the ledger is and how it is opened.
 #[derive(Debug, Clone)]
 pub struct DatabaseSettings {
-    /// A `sqlite:` URL; `DATABASE_URL` wins over `database.url`.
+    /// A `sqlite:` URL (the embedded store) or a `postgres://` one;
+    /// `DATABASE_URL` wins over `database.url`. It may hold a password:
+    /// show [`DatabaseSettings::shown`] instead.
     pub url: String,
-    /// How long a write waits for another writer, in milliseconds.
+    /// How long an SQLite write waits for another writer, in milliseconds.
     pub busy_timeout_ms: u64,
-    /// Reading connections in the pool.
+    /// Connections in the pool: SQLite's readers (it has one writer
+    /// besides), or all of PostgreSQL's.
     pub max_connections: u32,
     /// How long handled inbox and outbox rows are kept, in hours.
     pub handled_retention_hours: u64,
+}
+
+impl DatabaseSettings {
+    /// The URL as it may be shown or logged: a password in it is `***`.
+    pub fn shown(&self) -> String {
+        without_password(&self.url)
+    }
+}
+
+/// `url` with its password, if it has one, replaced by `***`.
+pub fn without_password(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        _ => url.to_owned(),
+    }
 }
 
 /// `[chat]`: how the bot speaks and what it accepts.
@@ -597,9 +618,15 @@ impl Layers<'_> {
         };
         found
             .text()
-            .filter(|url| url.starts_with("sqlite:"))
+            .filter(|url| url.starts_with("sqlite:") || crate::ledger::is_postgres(url))
             .map(str::to_owned)
-            .ok_or_else(|| found.refuse(key, "an SQLite URL starting with \"sqlite:\""))
+            .ok_or_else(|| {
+                found.refuse(
+                    key,
+                    "an SQLite URL starting with \"sqlite:\" \
+                     or a PostgreSQL URL starting with \"postgres://\"",
+                )
+            })
     }
 
     /// Every setting but the token and the Bot API address.
@@ -781,9 +808,10 @@ mod tests {
              (set by LINLI_TELEGRAM__REQUEST_TIMEOUT_SECONDS)"
         );
         assert_eq!(
-            refusal(&[("DATABASE_URL", "postgres://x")]),
-            "database.url must be an SQLite URL starting with \"sqlite:\", \
-             not \"postgres://x\" (set by DATABASE_URL)"
+            refusal(&[("DATABASE_URL", "mysql://x")]),
+            "database.url must be an SQLite URL starting with \"sqlite:\" \
+             or a PostgreSQL URL starting with \"postgres://\", \
+             not \"mysql://x\" (set by DATABASE_URL)"
         );
     }
 

@@ -5,7 +5,7 @@
 //!
 //! The export only reads: it opens the database read-only and applies no
 //! migrations, so it works on a database file (or folder) it may not write,
-//! and beside the running bot.
+//! with a PostgreSQL role that may only read, and beside the running bot.
 
 use std::io::Write;
 use std::path::Path;
@@ -14,11 +14,13 @@ use std::str::FromStr;
 use anyhow::Context as _;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
+use sqlx::migrate::Migrator;
 use sqlx::sqlite::SqliteConnectOptions;
-use sqlx::{ConnectOptions as _, Connection as _};
+use sqlx::{ConnectOptions as _, Connection as _, Executor as _, PgConnection};
 
 use crate::config::DatabaseSettings;
-use crate::ledger::{records, TaskRecord, TaskRow};
+use crate::ledger::{is_postgres, records, TaskRecord, TaskRow};
+use crate::ledger::{POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS};
 
 /// The formats `linli export --format` writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -101,6 +103,9 @@ pub async fn read(
     chat_id: Option<i64>,
 ) -> anyhow::Result<Vec<TaskRecord>> {
     let url = &settings.url;
+    if is_postgres(url) {
+        return read_postgres(url, chat_id).await;
+    }
     let options = SqliteConnectOptions::from_str(url)
         .with_context(|| format!("{url} is not an SQLite URL"))?
         .read_only(true);
@@ -123,15 +128,56 @@ pub async fn read(
         taken => taken,
     }
     .with_context(|| format!("cannot read the database {}", file.display()))?;
-    if snapshot.missing_migrations > 0 {
-        anyhow::bail!(
-            "the database {} lacks {} of linli's migrations; \
-             `linli check` (or starting the bot) applies them",
-            file.display(),
-            snapshot.missing_migrations
-        );
+    snapshot.tasks(&file.display().to_string())
+}
+
+/// [`read`] from a PostgreSQL database, in one read-only transaction.
+async fn read_postgres(url: &str, chat_id: Option<i64>) -> anyhow::Result<Vec<TaskRecord>> {
+    let shown = crate::config::without_password(url);
+    let snapshot = async {
+        let mut connection = PgConnection::connect(url).await?;
+        connection
+            .execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            .await?;
+        let migrated: bool =
+            sqlx::query_scalar("SELECT to_regclass('_sqlx_migrations') IS NOT NULL")
+                .fetch_one(&mut connection)
+                .await?;
+        let applied: Vec<i64> = if migrated {
+            sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success")
+                .fetch_all(&mut connection)
+                .await?
+        } else {
+            Vec::new()
+        };
+        let missing_migrations = missing(&POSTGRES_MIGRATIONS, &applied);
+        let tasks = if missing_migrations == 0 {
+            sqlx::query_as(crate::ledger::EXPORT_TASKS)
+                .bind(chat_id)
+                .fetch_all(&mut connection)
+                .await?
+        } else {
+            Vec::new()
+        };
+        connection.execute("COMMIT").await?;
+        connection.close().await?;
+        Ok::<_, sqlx::Error>(Snapshot {
+            missing_migrations,
+            tasks,
+        })
     }
-    Ok(records(snapshot.tasks)?)
+    .await
+    .with_context(|| format!("cannot read the database {shown}"))?;
+    snapshot.tasks(&shown)
+}
+
+/// How many of `migrator`'s migrations are not among `applied`.
+fn missing(migrator: &Migrator, applied: &[i64]) -> usize {
+    migrator
+        .iter()
+        .filter(|migration| !migration.migration_type.is_down_migration())
+        .filter(|migration| !applied.contains(&migration.version))
+        .count()
 }
 
 /// SQLite's `SQLITE_CANTOPEN` (14) or `SQLITE_READONLY` (8), with or
@@ -154,6 +200,18 @@ struct Snapshot {
 }
 
 impl Snapshot {
+    /// The tasks, or why a database `shown` lacking migrations is refused.
+    fn tasks(self, shown: &str) -> anyhow::Result<Vec<TaskRecord>> {
+        if self.missing_migrations > 0 {
+            anyhow::bail!(
+                "the database {shown} lacks {} of linli's migrations; \
+                 `linli check` (or starting the bot) applies them",
+                self.missing_migrations
+            );
+        }
+        Ok(records(self.tasks)?)
+    }
+
     async fn take(
         options: SqliteConnectOptions,
         chat_id: Option<i64>,
@@ -172,11 +230,7 @@ impl Snapshot {
         } else {
             Vec::new()
         };
-        let missing_migrations = crate::ledger::SQLITE_MIGRATIONS
-            .iter()
-            .filter(|migration| !migration.migration_type.is_down_migration())
-            .filter(|migration| !applied.contains(&migration.version))
-            .count();
+        let missing_migrations = missing(&SQLITE_MIGRATIONS, &applied);
         let tasks = if missing_migrations == 0 {
             sqlx::query_as(crate::ledger::EXPORT_TASKS)
                 .bind(chat_id)

@@ -68,12 +68,19 @@ fn main() -> ExitCode {
             Action::Backup { path } => {
                 let ledger = open(&settings).await?;
                 ledger.backup(&path).await?;
-                println!("backed up {} to {}", settings.database.url, path.display());
+                println!(
+                    "backed up {} to {}",
+                    settings.database.shown(),
+                    path.display()
+                );
                 Ok(())
             }
             Action::Check => {
                 open(&settings).await?;
-                println!("settings and database {} are fine", settings.database.url);
+                println!(
+                    "settings and database {} are fine",
+                    settings.database.shown()
+                );
                 Ok(())
             }
         }
@@ -111,7 +118,7 @@ fn one_line(error: &anyhow::Error) -> String {
 async fn open(settings: &Settings) -> anyhow::Result<Ledger> {
     Ledger::connect(&settings.database)
         .await
-        .with_context(|| format!("cannot open the database {}", settings.database.url))
+        .with_context(|| format!("cannot open the database {}", settings.database.shown()))
 }
 
 fn fail(message: &str) -> ExitCode {

@@ -1,6 +1,6 @@
-//! [`Batch`]: group commit. The writes of many Updates share one SQLite
+//! [`Batch`]: group commit. The writes of many Updates share one
 //! transaction, each inside a savepoint of its own, and their handled marks
-//! are written together.
+//! are written together. This file holds the whole savepoint protocol.
 //!
 //! A commit is the expensive part of a write (the WAL append, the lock
 //! hand-over, a round trip to the connection's thread), so the processor
@@ -14,18 +14,28 @@
 //! handled once, with its effects, or not at all. Nothing reaches Telegram
 //! before the batch commits: the sender reads only committed rows.
 //!
-//! Round trips to SQLite's thread are what a write costs most, so the
+//! Round trips to SQLite's thread are what a write costs most, so there the
 //! statements that end one unit and start the next go with the next unit's
-//! first statement.
+//! first statement. PostgreSQL prepares one statement at a time, so there
+//! they go on a round trip of their own; and since it slows down past 64
+//! subtransactions in one transaction, a batch commits after
+//! [`POSTGRES_UNITS`] units and goes on in a new transaction.
 
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use sqlx::{Sqlite, Transaction};
+use sqlx::Executor;
 
+use super::backend::{Backend, Tx};
 use super::outbox::{self, Outgoing};
 use super::write::LedgerTx;
 use super::{Ledger, LedgerError, LedgerResult};
+use crate::either;
+
+/// The units a PostgreSQL transaction takes before the batch commits it:
+/// below the 64 subtransactions a PostgreSQL backend caches
+/// (`PGPROC_MAX_CACHED_SUBXIDS`), past which every snapshot slows down.
+pub const POSTGRES_UNITS: usize = 50;
 
 /// One group commit. Cheap to clone: clones share the transaction.
 #[derive(Clone)]
@@ -74,7 +84,9 @@ impl Ended {
 /// Where the batch's transaction waits between units.
 #[derive(Default)]
 pub(super) struct Slot {
-    tx: Option<Transaction<'static, Sqlite>>,
+    tx: Option<Tx>,
+    /// Units begun in the open transaction.
+    units: usize,
     /// A unit holds the transaction.
     in_unit: bool,
     /// A commit failed: the units before it are gone, so the batch must not
@@ -97,7 +109,7 @@ impl Slot {
     }
 
     /// Takes back the transaction a unit had, and how the unit ended.
-    pub(super) fn put_back(slot: &Mutex<Slot>, tx: Transaction<'static, Sqlite>, ended: Ended) {
+    pub(super) fn put_back(slot: &Mutex<Slot>, tx: Tx, ended: Ended) {
         let mut slot = Slot::lock(slot);
         slot.tx = Some(tx);
         slot.in_unit = false;
@@ -106,12 +118,7 @@ impl Slot {
 
     /// Takes back the transaction of a unit that committed, with the
     /// messages it queued.
-    pub(super) fn keep(
-        slot: &Mutex<Slot>,
-        tx: Transaction<'static, Sqlite>,
-        ended: Ended,
-        queued: Vec<Outgoing>,
-    ) {
+    pub(super) fn keep(slot: &Mutex<Slot>, tx: Tx, ended: Ended, queued: Vec<Outgoing>) {
         Slot::put_back(slot, tx, ended);
         Slot::lock(slot).outbox.extend(queued);
     }
@@ -135,17 +142,26 @@ impl Batch {
     /// Starts one unit of the batch: a transaction of its own to the caller,
     /// a savepoint in the batch's transaction (begun on first use).
     pub async fn begin(&self) -> LedgerResult<LedgerTx> {
+        let full = {
+            let slot = Slot::lock(&self.slot);
+            matches!(slot.tx, Some(Backend::Postgres(_))) && slot.units >= POSTGRES_UNITS
+        };
+        if full {
+            self.flush().await?;
+        }
         let (tx, last) = self.take()?;
         let mut tx = match tx {
             Some(tx) => tx,
-            None => self.ledger.writer().begin_with("BEGIN IMMEDIATE").await?,
+            None => self.ledger.begin_raw().await?,
         };
         // A unit dropped uncommitted is rolled back on its own round trip,
         // so that a failure to do so (its savepoint never opened) breaks the
         // batch instead of passing for the next unit's error.
         let last = match last {
             Ended::Abandoned(_) => {
-                if let Err(error) = sqlx::query(&last.settle()).execute(&mut *tx).await {
+                let settle = last.settle();
+                let settled = either!(tx.conn(), c => c.execute(settle.as_str()).await.map(drop));
+                if let Err(error) = settled {
                     Slot::lock(&self.slot).broken = true;
                     return Err(error.into());
                 }
@@ -153,7 +169,11 @@ impl Batch {
             }
             kept_or_settled => kept_or_settled,
         };
-        Slot::lock(&self.slot).in_unit = true;
+        {
+            let mut slot = Slot::lock(&self.slot);
+            slot.in_unit = true;
+            slot.units += 1;
+        }
         // The savepoint opens with the unit's first statement.
         Ok(LedgerTx::in_batch(
             tx,
@@ -196,11 +216,11 @@ impl Batch {
         Slot::lock(&self.slot).written.iter().copied().collect()
     }
 
-    /// Settles the last unit, marks the Updates and queues the messages in
-    /// one round trip, and commits.
+    /// Settles the last unit, marks the Updates and queues the messages
+    /// (in one round trip on SQLite), and commits.
     async fn write_and_commit(
         &self,
-        tx: Option<Transaction<'static, Sqlite>>,
+        tx: Option<Tx>,
         last: Ended,
         handled: &[i64],
         outbox: &[Outgoing],
@@ -209,29 +229,51 @@ impl Batch {
             Some(tx) => tx,
             None if handled.is_empty() => return Ok(()),
             // Updates that needed no effect still need their marks.
-            None => self.ledger.writer().begin_with("BEGIN IMMEDIATE").await?,
+            None => self.ledger.begin_raw().await?,
         };
-        let mut statements = last.settle();
-        if !handled.is_empty() {
-            statements.push_str(
-                "UPDATE inbox SET handled_at = ?1, error = NULL
-                 WHERE update_id IN (SELECT value FROM json_each(?2)) AND handled_at IS NULL;",
-            );
+        let now = self.ledger.clock().now();
+        match tx.conn() {
+            Backend::Sqlite(c) => {
+                let mut statements = last.settle();
+                if !handled.is_empty() {
+                    statements.push_str(
+                        "UPDATE inbox SET handled_at = $1, error = NULL
+                         WHERE update_id IN (SELECT value FROM json_each($2))
+                           AND handled_at IS NULL;",
+                    );
+                }
+                if !outbox.is_empty() {
+                    statements.push_str(outbox::SQLITE_INSERT_ROWS);
+                }
+                if !statements.is_empty() {
+                    let ids = serde_json::to_string(handled).unwrap_or_else(|_| "[]".into());
+                    sqlx::query(&statements)
+                        .bind(now)
+                        .bind(ids)
+                        .bind(outbox::rows_argument(outbox))
+                        .execute(c)
+                        .await?;
+                }
+            }
+            Backend::Postgres(c) => {
+                let settle = last.settle();
+                if !settle.is_empty() {
+                    c.execute(settle.as_str()).await?;
+                }
+                if !handled.is_empty() {
+                    sqlx::query(
+                        "UPDATE inbox SET handled_at = $1, error = NULL
+                         WHERE update_id = ANY($2) AND handled_at IS NULL",
+                    )
+                    .bind(now)
+                    .bind(handled)
+                    .execute(&mut *c)
+                    .await?;
+                }
+                outbox::insert(Backend::Postgres(c), now, outbox).await?;
+            }
         }
-        if !outbox.is_empty() {
-            statements.push_str(&outbox::insert_rows("?1", "?3"));
-        }
-        if !statements.is_empty() {
-            let ids = serde_json::to_string(handled).unwrap_or_else(|_| "[]".into());
-            sqlx::query(&statements)
-                .bind(self.ledger.clock().now())
-                .bind(ids)
-                .bind(outbox::rows_argument(outbox))
-                .execute(&mut *tx)
-                .await?;
-        }
-        tx.commit().await?;
-        Ok(())
+        tx.commit().await
     }
 
     /// Commits the batch. Dropping the last clone uncommitted rolls it back.
@@ -240,7 +282,7 @@ impl Batch {
     }
 
     /// The batch's transaction, if one is open, and how its last unit ended.
-    fn take(&self) -> LedgerResult<(Option<Transaction<'static, Sqlite>>, Ended)> {
+    fn take(&self) -> LedgerResult<(Option<Tx>, Ended)> {
         let mut slot = Slot::lock(&self.slot);
         if slot.broken {
             return Err(LedgerError::GroupCommit(
@@ -253,7 +295,11 @@ impl Batch {
                 "a batch was used while one of its units was open".into(),
             ));
         }
-        Ok((slot.tx.take(), std::mem::take(&mut slot.last)))
+        let tx = slot.tx.take();
+        if tx.is_none() {
+            slot.units = 0;
+        }
+        Ok((tx, std::mem::take(&mut slot.last)))
     }
 }
 
@@ -274,10 +320,10 @@ mod tests {
     }
 
     async fn chats(ledger: &Ledger) -> i64 {
-        sqlx::query_scalar("SELECT COUNT(*) FROM chats")
-            .fetch_one(ledger.pool())
+        either!(ledger.readers(), p => sqlx::query_scalar("SELECT COUNT(*) FROM chats")
+            .fetch_one(p)
             .await
-            .expect("a count")
+            .expect("a count"))
     }
 
     /// A unit counted as started whose first statement never reached SQLite
@@ -288,10 +334,12 @@ mod tests {
         let (ledger, _dir) = ledger().await;
         let batch = Batch::new(ledger.clone());
         let mut kept = batch.begin().await.expect("a unit");
-        sqlx::query("INSERT INTO chats (id, created_at) VALUES (-100, 'now')")
-            .execute(kept.conn().await.expect("its connection"))
-            .await
-            .expect("a chat");
+        either!(kept.conn().await.expect("its connection"), c =>
+            sqlx::query("INSERT INTO chats (id, created_at) VALUES (-100, 'now')")
+                .execute(c)
+                .await
+                .map(drop))
+        .expect("a chat");
         kept.commit().await.expect("kept");
         let mut lost = batch.begin().await.expect("a unit");
         let _never_sent = lost.sql("SELECT 1");
@@ -310,11 +358,13 @@ mod tests {
         let batch = Batch::new(ledger.clone());
         for (chat, keep) in [(-100, true), (-200, false), (-300, true)] {
             let mut unit = batch.begin().await.expect("a unit");
-            sqlx::query("INSERT INTO chats (id, created_at) VALUES (?1, 'now')")
-                .bind(chat)
-                .execute(unit.conn().await.expect("its connection"))
-                .await
-                .expect("a chat");
+            either!(unit.conn().await.expect("its connection"), c =>
+                sqlx::query("INSERT INTO chats (id, created_at) VALUES ($1, 'now')")
+                    .bind(chat)
+                    .execute(c)
+                    .await
+                    .map(drop))
+            .expect("a chat");
             if keep {
                 unit.commit().await.expect("kept");
             }

@@ -16,23 +16,28 @@
 //!
 //! The rules themselves live in `domain`; the ledger records what they allowed.
 
+mod backend;
 pub mod batch;
 pub mod inbox;
 pub mod outbox;
 pub mod receipts;
 pub mod write;
 
+pub use backend::{is_postgres, Backend, Conn, Pools};
+pub(crate) use backend::{POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS};
 pub use batch::Batch;
 pub use outbox::{OutboxRow, Outgoing};
 pub use write::{Change, LedgerTx, NewTaskRecord};
 
 use std::path::Path;
 use std::str::FromStr;
-use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{FromRow, SqlitePool};
+use sqlx::FromRow;
+
+use backend::Store;
+
+use crate::either;
 
 use crate::clock::Clock;
 use crate::config::DatabaseSettings;
@@ -192,40 +197,17 @@ pub struct EventRecord {
 
 #[derive(Clone)]
 pub struct Ledger {
-    /// Readers: WAL lets them run beside the writer.
-    pool: SqlitePool,
-    /// The one writer connection. Writes queue for it here, in order, instead
-    /// of meeting in SQLite's busy handler, which sleeps in steps of
-    /// milliseconds.
-    writer: SqlitePool,
+    store: Store,
     /// What stamps the rows it writes.
     clock: Clock,
 }
 
 impl Ledger {
-    /// Opens (creating when missing) the database and applies the migrations.
+    /// Opens the database of `settings.url` (an SQLite file, created when
+    /// missing, or a PostgreSQL database) and applies the migrations.
     pub async fn connect(settings: &DatabaseSettings) -> LedgerResult<Self> {
-        let options = SqliteConnectOptions::from_str(&settings.url)?
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
-            .foreign_keys(true)
-            .busy_timeout(Duration::from_millis(settings.busy_timeout_ms));
-        prepare_file(options.get_filename())?;
-        let writer = SqlitePoolOptions::new()
-            .max_connections(1)
-            .test_before_acquire(false)
-            .connect_with(options.clone())
-            .await?;
-        SQLITE_MIGRATIONS.run(&writer).await?;
-        let pool = SqlitePoolOptions::new()
-            .max_connections(settings.max_connections)
-            .test_before_acquire(false)
-            .connect_with(options.create_if_missing(false).read_only(true))
-            .await?;
         Ok(Ledger {
-            pool,
-            writer,
+            store: Store::connect(settings).await?,
             clock: Clock::system(),
         })
     }
@@ -246,20 +228,25 @@ impl Ledger {
         chat_id: i64,
         number: TaskNumber,
     ) -> LedgerResult<Option<TaskRecord>> {
-        select_task(&self.pool, TASK_BY_NUMBER, chat_id, number).await
+        let row: Option<TaskRow> = either!(self.readers(), p => sqlx::query_as(TASK_BY_NUMBER)
+            .bind(chat_id)
+            .bind(i64::from(number.get()))
+            .fetch_optional(p)
+            .await?);
+        row.map(TaskRecord::try_from).transpose()
     }
 
     /// A chat's open and claimed tasks, oldest first.
     pub async fn live_tasks(&self, chat_id: i64, limit: u32) -> LedgerResult<Vec<TaskRecord>> {
-        let rows: Vec<TaskRow> = sqlx::query_as(
+        let rows: Vec<TaskRow> = either!(self.readers(), p => sqlx::query_as(
             "SELECT * FROM tasks
-             WHERE chat_id = ?1 AND status IN ('open', 'claimed')
-             ORDER BY number LIMIT ?2",
+             WHERE chat_id = $1 AND status IN ('open', 'claimed')
+             ORDER BY number LIMIT $2",
         )
         .bind(chat_id)
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
+        .bind(i64::from(limit))
+        .fetch_all(p)
+        .await?);
         records(rows)
     }
 
@@ -271,16 +258,16 @@ impl Ledger {
         limit: u32,
         zone: chrono_tz::Tz,
     ) -> LedgerResult<Vec<MineItem>> {
-        let rows: Vec<TaskRow> = sqlx::query_as(
+        let rows: Vec<TaskRow> = either!(self.readers(), p => sqlx::query_as(
             "SELECT * FROM tasks
-             WHERE claimer_id = ?1 AND status = 'claimed' AND (?2 IS NULL OR chat_id = ?2)
-             ORDER BY chat_id, number LIMIT ?3",
+             WHERE claimer_id = $1 AND status = 'claimed' AND ($2 IS NULL OR chat_id = $2)
+             ORDER BY chat_id, number LIMIT $3",
         )
         .bind(user.0)
         .bind(chat_id)
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
+        .bind(i64::from(limit))
+        .fetch_all(p)
+        .await?);
         let mut items = Vec::with_capacity(rows.len());
         for task in records(rows)? {
             let chat_title = match chat_id {
@@ -302,89 +289,89 @@ impl Ledger {
         chat_id: i64,
         message_id: i32,
     ) -> LedgerResult<Option<TaskRecord>> {
-        let row: Option<TaskRow> = sqlx::query_as(
-            "SELECT * FROM tasks WHERE chat_id = ?1 AND announcement_message_id = ?2
+        let row: Option<TaskRow> = either!(self.readers(), p => sqlx::query_as(
+            "SELECT * FROM tasks WHERE chat_id = $1 AND announcement_message_id = $2
              UNION ALL
-             SELECT * FROM tasks WHERE chat_id = ?1 AND source_message_id = ?2
+             SELECT * FROM tasks WHERE chat_id = $1 AND source_message_id = $2
              LIMIT 1",
         )
         .bind(chat_id)
         .bind(message_id)
-        .fetch_optional(&self.pool)
-        .await?;
+        .fetch_optional(p)
+        .await?);
         row.map(TaskRecord::try_from).transpose()
     }
 
     /// The titles of the groups (still with the bot) where `user` asked for
     /// help or claimed a task, most recent first: where their commands work.
     pub async fn groups_of(&self, user: UserId) -> LedgerResult<Vec<String>> {
-        Ok(sqlx::query_scalar(
+        Ok(either!(self.readers(), p => sqlx::query_scalar(
             "SELECT chats.title FROM chats JOIN (
                  SELECT chat_id, MAX(id) AS latest FROM tasks
-                 WHERE requester_id = ?1 OR claimer_id = ?1 GROUP BY chat_id
+                 WHERE requester_id = $1 OR claimer_id = $1 GROUP BY chat_id
              ) AS mine ON mine.chat_id = chats.id
-             WHERE chats.active = 1 AND chats.title IS NOT NULL
+             WHERE chats.active AND chats.title IS NOT NULL
              ORDER BY mine.latest DESC LIMIT 5",
         )
         .bind(user.0)
-        .fetch_all(&self.pool)
-        .await?)
+        .fetch_all(p)
+        .await?))
     }
 
     /// How many tasks are live in a chat (from the counts triggers keep).
     pub async fn live_count(&self, chat_id: i64) -> LedgerResult<u64> {
-        let count: i64 = sqlx::query_scalar(
-            "SELECT COALESCE(SUM(tasks), 0) FROM chat_status_counts
-             WHERE chat_id = ?1 AND status IN ('open', 'claimed')",
+        let count: i64 = either!(self.readers(), p => sqlx::query_scalar(
+            "SELECT CAST(COALESCE(SUM(tasks), 0) AS BIGINT) FROM chat_status_counts
+             WHERE chat_id = $1 AND status IN ('open', 'claimed')",
         )
         .bind(chat_id)
-        .fetch_one(&self.pool)
-        .await?;
+        .fetch_one(p)
+        .await?);
         Ok(u64::try_from(count).unwrap_or_default())
     }
 
     /// How many tasks `user` holds, in one chat or (with `None`) in every chat.
     pub async fn claimed_count(&self, user: UserId, chat_id: Option<i64>) -> LedgerResult<u64> {
-        let count: i64 = sqlx::query_scalar(
+        let count: i64 = either!(self.readers(), p => sqlx::query_scalar(
             "SELECT COUNT(*) FROM tasks
-             WHERE claimer_id = ?1 AND status = 'claimed' AND (?2 IS NULL OR chat_id = ?2)",
+             WHERE claimer_id = $1 AND status = 'claimed' AND ($2 IS NULL OR chat_id = $2)",
         )
         .bind(user.0)
         .bind(chat_id)
-        .fetch_one(&self.pool)
-        .await?;
+        .fetch_one(p)
+        .await?);
         Ok(u64::try_from(count).unwrap_or_default())
     }
 
     /// The language a chat chose (`/settings language`), else that of
     /// whoever added the bot; `None` when neither is known.
     pub async fn chat_language(&self, chat_id: i64) -> LedgerResult<Option<Lang>> {
-        let code: Option<Option<String>> = sqlx::query_scalar(
-            "SELECT COALESCE(language, added_by_language) FROM chats WHERE id = ?1",
+        let code: Option<Option<String>> = either!(self.readers(), p => sqlx::query_scalar(
+            "SELECT COALESCE(language, added_by_language) FROM chats WHERE id = $1",
         )
         .bind(chat_id)
-        .fetch_optional(&self.pool)
-        .await?;
+        .fetch_optional(p)
+        .await?);
         Ok(code.flatten().as_deref().and_then(Lang::from_code))
     }
 
     async fn chat_title(&self, chat_id: i64) -> LedgerResult<Option<String>> {
-        let title: Option<Option<String>> =
-            sqlx::query_scalar("SELECT title FROM chats WHERE id = ?1")
+        let title: Option<Option<String>> = either!(self.readers(), p =>
+            sqlx::query_scalar("SELECT title FROM chats WHERE id = $1")
                 .bind(chat_id)
-                .fetch_optional(&self.pool)
-                .await?;
+                .fetch_optional(p)
+                .await?);
         Ok(title.flatten())
     }
 
     /// Counts by status, and the volunteers who finished most tasks, from
-    /// the counts triggers keep (`migrations/0004_chat_counts.sql`).
+    /// the counts triggers keep (`migrations/*/0004_chat_counts.sql`).
     pub async fn stats(&self, chat_id: i64, top_helpers: u32) -> LedgerResult<ChatStats> {
-        let counts: Vec<(String, i64)> =
-            sqlx::query_as("SELECT status, tasks FROM chat_status_counts WHERE chat_id = ?1")
+        let counts: Vec<(String, i64)> = either!(self.readers(), p =>
+            sqlx::query_as("SELECT status, tasks FROM chat_status_counts WHERE chat_id = $1")
                 .bind(chat_id)
-                .fetch_all(&self.pool)
-                .await?;
+                .fetch_all(p)
+                .await?);
         let mut stats = ChatStats::default();
         for (status, count) in counts {
             let count = u64::try_from(count).unwrap_or_default();
@@ -395,14 +382,14 @@ impl Ledger {
                 Status::Cancelled => stats.cancelled = count,
             }
         }
-        let top: Vec<(i64, Option<String>, i64)> = sqlx::query_as(
+        let top: Vec<(i64, Option<String>, i64)> = either!(self.readers(), p => sqlx::query_as(
             "SELECT claimer_id, name, done FROM helper_counts
-             WHERE chat_id = ?1 AND done > 0 ORDER BY done DESC, claimer_id LIMIT ?2",
+             WHERE chat_id = $1 AND done > 0 ORDER BY done DESC, claimer_id LIMIT $2",
         )
         .bind(chat_id)
-        .bind(top_helpers)
-        .fetch_all(&self.pool)
-        .await?;
+        .bind(i64::from(top_helpers))
+        .fetch_all(p)
+        .await?);
         stats.helpers = top
             .into_iter()
             .map(|(claimer_id, name, done)| {
@@ -415,52 +402,69 @@ impl Ledger {
 
     /// Every task, or one chat's, in chat and number order.
     pub async fn export(&self, chat_id: Option<i64>) -> LedgerResult<Vec<TaskRecord>> {
-        let rows: Vec<TaskRow> = sqlx::query_as(EXPORT_TASKS)
+        let rows: Vec<TaskRow> = either!(self.readers(), p => sqlx::query_as(EXPORT_TASKS)
             .bind(chat_id)
-            .fetch_all(&self.pool)
-            .await?;
+            .fetch_all(p)
+            .await?);
         records(rows)
     }
 
     /// A task's events, oldest first.
     pub async fn events(&self, task_id: i64) -> LedgerResult<Vec<EventRecord>> {
-        Ok(sqlx::query_as(
+        Ok(either!(self.readers(), p => sqlx::query_as(
             "SELECT action, actor_id, actor_name, at, note FROM events
-             WHERE task_id = ?1 ORDER BY id",
+             WHERE task_id = $1 ORDER BY id",
         )
         .bind(task_id)
-        .fetch_all(&self.pool)
-        .await?)
+        .fetch_all(p)
+        .await?))
     }
 
-    /// The readers' pool, for tests and checks that read the tables directly.
-    pub fn pool(&self) -> &SqlitePool {
-        &self.pool
+    /// Where reads go, for tests and checks that read the tables directly:
+    /// SQLite's read-only pool, or the PostgreSQL pool.
+    pub fn readers(&self) -> Pools<'_> {
+        self.store.readers()
     }
 
-    /// The writer, for writes outside a [`LedgerTx`] (and tests that write).
-    pub fn writer(&self) -> &SqlitePool {
-        &self.writer
+    /// Where writes outside a [`LedgerTx`] go (and those of tests that write).
+    pub fn writer(&self) -> Pools<'_> {
+        self.store.writer()
     }
 
-    /// Starts a write: one transaction, holding SQLite's write lock from its
-    /// first statement so that what it reads cannot change under it.
+    /// Closes every connection (the benchmark measures a cold start after).
+    pub async fn close(&self) {
+        self.store.close().await;
+    }
+
+    /// Starts a write: one transaction, in which what a change depends on
+    /// cannot change under it (SQLite's write lock from the first statement;
+    /// on PostgreSQL, rows read `FOR UPDATE`).
     pub async fn begin(&self) -> LedgerResult<LedgerTx> {
-        Ok(LedgerTx::new(
-            self.writer.begin_with("BEGIN IMMEDIATE").await?,
-            self.clock.clone(),
-        ))
+        Ok(LedgerTx::new(self.store.begin().await?, self.clock.clone()))
     }
 
-    /// Writes a consistent copy of the database to `path` while the bot runs.
-    /// The copy is made readable by its owner only (it holds flats); `path`
-    /// must not exist yet, in a folder that does. Errors are for the operator.
+    /// Starts a transaction of the store, for a [`Batch`].
+    pub(crate) async fn begin_raw(&self) -> LedgerResult<backend::Tx> {
+        self.store.begin().await
+    }
+
+    /// Writes a consistent copy of an SQLite database to `path` while the bot
+    /// runs. The copy is made readable by its owner only (it holds flats);
+    /// `path` must not exist yet, in a folder that does. A PostgreSQL
+    /// database is backed up with `pg_dump`, which this says how to run.
+    /// Errors are for the operator.
     pub async fn backup(&self, path: &Path) -> anyhow::Result<()> {
-        use anyhow::Context as _;
         let shown = path.display();
+        let readers = match self.readers() {
+            Backend::Sqlite(readers) => readers,
+            Backend::Postgres(_) => anyhow::bail!(
+                "linli backs up SQLite files only; back up a PostgreSQL database with \
+                 pg_dump, e.g. `pg_dump --format=custom --file={shown} \"$DATABASE_URL\"`"
+            ),
+        };
         let target = path
             .to_str()
-            .with_context(|| format!("cannot back up to {shown}: the path is not UTF-8"))?;
+            .ok_or_else(|| anyhow::anyhow!("cannot back up to {shown}: the path is not UTF-8"))?;
         let folder = match path.parent() {
             Some(folder) if !folder.as_os_str().is_empty() => folder,
             _ => Path::new("."),
@@ -473,20 +477,16 @@ impl Ledger {
         }
         // Made here, empty and private, for VACUUM INTO to fill: SQLite
         // would give a file it makes the umask's mode.
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create_new(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        match options.open(path) {
-            Ok(_) => {}
+        match backend::owner_only_file(path) {
+            Ok(()) => {}
             Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => anyhow::bail!(
                 "cannot back up to {shown}: it already exists, and a backup never overwrites"
             ),
             Err(error) => anyhow::bail!("cannot back up to {shown}: {error}"),
         }
-        let copied = sqlx::query("VACUUM INTO ?1")
+        let copied = sqlx::query("VACUUM INTO $1")
             .bind(target)
-            .execute(&self.pool)
+            .execute(readers)
             .await;
         if let Err(error) = copied {
             // Not left behind half-made; it was ours, made just above.
@@ -497,59 +497,10 @@ impl Ledger {
     }
 }
 
-/// Every task (`?1` NULL) or one chat's, in chat and number order: what
+/// Every task (`$1` NULL) or one chat's, in chat and number order: what
 /// `linli export` writes.
 pub(crate) const EXPORT_TASKS: &str =
-    "SELECT * FROM tasks WHERE ?1 IS NULL OR chat_id = ?1 ORDER BY chat_id, number";
+    "SELECT * FROM tasks WHERE $1 IS NULL OR chat_id = $1 ORDER BY chat_id, number";
 
-/// The SQLite schema's migrations (`migrations/sqlite/`), applied at start.
-/// `migrations/postgres/` holds the same versions for PostgreSQL.
-pub(crate) static SQLITE_MIGRATIONS: sqlx::migrate::Migrator =
-    sqlx::migrate!("./migrations/sqlite");
-
-/// The statement behind [`select_task`].
-pub(crate) const TASK_BY_NUMBER: &str = "SELECT * FROM tasks WHERE chat_id = ?1 AND number = ?2";
-
-/// Task `number` of a chat, read by `executor` (the readers' pool, or a
-/// writing transaction that must see its own state) with `sql`: the
-/// [`TASK_BY_NUMBER`] statement, maybe after others that return no rows.
-pub(crate) async fn select_task<'e, E>(
-    executor: E,
-    sql: &str,
-    chat_id: i64,
-    number: TaskNumber,
-) -> LedgerResult<Option<TaskRecord>>
-where
-    E: sqlx::Executor<'e, Database = sqlx::Sqlite>,
-{
-    let row: Option<TaskRow> = sqlx::query_as(sql)
-        .bind(chat_id)
-        .bind(number.get())
-        .fetch_optional(executor)
-        .await?;
-    row.map(TaskRecord::try_from).transpose()
-}
-
-/// Creates the database's folder, and the file itself readable by its owner
-/// only: it holds residents' flat numbers.
-fn prepare_file(path: &Path) -> LedgerResult<()> {
-    let file_error = |source| LedgerError::File {
-        path: path.display().to_string(),
-        source,
-    };
-    if path.as_os_str().is_empty() || path == Path::new(":memory:") || path.exists() {
-        return Ok(());
-    }
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(file_error)?;
-    }
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    match options.open(path) {
-        Ok(_) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
-        Err(e) => Err(file_error(e)),
-    }
-}
+/// Task `$2` of chat `$1`.
+pub(crate) const TASK_BY_NUMBER: &str = "SELECT * FROM tasks WHERE chat_id = $1 AND number = $2";

@@ -11,9 +11,11 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use sqlx::{FromRow, SqliteConnection};
+use sqlx::FromRow;
 
+use super::backend::{Backend, Conn};
 use super::{Ledger, LedgerResult};
+use crate::either;
 
 /// The lane of button answers.
 pub const ANSWERS_LANE: i64 = 0;
@@ -111,7 +113,7 @@ impl Outgoing {
         }
     }
 
-    /// The outbox columns of this message, in the order [`insert_rows`] takes.
+    /// The outbox columns of this message, in the order [`insert`] takes.
     fn columns(&self) -> serde_json::Value {
         use serde_json::json;
         let lane = self.lane();
@@ -163,49 +165,86 @@ impl Outgoing {
     }
 }
 
-/// The statement that queues `messages`, in order, in one round trip; its
-/// arguments are numbered `created_at` and `rows` ([`rows_argument`]).
-pub(super) fn insert_rows(created_at: &str, rows: &str) -> String {
-    format!(
-        "INSERT INTO outbox (lane, kind, chat_id, task_id, thread_id, reply_to, body,
-                             callback_query_id, show_alert, created_at)
-         SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5,
-                value ->> 6, value ->> 7, value ->> 8, {created_at}
-         FROM json_each({rows}) ORDER BY key;"
-    )
+/// The SQLite statement that queues messages, in order, in one round trip:
+/// `$1` the time, `$3` the rows ([`rows_argument`]); it may follow others.
+pub(super) const SQLITE_INSERT_ROWS: &str =
+    "INSERT INTO outbox (lane, kind, chat_id, task_id, thread_id, reply_to, body,
+                         callback_query_id, show_alert, created_at)
+     SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5,
+            value ->> 6, value ->> 7, value ->> 8, $1
+     FROM json_each($3) ORDER BY key;";
+
+/// The PostgreSQL statement that queues messages, in order: `$1` the time,
+/// `$2` the rows ([`rows_argument`]).
+const POSTGRES_INSERT_ROWS: &str =
+    "INSERT INTO outbox (lane, kind, chat_id, task_id, thread_id, reply_to, body,
+                         callback_query_id, show_alert, created_at)
+     SELECT (r.v ->> 0)::BIGINT, r.v ->> 1, (r.v ->> 2)::BIGINT, (r.v ->> 3)::BIGINT,
+            (r.v ->> 4)::INTEGER, (r.v ->> 5)::INTEGER, r.v ->> 6, r.v ->> 7,
+            (r.v ->> 8)::BOOLEAN, $1
+     FROM jsonb_array_elements($2::TEXT::JSONB) WITH ORDINALITY AS r(v, i) ORDER BY r.i";
+
+/// Queues `messages`, in order, in one statement.
+pub(super) async fn insert(
+    conn: Conn<'_>,
+    now: DateTime<Utc>,
+    messages: &[Outgoing],
+) -> LedgerResult<()> {
+    if messages.is_empty() {
+        return Ok(());
+    }
+    let rows = rows_argument(messages);
+    match conn {
+        // `$2` is unused there: the statement may follow one that takes it.
+        Backend::Sqlite(c) => sqlx::query(SQLITE_INSERT_ROWS)
+            .bind(now)
+            .bind(Option::<String>::None)
+            .bind(rows)
+            .execute(c)
+            .await
+            .map(drop)?,
+        Backend::Postgres(c) => sqlx::query(POSTGRES_INSERT_ROWS)
+            .bind(now)
+            .bind(rows)
+            .execute(c)
+            .await
+            .map(drop)?,
+    };
+    Ok(())
 }
 
-/// The `rows` argument of [`insert_rows`].
+/// The rows argument of the statements that queue messages: a JSON array
+/// of each message's columns.
 pub(super) fn rows_argument(messages: &[Outgoing]) -> String {
     serde_json::Value::Array(messages.iter().map(Outgoing::columns).collect()).to_string()
 }
 
 /// Points a migrated chat's waiting messages at its new id.
 pub(super) async fn follow_migration_in_outbox(
-    tx: &mut SqliteConnection,
+    conn: Conn<'_>,
     from: i64,
     to: i64,
 ) -> LedgerResult<()> {
     // Old message ids name other messages in the supergroup: no reply to them.
-    sqlx::query(
-        "UPDATE outbox SET lane = ?2, chat_id = ?2, reply_to = NULL
-         WHERE lane = ?1 AND state = 'pending'",
+    either!(conn, c => sqlx::query(
+        "UPDATE outbox SET lane = $2, chat_id = $2, reply_to = NULL
+         WHERE lane = $1 AND state = 'pending'",
     )
     .bind(from)
     .bind(to)
-    .execute(tx)
-    .await?;
+    .execute(c)
+    .await
+    .map(drop)?);
     Ok(())
 }
 
 impl Ledger {
     /// Lanes with something waiting.
     pub async fn outbox_lanes(&self) -> LedgerResult<Vec<i64>> {
-        Ok(
+        Ok(either!(self.readers(), p =>
             sqlx::query_scalar("SELECT DISTINCT lane FROM outbox WHERE state = 'pending'")
-                .fetch_all(self.pool())
-                .await?,
-        )
+                .fetch_all(p)
+                .await?))
     }
 
     /// The first waiting row of each of `lanes` (chats' lanes), where that
@@ -218,19 +257,30 @@ impl Ledger {
         if lanes.is_empty() {
             return Ok(Vec::new());
         }
-        Ok(sqlx::query_as(
-            "SELECT o.id, o.lane, o.kind, o.chat_id, o.task_id, o.thread_id, o.reply_to, o.body,
-                    o.callback_query_id, o.show_alert, o.attempts
-             FROM json_each(?1) AS l
-             JOIN outbox AS o ON o.id = (SELECT MIN(p.id) FROM outbox AS p
-                                         WHERE p.lane = l.value AND p.state = 'pending')
-             WHERE o.next_attempt_at IS NULL OR o.next_attempt_at <= ?2
-             ORDER BY o.id",
-        )
-        .bind(serde_json::to_string(lanes).unwrap_or_else(|_| "[]".into()))
-        .bind(now)
-        .fetch_all(self.pool())
-        .await?)
+        const COLUMNS: &str = "o.id, o.lane, o.kind, o.chat_id, o.task_id, o.thread_id,
+             o.reply_to, o.body, o.callback_query_id, o.show_alert, o.attempts";
+        const HEAD: &str = "JOIN outbox AS o ON o.id = (SELECT MIN(p.id) FROM outbox AS p
+                                            WHERE p.lane = l.value AND p.state = 'pending')
+             WHERE o.next_attempt_at IS NULL OR o.next_attempt_at <= $2
+             ORDER BY o.id";
+        Ok(match self.readers() {
+            Backend::Sqlite(p) => {
+                sqlx::query_as(&format!("SELECT {COLUMNS} FROM json_each($1) AS l {HEAD}"))
+                    .bind(serde_json::to_string(lanes).unwrap_or_else(|_| "[]".into()))
+                    .bind(now)
+                    .fetch_all(p)
+                    .await?
+            }
+            Backend::Postgres(p) => {
+                sqlx::query_as(&format!(
+                    "SELECT {COLUMNS} FROM UNNEST($1) AS l(value) {HEAD}"
+                ))
+                .bind(lanes)
+                .bind(now)
+                .fetch_all(p)
+                .await?
+            }
+        })
     }
 
     /// Up to `limit` button answers due at `now`, oldest first: they keep
@@ -240,28 +290,27 @@ impl Ledger {
         now: DateTime<Utc>,
         limit: u32,
     ) -> LedgerResult<Vec<OutboxRow>> {
-        Ok(sqlx::query_as(
+        Ok(either!(self.readers(), p => sqlx::query_as(
             "SELECT id, lane, kind, chat_id, task_id, thread_id, reply_to, body,
                     callback_query_id, show_alert, attempts
              FROM outbox
-             WHERE lane = ?1 AND state = 'pending'
-               AND (next_attempt_at IS NULL OR next_attempt_at <= ?2)
-             ORDER BY id LIMIT ?3",
+             WHERE lane = $1 AND state = 'pending'
+               AND (next_attempt_at IS NULL OR next_attempt_at <= $2)
+             ORDER BY id LIMIT $3",
         )
         .bind(ANSWERS_LANE)
         .bind(now)
-        .bind(limit)
-        .fetch_all(self.pool())
-        .await?)
+        .bind(i64::from(limit))
+        .fetch_all(p)
+        .await?))
     }
 
     /// How many rows wait, in all lanes.
     pub async fn outbox_waiting(&self) -> LedgerResult<i64> {
-        Ok(
+        Ok(either!(self.readers(), p =>
             sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE state = 'pending'")
-                .fetch_one(self.pool())
-                .await?,
-        )
+                .fetch_one(p)
+                .await?))
     }
 
     /// The tasks announcement rows show, each read together with the
@@ -276,15 +325,26 @@ impl Ledger {
         if task_ids.is_empty() {
             return Ok(HashMap::new());
         }
-        let rows: Vec<AnnouncedTask> = sqlx::query_as(
-            "SELECT t.*, (SELECT MAX(o.id) FROM outbox o
+        const SELECT: &str = "SELECT t.*, (SELECT MAX(o.id) FROM outbox o
                           WHERE o.task_id = t.id AND o.kind = 'announce' AND o.state = 'pending')
                          AS newest_announcement
-             FROM tasks t WHERE t.id IN (SELECT value FROM json_each(?1))",
-        )
-        .bind(serde_json::to_string(task_ids).unwrap_or_else(|_| "[]".into()))
-        .fetch_all(self.pool())
-        .await?;
+             FROM tasks t";
+        let rows: Vec<AnnouncedTask> = match self.readers() {
+            Backend::Sqlite(p) => {
+                sqlx::query_as(&format!(
+                    "{SELECT} WHERE t.id IN (SELECT value FROM json_each($1))"
+                ))
+                .bind(serde_json::to_string(task_ids).unwrap_or_else(|_| "[]".into()))
+                .fetch_all(p)
+                .await?
+            }
+            Backend::Postgres(p) => {
+                sqlx::query_as(&format!("{SELECT} WHERE t.id = ANY($1)"))
+                    .bind(task_ids)
+                    .fetch_all(p)
+                    .await?
+            }
+        };
         let mut snapshots = HashMap::with_capacity(rows.len());
         for AnnouncedTask {
             task,
@@ -301,27 +361,26 @@ impl Ledger {
 
     /// Gives up on everything waiting for a chat the bot can no longer post in.
     pub async fn outbox_abandon_lane(&self, lane: i64, error: &str) -> LedgerResult<u64> {
-        Ok(sqlx::query(
-            "UPDATE outbox SET state = 'failed', finished_at = ?1, error = ?2
-             WHERE lane = ?3 AND state = 'pending'",
+        Ok(either!(self.writer(), p => sqlx::query(
+            "UPDATE outbox SET state = 'failed', finished_at = $1, error = $2
+             WHERE lane = $3 AND state = 'pending'",
         )
         .bind(self.clock().now())
         .bind(error)
         .bind(lane)
-        .execute(self.writer())
+        .execute(p)
         .await?
-        .rows_affected())
+        .rows_affected()))
     }
 
     /// Forgets finished rows older than `before`.
     async fn prune_outbox(&self, before: DateTime<Utc>) -> LedgerResult<u64> {
-        Ok(
-            sqlx::query("DELETE FROM outbox WHERE state <> 'pending' AND finished_at < ?1")
+        Ok(either!(self.writer(), p =>
+            sqlx::query("DELETE FROM outbox WHERE state <> 'pending' AND finished_at < $1")
                 .bind(before)
-                .execute(self.writer())
+                .execute(p)
                 .await?
-                .rows_affected(),
-        )
+                .rows_affected()))
     }
 
     /// Forgets handled inbox rows and finished outbox rows older than

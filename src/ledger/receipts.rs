@@ -10,7 +10,9 @@
 use chrono::{DateTime, Utc};
 use tokio::sync::{mpsc, oneshot};
 
+use super::backend::Backend;
 use super::{Ledger, LedgerError, LedgerResult, LedgerTx};
+use crate::either;
 
 /// What one delivery leaves to record.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -109,61 +111,92 @@ impl LedgerTx {
                     posted,
                 } => announced.push(serde_json::json!([task_id, newest, posted, chat_id])),
                 Receipt::Failed { row, error } => {
-                    sqlx::query(
-                        "UPDATE outbox SET state = 'failed', finished_at = ?1, error = ?2
-                         WHERE id = ?3 AND state = 'pending'",
+                    either!(self.conn().await?, c => sqlx::query(
+                        "UPDATE outbox SET state = 'failed', finished_at = $1, error = $2
+                         WHERE id = $3 AND state = 'pending'",
                     )
                     .bind(now)
                     .bind(error)
                     .bind(row)
-                    .execute(self.conn().await?)
-                    .await?;
+                    .execute(c)
+                    .await
+                    .map(drop)?);
                 }
                 Receipt::Retry { row, at, error } => {
-                    sqlx::query(
-                        "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?1, error = ?2
-                         WHERE id = ?3 AND state = 'pending'",
+                    either!(self.conn().await?, c => sqlx::query(
+                        "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = $1, error = $2
+                         WHERE id = $3 AND state = 'pending'",
                     )
                     .bind(at)
                     .bind(error)
                     .bind(row)
-                    .execute(self.conn().await?)
-                    .await?;
+                    .execute(c)
+                    .await
+                    .map(drop)?);
                 }
             }
         }
         if !sent.is_empty() {
-            sqlx::query(
-                "UPDATE outbox SET state = 'sent', finished_at = ?1
-                 WHERE id IN (SELECT value FROM json_each(?2)) AND state = 'pending'",
-            )
-            .bind(now)
-            .bind(serde_json::to_string(&sent).unwrap_or_else(|_| "[]".into()))
-            .execute(self.conn().await?)
-            .await?;
+            match self.conn().await? {
+                Backend::Sqlite(c) => sqlx::query(
+                    "UPDATE outbox SET state = 'sent', finished_at = $1
+                     WHERE id IN (SELECT value FROM json_each($2)) AND state = 'pending'",
+                )
+                .bind(now)
+                .bind(serde_json::to_string(&sent).unwrap_or_else(|_| "[]".into()))
+                .execute(c)
+                .await
+                .map(drop)?,
+                Backend::Postgres(c) => sqlx::query(
+                    "UPDATE outbox SET state = 'sent', finished_at = $1
+                     WHERE id = ANY($2) AND state = 'pending'",
+                )
+                .bind(now)
+                .bind(&sent)
+                .execute(c)
+                .await
+                .map(drop)?,
+            };
         }
         if !announced.is_empty() {
-            let announced = serde_json::Value::Array(announced).to_string();
             // Each entry: [task, newest row it covers, message posted or null, chat].
-            sqlx::query(
-                "UPDATE tasks SET announcement_message_id = a.value ->> 2
-                 FROM json_each(?1) AS a
-                 WHERE tasks.id = a.value ->> 0 AND a.value ->> 2 IS NOT NULL
-                   AND tasks.chat_id = a.value ->> 3",
-            )
-            .bind(&announced)
-            .execute(self.conn().await?)
-            .await?;
-            sqlx::query(
-                "UPDATE outbox SET state = 'sent', finished_at = ?1
-                 FROM json_each(?2) AS a
-                 WHERE outbox.task_id = a.value ->> 0 AND outbox.state = 'pending'
-                   AND outbox.kind = 'announce' AND outbox.id <= a.value ->> 1",
-            )
-            .bind(now)
-            .bind(&announced)
-            .execute(self.conn().await?)
-            .await?;
+            let announced = serde_json::Value::Array(announced).to_string();
+            let (entries, task, newest, posted, chat) = match self.raw()? {
+                Backend::Sqlite(_) => (
+                    "json_each($1) AS a",
+                    "a.value ->> 0",
+                    "a.value ->> 1",
+                    "a.value ->> 2",
+                    "a.value ->> 3",
+                ),
+                Backend::Postgres(_) => (
+                    "jsonb_array_elements($1::TEXT::JSONB) AS a(value)",
+                    "(a.value ->> 0)::BIGINT",
+                    "(a.value ->> 1)::BIGINT",
+                    "(a.value ->> 2)::INTEGER",
+                    "(a.value ->> 3)::BIGINT",
+                ),
+            };
+            let posted_sql = format!(
+                "UPDATE tasks SET announcement_message_id = {posted} FROM {entries}
+                 WHERE tasks.id = {task} AND {posted} IS NOT NULL AND tasks.chat_id = {chat}"
+            );
+            let covered_sql = format!(
+                "UPDATE outbox SET state = 'sent', finished_at = $2 FROM {entries}
+                 WHERE outbox.task_id = {task} AND outbox.state = 'pending'
+                   AND outbox.kind = 'announce' AND outbox.id <= {newest}"
+            );
+            either!(self.conn().await?, c => {
+                sqlx::query(&posted_sql)
+                    .bind(&announced)
+                    .execute(&mut *c)
+                    .await?;
+                sqlx::query(&covered_sql)
+                    .bind(&announced)
+                    .bind(now)
+                    .execute(&mut *c)
+                    .await?;
+            });
         }
         Ok(())
     }

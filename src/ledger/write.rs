@@ -1,24 +1,33 @@
 //! [`LedgerTx`]: one transaction holding a handler's whole effect (or a
 //! unit of a [`super::Batch`], which behaves as one).
 //!
-//! It begins with `BEGIN IMMEDIATE`, so it holds SQLite's write lock from
-//! the start: what it reads cannot change before it commits, and a change
-//! it records cannot be lost to another writer. Task changes are still
-//! guarded updates (`... WHERE status = ? AND claimer_id IS ?`) with rows
-//! affected checked, each with its append-only event row. The messages the
-//! change calls for commit with it, or nothing does.
+//! On SQLite it begins with `BEGIN IMMEDIATE`, so it holds the write lock
+//! from the start: what it reads cannot change before it commits. On
+//! PostgreSQL, where several processes may write, a task a change depends on
+//! is read `FOR UPDATE`, and a new task's number is taken while the chat's
+//! row is locked, so numbers stay dense. Task changes are still guarded
+//! updates (`... WHERE status = $7 AND claimer_id IS NOT DISTINCT FROM $8`)
+//! whose rows are checked, each with its append-only event row. The messages
+//! the change calls for commit with it, or nothing does.
 
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
-use sqlx::{Executor, Sqlite, SqliteConnection, Transaction};
+use sqlx::Executor;
 
+use super::backend::{Backend, Conn, Tx};
 use super::batch::{Ended, Slot};
 use super::{LedgerError, LedgerResult, Person, TaskRecord, TaskRow};
 use crate::clock::Clock;
 use crate::domain::Lang;
 use crate::domain::{Action, NewTask, TaskNumber, TaskState};
+use crate::either;
 use crate::ledger::outbox::{self, Outgoing};
+
+/// Makes a chat known, or active again, keeping a title it was given. `$1`
+/// id, `$2` title, `$3` time.
+const UPSERT_CHAT: &str = "INSERT INTO chats (id, title, created_at) VALUES ($1, $2, $3)
+     ON CONFLICT (id) DO UPDATE SET title = COALESCE(excluded.title, chats.title), active = TRUE";
 
 /// Where a new task was asked for, and by whom.
 #[derive(Debug, Clone)]
@@ -51,7 +60,7 @@ pub struct Change<'a> {
 /// to the batch when the unit ends.
 pub struct LedgerTx {
     /// `None` only once the unit has ended.
-    tx: Option<Transaction<'static, Sqlite>>,
+    tx: Option<Tx>,
     batch: Option<Arc<Mutex<Slot>>>,
     /// In a batch, until the unit's first statement: how the last unit
     /// ended. That statement settles it and opens this unit's savepoint
@@ -65,7 +74,7 @@ pub struct LedgerTx {
 }
 
 impl LedgerTx {
-    pub(super) fn new(tx: Transaction<'static, Sqlite>, clock: Clock) -> Self {
+    pub(super) fn new(tx: Tx, clock: Clock) -> Self {
         LedgerTx {
             tx: Some(tx),
             batch: None,
@@ -76,12 +85,7 @@ impl LedgerTx {
         }
     }
 
-    pub(super) fn in_batch(
-        tx: Transaction<'static, Sqlite>,
-        batch: Arc<Mutex<Slot>>,
-        last: Ended,
-        clock: Clock,
-    ) -> Self {
+    pub(super) fn in_batch(tx: Tx, batch: Arc<Mutex<Slot>>, last: Ended, clock: Clock) -> Self {
         LedgerTx {
             tx: Some(tx),
             batch: Some(batch),
@@ -126,42 +130,65 @@ impl LedgerTx {
             Slot::keep(&batch, tx, self.ended(true), queued);
             return Ok(());
         }
-        if !queued.is_empty() {
-            sqlx::query(&outbox::insert_rows("?1", "?2"))
-                .bind(self.clock.now())
-                .bind(outbox::rows_argument(&queued))
-                .execute(&mut *tx)
-                .await?;
+        outbox::insert(tx.conn(), self.clock.now(), &queued).await?;
+        tx.commit().await
+    }
+
+    /// `sql` ready to run as the unit's next statement, and the connection
+    /// to run it on. On SQLite what starts the unit goes in front of `sql`
+    /// (one round trip); PostgreSQL, which prepares one statement at a
+    /// time, runs it first.
+    async fn start(&mut self, sql: &str) -> LedgerResult<(String, Conn<'_>)> {
+        if self.is_sqlite() {
+            let sql = self.sql(sql);
+            return Ok((sql, self.raw()?));
         }
-        tx.commit().await?;
-        Ok(())
+        self.conn().await?;
+        Ok((sql.to_string(), self.raw()?))
     }
 
     /// The connection, with the unit started.
-    pub(super) async fn conn(&mut self) -> LedgerResult<&mut SqliteConnection> {
+    pub(super) async fn conn(&mut self) -> LedgerResult<Conn<'_>> {
         if self.unstarted.is_some() {
             let start = self.sql("");
-            self.raw()?.execute(start.as_str()).await?;
+            // Without arguments, so PostgreSQL takes several statements too.
+            either!(self.raw()?, c => c.execute(start.as_str()).await.map(drop)?);
         }
         self.raw()
     }
 
-    fn raw(&mut self) -> LedgerResult<&mut SqliteConnection> {
+    pub(super) fn raw(&mut self) -> LedgerResult<Conn<'_>> {
         match self.tx.as_mut() {
-            Some(tx) => Ok(&mut **tx),
+            Some(tx) => Ok(tx.conn()),
             None => Err(LedgerError::Misuse(
                 "a transaction used after it ended".into(),
             )),
         }
     }
 
+    /// Task `number` of a chat, as this transaction sees it; on PostgreSQL
+    /// locked until it ends, since a change may follow.
     pub async fn find_task(
         &mut self,
         chat_id: i64,
         number: TaskNumber,
     ) -> LedgerResult<Option<TaskRecord>> {
-        let sql = self.sql(super::TASK_BY_NUMBER);
-        super::select_task(self.raw()?, &sql, chat_id, number).await
+        let sql = if self.is_sqlite() {
+            super::TASK_BY_NUMBER.to_string()
+        } else {
+            format!("{} FOR UPDATE", super::TASK_BY_NUMBER)
+        };
+        let (sql, conn) = self.start(&sql).await?;
+        let row: Option<TaskRow> = either!(conn, c => sqlx::query_as(&sql)
+            .bind(chat_id)
+            .bind(i64::from(number.get()))
+            .fetch_optional(c)
+            .await?);
+        row.map(TaskRecord::try_from).transpose()
+    }
+
+    fn is_sqlite(&self) -> bool {
+        matches!(self.tx, Some(Backend::Sqlite(_)))
     }
 
     /// The task a `/need` message created, if any.
@@ -170,50 +197,59 @@ impl LedgerTx {
         chat_id: i64,
         message_id: i32,
     ) -> LedgerResult<Option<TaskRecord>> {
-        let row: Option<TaskRow> =
-            sqlx::query_as("SELECT * FROM tasks WHERE chat_id = ?1 AND source_message_id = ?2")
+        let row: Option<TaskRow> = either!(self.conn().await?, c =>
+            sqlx::query_as("SELECT * FROM tasks WHERE chat_id = $1 AND source_message_id = $2")
                 .bind(chat_id)
                 .bind(message_id)
-                .fetch_optional(self.conn().await?)
-                .await?;
+                .fetch_optional(c)
+                .await?);
         row.map(TaskRecord::try_from).transpose()
     }
 
     /// Records a new task, numbered next in its chat, with its `created` event.
     pub async fn create_task(&mut self, new: &NewTaskRecord<'_>) -> LedgerResult<TaskRecord> {
-        // One round trip: the chat, the task, its event. `fetch_all` runs
-        // every statement (a fetch of one row would stop at the first).
-        // sqlx binds `?N` by number in each statement, but stops at a gap
-        // in the numbers past the argument count: the later statements use
-        // few numbers out of order, and the event copies the task's row.
-        let sql = self.sql(
-            "INSERT INTO chats (id, title, created_at) VALUES (?1, ?2, ?3)
-             ON CONFLICT (id) DO UPDATE SET title = COALESCE(excluded.title, title), active = 1;
-             INSERT INTO tasks (chat_id, number, kind, flat, details, status, requester_id,
-                                requester_name, lang, thread_id, source_message_id, created_at)
-             VALUES (?1, (SELECT COALESCE(MAX(number), 0) + 1 FROM tasks WHERE chat_id = ?1),
-                     ?4, ?5, ?6, 'open', ?7, ?8,
-                     (SELECT COALESCE(language, added_by_language, ?9) FROM chats WHERE id = ?1),
-                     ?10, ?11, ?3)
-             RETURNING *;
-             INSERT INTO events (task_id, action, actor_id, actor_name, at)
-             SELECT id, 'created', requester_id, requester_name, created_at
-             FROM tasks WHERE rowid = last_insert_rowid()",
-        );
-        let rows: Vec<TaskRow> = sqlx::query_as(&sql)
-            .bind(new.chat_id)
-            .bind(new.chat_title)
-            .bind(new.at)
-            .bind(new.task.kind.as_str())
-            .bind(&new.task.flat)
-            .bind(&new.task.details)
-            .bind(new.requester.id.0)
-            .bind(&new.requester.name)
-            .bind(new.default_lang.as_str())
-            .bind(new.thread_id)
-            .bind(new.source_message_id)
-            .fetch_all(self.raw()?)
-            .await?;
+        let sql = if self.is_sqlite() {
+            // One round trip: the chat, the task, its event. `fetch_all` runs
+            // every statement (a fetch of one row would stop at the first).
+            // The write lock, held since the transaction began, keeps
+            // `MAX(number) + 1` free for this task.
+            format!(
+                "{UPSERT_CHAT}; {INSERT_TASK} RETURNING *;
+                 INSERT INTO events (task_id, action, actor_id, actor_name, at)
+                 SELECT id, 'created', requester_id, requester_name, created_at
+                 FROM tasks WHERE rowid = last_insert_rowid()"
+            )
+        } else {
+            format!(
+                "WITH task AS ({INSERT_TASK} RETURNING *),
+                 event AS (INSERT INTO events (task_id, action, actor_id, actor_name, at)
+                           SELECT id, 'created', requester_id, requester_name, created_at
+                           FROM task)
+                 SELECT * FROM task"
+            )
+        };
+        let rows: Vec<TaskRow> = match self.start(&sql).await? {
+            (sql, Backend::Sqlite(c)) => {
+                bind_new_task(sqlx::query_as(&sql), new)
+                    .fetch_all(c)
+                    .await?
+            }
+            (sql, Backend::Postgres(c)) => {
+                // PostgreSQL prepares one statement at a time. The upsert
+                // locks the chat's row until the transaction ends, so the
+                // insert (with a snapshot of its own) sees every number
+                // taken before it, and none is taken twice.
+                sqlx::query(UPSERT_CHAT)
+                    .bind(new.chat_id)
+                    .bind(new.chat_title)
+                    .bind(new.at)
+                    .execute(&mut *c)
+                    .await?;
+                bind_new_task(sqlx::query_as(&sql), new)
+                    .fetch_all(c)
+                    .await?
+            }
+        };
         super::first_record(rows)?
             .ok_or_else(|| LedgerError::Misuse("a task insert returned no row".into()))
     }
@@ -231,36 +267,44 @@ impl LedgerTx {
             Some(_) => task.claimer_name.as_deref(),
             None => None,
         };
-        // One round trip: the guarded update, and its event if it matched
-        // (see `create_task` on numbered arguments across statements).
-        let rows: Vec<TaskRow> = sqlx::query_as(
-            "UPDATE tasks SET
-                 status = ?1,
-                 claimer_id = ?2,
-                 claimer_name = ?3,
-                 claimed_at = CASE WHEN ?1 = 'claimed' AND status = 'open' THEN ?4
-                                   WHEN ?1 = 'open' THEN NULL ELSE claimed_at END,
-                 done_at = CASE WHEN ?1 = 'done' THEN ?4 ELSE done_at END,
-                 done_note = CASE WHEN ?1 = 'done' THEN ?5 ELSE done_note END,
-                 cancelled_at = CASE WHEN ?1 = 'cancelled' THEN ?4 ELSE cancelled_at END
-             WHERE id = ?6 AND status = ?7 AND claimer_id IS ?8
-             RETURNING *;
-             INSERT INTO events (task_id, action, actor_id, actor_name, at, note)
-             SELECT ?6, ?9, ?10, ?11, ?4, ?5 WHERE changes() = 1",
-        )
-        .bind(next.status.as_str())
-        .bind(next.claimer.map(|u| u.0))
-        .bind(claimer_name)
-        .bind(change.at)
-        .bind(change.note)
-        .bind(task.id)
-        .bind(task.state.status.as_str())
-        .bind(task.state.claimer.map(|u| u.0))
-        .bind(change.action.event_name())
-        .bind(change.actor.id.0)
-        .bind(&change.actor.name)
-        .fetch_all(self.conn().await?)
-        .await?;
+        const UPDATE: &str = "UPDATE tasks SET
+                 status = $1,
+                 claimer_id = $2,
+                 claimer_name = $3,
+                 claimed_at = CASE WHEN $1 = 'claimed' AND status = 'open' THEN $4
+                                   WHEN $1 = 'open' THEN NULL ELSE claimed_at END,
+                 done_at = CASE WHEN $1 = 'done' THEN $4 ELSE done_at END,
+                 done_note = CASE WHEN $1 = 'done' THEN $5 ELSE done_note END,
+                 cancelled_at = CASE WHEN $1 = 'cancelled' THEN $4 ELSE cancelled_at END
+             WHERE id = $6 AND status = $7 AND claimer_id IS NOT DISTINCT FROM $8
+             RETURNING *";
+        // One round trip: the guarded update, and its event if it matched.
+        let sql = match self.raw()? {
+            Backend::Sqlite(_) => format!(
+                "{UPDATE}; INSERT INTO events (task_id, action, actor_id, actor_name, at, note)
+                 SELECT $6, $9, $10, $11, $4, $5 WHERE changes() = 1"
+            ),
+            Backend::Postgres(_) => format!(
+                "WITH changed AS ({UPDATE}),
+                 event AS (INSERT INTO events (task_id, action, actor_id, actor_name, at, note)
+                           SELECT id, $9, $10, $11, $4, $5 FROM changed)
+                 SELECT * FROM changed"
+            ),
+        };
+        let rows: Vec<TaskRow> = either!(self.conn().await?, c => sqlx::query_as(&sql)
+            .bind(next.status.as_str())
+            .bind(next.claimer.map(|u| u.0))
+            .bind(claimer_name)
+            .bind(change.at)
+            .bind(change.note)
+            .bind(task.id)
+            .bind(task.state.status.as_str())
+            .bind(task.state.claimer.map(|u| u.0))
+            .bind(change.action.event_name())
+            .bind(change.actor.id.0)
+            .bind(&change.actor.name)
+            .fetch_all(c)
+            .await?);
         super::first_record(rows)
     }
 
@@ -273,22 +317,31 @@ impl LedgerTx {
         actor: &Person,
         at: DateTime<Utc>,
     ) -> LedgerResult<Option<TaskRecord>> {
+        const UPDATE: &str = "UPDATE tasks SET kind = $1, flat = $2, details = $3
+             WHERE id = $4 AND status = 'open' RETURNING *";
         // One round trip, as in `apply`.
-        let rows: Vec<TaskRow> = sqlx::query_as(
-            "UPDATE tasks SET kind = ?1, flat = ?2, details = ?3
-             WHERE id = ?4 AND status = 'open' RETURNING *;
-             INSERT INTO events (task_id, action, actor_id, actor_name, at)
-             SELECT ?4, 'edited', ?5, ?6, ?7 WHERE changes() = 1",
-        )
-        .bind(edited.kind.as_str())
-        .bind(&edited.flat)
-        .bind(&edited.details)
-        .bind(task.id)
-        .bind(actor.id.0)
-        .bind(&actor.name)
-        .bind(at)
-        .fetch_all(self.conn().await?)
-        .await?;
+        let sql = match self.raw()? {
+            Backend::Sqlite(_) => format!(
+                "{UPDATE}; INSERT INTO events (task_id, action, actor_id, actor_name, at)
+                 SELECT $4, 'edited', $5, $6, $7 WHERE changes() = 1"
+            ),
+            Backend::Postgres(_) => format!(
+                "WITH changed AS ({UPDATE}),
+                 event AS (INSERT INTO events (task_id, action, actor_id, actor_name, at)
+                           SELECT id, 'edited', $5, $6, $7 FROM changed)
+                 SELECT * FROM changed"
+            ),
+        };
+        let rows: Vec<TaskRow> = either!(self.conn().await?, c => sqlx::query_as(&sql)
+            .bind(edited.kind.as_str())
+            .bind(&edited.flat)
+            .bind(&edited.details)
+            .bind(task.id)
+            .bind(actor.id.0)
+            .bind(&actor.name)
+            .bind(at)
+            .fetch_all(c)
+            .await?);
         super::first_record(rows)
     }
 
@@ -296,70 +349,78 @@ impl LedgerTx {
     /// supergroup it became. Safe to repeat: the second time finds nothing
     /// to move. Returns the tasks moved.
     pub async fn migrate_chat(&mut self, from: i64, to: i64) -> LedgerResult<u64> {
-        let target_exists: Option<i64> = sqlx::query_scalar("SELECT id FROM chats WHERE id = ?1")
-            .bind(to)
-            .fetch_optional(self.conn().await?)
-            .await?;
+        let target_exists: Option<i64> = either!(self.conn().await?, c =>
+            sqlx::query_scalar("SELECT id FROM chats WHERE id = $1")
+                .bind(to)
+                .fetch_optional(c)
+                .await?);
         let moved = if target_exists.is_some() {
             // Tasks were already asked for in the new chat: keep theirs and
             // number the old ones after them.
-            let offset: i64 =
-                sqlx::query_scalar("SELECT COALESCE(MAX(number), 0) FROM tasks WHERE chat_id = ?1")
-                    .bind(to)
-                    .fetch_one(self.conn().await?)
-                    .await?;
-            let moved = sqlx::query(
-                "UPDATE tasks SET chat_id = ?1, number = number + ?2,
-                     announcement_message_id = NULL, source_message_id = 0
-                 WHERE chat_id = ?3",
-            )
-            .bind(to)
-            .bind(offset)
-            .bind(from)
-            .execute(self.conn().await?)
-            .await?
-            .rows_affected();
-            // The old group's language choices stay, unless the supergroup has its own.
-            sqlx::query(
-                "UPDATE chats SET
-                     language = COALESCE(language, (SELECT language FROM chats WHERE id = ?1)),
-                     added_by_language = COALESCE(added_by_language,
-                         (SELECT added_by_language FROM chats WHERE id = ?1))
-                 WHERE id = ?2;
-                 DELETE FROM chats WHERE id = ?1",
-            )
-            .bind(from)
-            .bind(to)
-            .execute(self.conn().await?)
-            .await?;
-            moved
-        } else {
-            let moved: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM tasks WHERE chat_id = ?1")
-                .bind(from)
-                .fetch_one(self.conn().await?)
+            either!(self.conn().await?, c => {
+                let offset: i64 = sqlx::query_scalar(
+                    "SELECT COALESCE(MAX(number), 0) FROM tasks WHERE chat_id = $1",
+                )
+                .bind(to)
+                .fetch_one(&mut *c)
                 .await?;
-            // ON UPDATE CASCADE carries the tasks along.
-            sqlx::query(
-                "UPDATE chats SET id = ?1 WHERE id = ?2;
-                 UPDATE tasks SET announcement_message_id = NULL, source_message_id = 0
-                 WHERE chat_id = ?1",
-            )
-            .bind(to)
-            .bind(from)
-            .execute(self.conn().await?)
-            .await?;
-            u64::try_from(moved).unwrap_or_default()
+                let moved = sqlx::query(
+                    "UPDATE tasks SET chat_id = $1, number = number + $2,
+                         announcement_message_id = NULL, source_message_id = 0
+                     WHERE chat_id = $3",
+                )
+                .bind(to)
+                .bind(offset)
+                .bind(from)
+                .execute(&mut *c)
+                .await?
+                .rows_affected();
+                // The old group's language choices stay, unless the supergroup has its own.
+                sqlx::query(
+                    "UPDATE chats SET
+                         language = COALESCE(language, (SELECT language FROM chats WHERE id = $1)),
+                         added_by_language = COALESCE(added_by_language,
+                             (SELECT added_by_language FROM chats WHERE id = $1))
+                     WHERE id = $2",
+                )
+                .bind(from)
+                .bind(to)
+                .execute(&mut *c)
+                .await?;
+                sqlx::query("DELETE FROM chats WHERE id = $1")
+                    .bind(from)
+                    .execute(&mut *c)
+                    .await?;
+                moved
+            })
+        } else {
+            either!(self.conn().await?, c => {
+                // ON UPDATE CASCADE carries the tasks along.
+                sqlx::query("UPDATE chats SET id = $1 WHERE id = $2")
+                    .bind(to)
+                    .bind(from)
+                    .execute(&mut *c)
+                    .await?;
+                sqlx::query(
+                    "UPDATE tasks SET announcement_message_id = NULL, source_message_id = 0
+                     WHERE chat_id = $1",
+                )
+                .bind(to)
+                .execute(&mut *c)
+                .await?
+                .rows_affected()
+            })
         };
         if moved > 0 {
             // The old group's messages cannot be edited, and their ids name
             // other messages in the supergroup: live tasks are posted anew.
-            let live: Vec<i64> = sqlx::query_scalar(
-                "SELECT id FROM tasks WHERE chat_id = ?1 AND status IN ('open', 'claimed')
+            let live: Vec<i64> = either!(self.conn().await?, c => sqlx::query_scalar(
+                "SELECT id FROM tasks WHERE chat_id = $1 AND status IN ('open', 'claimed')
                  AND source_message_id = 0 AND announcement_message_id IS NULL ORDER BY number",
             )
             .bind(to)
-            .fetch_all(self.conn().await?)
-            .await?;
+            .fetch_all(c)
+            .await?);
             for task_id in live {
                 self.send(Outgoing::Announce {
                     task_id,
@@ -380,11 +441,14 @@ impl LedgerTx {
 
     /// Keeps a group's current title (it was renamed, or first seen).
     pub async fn note_chat_title(&mut self, chat_id: i64, title: &str) -> LedgerResult<()> {
-        sqlx::query("UPDATE chats SET title = ?2 WHERE id = ?1 AND title IS NOT ?2")
-            .bind(chat_id)
-            .bind(title)
-            .execute(self.conn().await?)
-            .await?;
+        either!(self.conn().await?, c => sqlx::query(
+            "UPDATE chats SET title = $2 WHERE id = $1 AND title IS DISTINCT FROM $2",
+        )
+        .bind(chat_id)
+        .bind(title)
+        .execute(c)
+        .await
+        .map(drop)?);
         Ok(())
     }
 
@@ -399,18 +463,19 @@ impl LedgerTx {
         added_by: Option<Lang>,
     ) -> LedgerResult<Option<Lang>> {
         let at = self.now();
-        let code: Option<String> = sqlx::query_scalar(
-            "INSERT INTO chats (id, title, created_at, added_by_language) VALUES (?1, ?2, ?3, ?4)
-             ON CONFLICT (id) DO UPDATE SET active = 1, title = COALESCE(excluded.title, title),
-                 added_by_language = COALESCE(excluded.added_by_language, added_by_language)
+        let code: Option<String> = either!(self.conn().await?, c => sqlx::query_scalar(
+            "INSERT INTO chats (id, title, created_at, added_by_language) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (id) DO UPDATE SET active = TRUE,
+                 title = COALESCE(excluded.title, chats.title),
+                 added_by_language = COALESCE(excluded.added_by_language, chats.added_by_language)
              RETURNING COALESCE(language, added_by_language)",
         )
         .bind(chat_id)
         .bind(title)
         .bind(at)
         .bind(added_by.map(Lang::as_str))
-        .fetch_one(self.conn().await?)
-        .await?;
+        .fetch_one(c)
+        .await?);
         Ok(code.as_deref().and_then(Lang::from_code))
     }
 
@@ -423,21 +488,28 @@ impl LedgerTx {
         lang: Lang,
     ) -> LedgerResult<()> {
         let at = self.now();
-        let sql = self.sql(
-            "INSERT INTO chats (id, title, created_at, language) VALUES (?1, ?2, ?3, ?4)
-             ON CONFLICT (id) DO UPDATE SET language = excluded.language,
-                 title = COALESCE(excluded.title, title);
-             UPDATE tasks SET lang = ?4
-             WHERE chat_id = ?1 AND status IN ('open', 'claimed') AND lang <> ?4
-             RETURNING *",
-        );
-        let rows: Vec<TaskRow> = sqlx::query_as(&sql)
+        let rows: Vec<TaskRow> = either!(self.conn().await?, c => {
+            sqlx::query(
+                "INSERT INTO chats (id, title, created_at, language) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (id) DO UPDATE SET language = excluded.language,
+                     title = COALESCE(excluded.title, chats.title)",
+            )
             .bind(chat_id)
             .bind(title)
             .bind(at)
             .bind(lang.as_str())
-            .fetch_all(self.raw()?)
+            .execute(&mut *c)
             .await?;
+            sqlx::query_as(
+                "UPDATE tasks SET lang = $2
+                 WHERE chat_id = $1 AND status IN ('open', 'claimed') AND lang <> $2
+                 RETURNING *",
+            )
+            .bind(chat_id)
+            .bind(lang.as_str())
+            .fetch_all(c)
+            .await?
+        });
         for task in super::records(rows)? {
             self.send(Outgoing::announce(&task));
         }
@@ -446,11 +518,12 @@ impl LedgerTx {
 
     /// Marks whether the bot is still a member of a chat.
     pub async fn set_chat_active(&mut self, chat_id: i64, active: bool) -> LedgerResult<()> {
-        sqlx::query("UPDATE chats SET active = ?1 WHERE id = ?2")
+        either!(self.conn().await?, c => sqlx::query("UPDATE chats SET active = $1 WHERE id = $2")
             .bind(active)
             .bind(chat_id)
-            .execute(self.conn().await?)
-            .await?;
+            .execute(c)
+            .await
+            .map(drop)?);
         Ok(())
     }
 
@@ -468,4 +541,41 @@ impl Drop for LedgerTx {
             Slot::put_back(&batch, tx, self.ended(false));
         }
     }
+}
+
+/// Inserts a task numbered next in its chat (after [`UPSERT_CHAT`], whose
+/// arguments it shares), in the chat's language if it has one.
+const INSERT_TASK: &str = "INSERT INTO tasks (chat_id, number, kind, flat, details, status,
+         requester_id, requester_name, lang, thread_id, source_message_id, created_at)
+     VALUES ($1, (SELECT COALESCE(MAX(number), 0) + 1 FROM tasks WHERE chat_id = $1),
+             $4, $5, $6, 'open', $7, $8,
+             (SELECT COALESCE(language, added_by_language, $9) FROM chats WHERE id = $1),
+             $10, $11, $3)";
+
+/// Binds the arguments of [`UPSERT_CHAT`] and [`INSERT_TASK`].
+fn bind_new_task<'q, DB, O>(
+    query: sqlx::query::QueryAs<'q, DB, O, <DB as sqlx::Database>::Arguments<'q>>,
+    new: &'q NewTaskRecord<'q>,
+) -> sqlx::query::QueryAs<'q, DB, O, <DB as sqlx::Database>::Arguments<'q>>
+where
+    DB: sqlx::Database,
+    i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    i32: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    &'q str: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    Option<&'q str>: sqlx::Encode<'q, DB>,
+    Option<i32>: sqlx::Encode<'q, DB>,
+    DateTime<Utc>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+{
+    query
+        .bind(new.chat_id)
+        .bind(new.chat_title)
+        .bind(new.at)
+        .bind(new.task.kind.as_str())
+        .bind(new.task.flat.as_str())
+        .bind(new.task.details.as_str())
+        .bind(new.requester.id.0)
+        .bind(new.requester.name.as_str())
+        .bind(new.default_lang.as_str())
+        .bind(new.thread_id)
+        .bind(new.source_message_id)
 }

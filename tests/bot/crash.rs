@@ -19,7 +19,7 @@ use serde_json::{json, Value};
 
 use linli::domain::{decide, Action, Status, TaskState, UserId};
 
-use crate::helpers::{environment, message, run_bot, Resident, ANN, BO, CY, LI};
+use crate::helpers::{environment, message, run_bot, Resident, TestDatabase, ANN, BO, CY, LI};
 use fake_telegram::{chat_json, Call, FakeTelegram, BOT_ID};
 
 const CHATS: [i64; 4] = [
@@ -176,7 +176,8 @@ async fn run_with_kills(seed: u64) -> usize {
     let mut rng = StdRng::seed_from_u64(seed);
     let fake = FakeTelegram::start().await;
     let dir = tempfile::tempdir().unwrap();
-    let vars = environment(&fake, &dir.path().join("linli.db"));
+    let db = TestDatabase::new(&dir.path().join("linli.db"));
+    let vars = environment(&fake, &db);
     let (updates, expected) = stream(&fake, &mut rng, 50);
 
     let mut bot = run_bot(&vars);

@@ -14,6 +14,8 @@ use teloxide::types::Me;
 use linli::config::Settings;
 use linli::ledger::inbox::{Fetched, InboxRow};
 use linli::ledger::Ledger;
+
+use crate::helpers::TestDatabase;
 use linli::runtime::processor::Processor;
 use linli::telegram::schema::schema;
 use linli::telegram::Context;
@@ -141,13 +143,11 @@ fn update() -> impl Strategy<Value = Value> {
 fn arbitrary_updates_never_panic_a_handler() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let dir = tempfile::tempdir().unwrap();
+    let db = TestDatabase::new(&dir.path().join("fuzz.db"));
     let (fake, processor) = runtime.block_on(async {
         let fake = FakeTelegram::start().await;
         let vars = HashMap::from([
-            (
-                "DATABASE_URL".to_string(),
-                format!("sqlite:{}/fuzz.db", dir.path().display()),
-            ),
+            ("DATABASE_URL".to_string(), db.url.clone()),
             ("TELOXIDE_TOKEN".to_string(), TOKEN.to_string()),
         ]);
         let settings = Arc::new(Settings::from_vars(&vars).unwrap());
@@ -196,13 +196,14 @@ fn arbitrary_updates_never_panic_a_handler() {
                 };
                 ledger.store_updates(&[stored]).await.unwrap();
                 processor.handle_batch(&[row]).await;
-                let (handled, error): (bool, Option<String>) = sqlx::query_as(
-                    "SELECT handled_at IS NOT NULL, error FROM inbox WHERE update_id = ?1",
+                let (handled, error): (bool, Option<String>) =
+                    linli::either!(ledger.readers(), p => sqlx::query_as(
+                    "SELECT handled_at IS NOT NULL, error FROM inbox WHERE update_id = $1",
                 )
                 .bind(update_id)
-                .fetch_one(ledger.pool())
-                .await
-                .unwrap();
+                .fetch_one(p)
+                .await)
+                    .unwrap();
                 prop_assert!(handled, "{raw} was left unhandled");
                 prop_assert!(
                     !error.as_deref().unwrap_or_default().contains("panicked"),

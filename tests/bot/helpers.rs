@@ -3,7 +3,6 @@
 //! Update JSON that Telegram would send.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 
 use serde_json::{json, Value};
@@ -16,6 +15,7 @@ use linli::clock::Clock;
 use linli::config::Settings;
 use linli::ledger::{Ledger, TaskRecord};
 
+pub use crate::database::TestDatabase;
 pub use fake_telegram::message;
 use fake_telegram::{callback_query, command_entities, FakeTelegram, TOKEN};
 
@@ -56,12 +56,12 @@ impl Resident {
     }
 }
 
-/// The environment linli reads, for a database at `db`.
-pub fn environment(fake: &FakeTelegram, db: &std::path::Path) -> HashMap<String, String> {
+/// The environment linli reads, for the database `db`.
+pub fn environment(fake: &FakeTelegram, db: &TestDatabase) -> HashMap<String, String> {
     [
         ("TELOXIDE_TOKEN", TOKEN.to_string()),
         ("TELOXIDE_API_URL", fake.url.clone()),
-        ("DATABASE_URL", format!("sqlite:{}", db.display())),
+        ("DATABASE_URL", db.url.clone()),
         ("LINLI_TELEGRAM__PACING", "false".to_string()),
         ("LINLI_TELEGRAM__POLL_TIMEOUT_SECONDS", "1".to_string()),
         ("LINLI_TELEGRAM__REQUEST_TIMEOUT_SECONDS", "10".to_string()),
@@ -75,7 +75,7 @@ pub fn environment(fake: &FakeTelegram, db: &std::path::Path) -> HashMap<String,
 pub struct TestApp {
     pub fake: FakeTelegram,
     pub ledger: Ledger,
-    pub db: PathBuf,
+    pub db: TestDatabase,
     _dir: TempDir,
     stop: Option<oneshot::Sender<()>>,
     running: Option<JoinHandle<anyhow::Result<()>>>,
@@ -105,7 +105,7 @@ impl TestApp {
         linli::telemetry::init(tracing_subscriber_test_writer);
         let fake = FakeTelegram::start().await;
         let dir = tempfile::tempdir().expect("temp dir");
-        let db = dir.path().join("data").join("linli.db");
+        let db = TestDatabase::new(&dir.path().join("data").join("linli.db"));
         let mut vars = environment(&fake, &db);
         configure(&mut vars);
         let mut app = TestApp {

@@ -506,10 +506,10 @@ async fn the_group_reads_one_language_and_each_person_their_own() {
     app.fake.set_status(GROUP, ANN.id, "creator");
     let set = replies(&app, GROUP, ANN, "/settings language en").await;
     assert!(set[0].contains("English"), "{set:?}");
-    let language: Option<String> = sqlx::query_scalar("SELECT language FROM chats WHERE id = ?1")
+    let language: Option<String> = linli::either!(app.ledger.readers(), p => sqlx::query_scalar("SELECT language FROM chats WHERE id = $1")
         .bind(GROUP)
-        .fetch_one(app.ledger.pool())
-        .await
+        .fetch_one(p)
+        .await)
         .unwrap();
     assert_eq!(language.as_deref(), Some("en"));
     // The live announcements are redrawn in the new language.

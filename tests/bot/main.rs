@@ -1,6 +1,7 @@
 //! End-to-end tests: the real App (or binary) against a fake Bot API on
 //! loopback, asserting the Bot API calls the bot made and the ledger's rows.
 
+mod database;
 mod helpers;
 
 mod chat_contract;

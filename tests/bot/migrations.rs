@@ -2,15 +2,14 @@
 //! hold the same versions, and the PostgreSQL schema keeps the ledger's
 //! rules (append-only events, counts kept by triggers).
 //!
-//! The PostgreSQL pass runs when `LINLI_TEST_POSTGRES` names a server
-//! (`postgres://postgres@127.0.0.1:5432/postgres`), each test in a database
-//! of its own that is dropped afterwards; without it, it says it was skipped.
+//! The PostgreSQL schema is checked in the PostgreSQL pass (`database.rs`).
 
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use sqlx::postgres::{PgConnection, PgPoolOptions};
-use sqlx::{Connection, PgPool};
+use sqlx::PgPool;
+
+use crate::helpers::TestDatabase;
 
 /// The migration files of one backend, by name (version and description).
 fn migration_names(backend: &str) -> BTreeSet<String> {
@@ -32,82 +31,14 @@ fn both_backends_have_the_same_migrations() {
     assert_eq!(sqlite, postgres);
 }
 
-/// A database of its own on the server `LINLI_TEST_POSTGRES` names, dropped
-/// when the test ends; `None` (and a note) when the variable is not set.
-struct TestDatabase {
-    server: String,
-    name: String,
-    pool: PgPool,
-}
-
-impl TestDatabase {
-    async fn create() -> Option<TestDatabase> {
-        let Ok(server) = std::env::var("LINLI_TEST_POSTGRES") else {
-            eprintln!("PostgreSQL pass skipped: LINLI_TEST_POSTGRES is not set");
-            return None;
-        };
-        let mut admin = PgConnection::connect(&server)
-            .await
-            .unwrap_or_else(|e| panic!("LINLI_TEST_POSTGRES={server}: {e}"));
-        drop_leftovers(&mut admin).await;
-        let name = format!(
-            "linli_test_{}_{}",
-            std::process::id(),
-            rand::random::<u32>()
-        );
-        sqlx::query(&format!("CREATE DATABASE {name}"))
-            .execute(&mut admin)
-            .await
-            .unwrap();
-        let url = match server.rsplit_once('/') {
-            Some((base, _)) => format!("{base}/{name}"),
-            None => panic!("LINLI_TEST_POSTGRES has no database part: {server}"),
-        };
-        let pool = PgPoolOptions::new()
-            .max_connections(2)
-            .connect(&url)
-            .await
-            .unwrap();
-        Some(TestDatabase { server, name, pool })
-    }
-
-    async fn drop(self) {
-        self.pool.close().await;
-        let mut admin = PgConnection::connect(&self.server).await.unwrap();
-        sqlx::query(&format!(
-            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-            self.name
-        ))
-        .execute(&mut admin)
-        .await
-        .unwrap();
-    }
-}
-
-/// Drops the test databases of runs whose process is gone (killed runs).
-async fn drop_leftovers(admin: &mut PgConnection) {
-    let names: Vec<String> =
-        sqlx::query_scalar("SELECT datname FROM pg_database WHERE datname LIKE 'linli_test_%'")
-            .fetch_all(&mut *admin)
-            .await
-            .unwrap();
-    for name in names {
-        let pid = name.split('_').nth(2).unwrap_or_default();
-        if !Path::new("/proc").join(pid).exists() {
-            sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                .execute(&mut *admin)
-                .await
-                .unwrap();
-        }
-    }
-}
-
 #[tokio::test]
 async fn the_postgres_schema_keeps_the_ledgers_rules() {
-    let Some(db) = TestDatabase::create().await else {
+    // In the PostgreSQL pass only; SQLite's triggers are tested in ledger.rs.
+    let db = TestDatabase::new(Path::new("unused.db"));
+    if !db.is_postgres() {
         return;
-    };
-    let pool = &db.pool;
+    }
+    let pool = &PgPool::connect(&db.url).await.unwrap();
     sqlx::migrate!("./migrations/postgres")
         .run(pool)
         .await
@@ -173,5 +104,5 @@ async fn the_postgres_schema_keeps_the_ledgers_rules() {
             .await
             .unwrap();
     assert_eq!(helpers, [(-1_000_100, 2, Some("Bo".to_string()), 1)]);
-    db.drop().await;
+    pool.close().await;
 }

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::helpers::{environment, linli, message, run_bot, ANN, GROUP};
+use crate::helpers::{environment, linli, message, run_bot, TestDatabase, ANN, GROUP};
 use fake_telegram::{FakeTelegram, TOKEN};
 use linli::config::RANGES;
 
@@ -380,7 +380,7 @@ fn a_backup_is_readable_by_its_owner_only() {
 async fn export_reads_a_database_it_may_not_write() {
     let fake = FakeTelegram::start().await;
     let place = Place::new();
-    let vars = environment(&fake, &place.db());
+    let vars = environment(&fake, &TestDatabase::sqlite(&place.db()));
     let mut bot = run_bot(&vars);
     let id = fake.next_message_id(GROUP);
     fake.push_update(

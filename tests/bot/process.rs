@@ -5,7 +5,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::helpers::{environment, linli, message, replies_to, run_bot, ANN, BO, GROUP};
+use crate::helpers::{
+    environment, linli, message, replies_to, run_bot, TestDatabase, ANN, BO, GROUP,
+};
 use fake_telegram::FakeTelegram;
 
 /// Runs `command` to its end; it must succeed (else its stderr says why).
@@ -65,7 +67,13 @@ fn bad_settings_are_one_clear_line_and_exit_1() {
         ("LINLI_CONFIG", "/nonexistent/linli.toml", "LINLI_CONFIG"),
         ("LINLI_CHAT__DEFAULT_LANGUAGE", "fr", "default_language"),
         ("LINLI_CHAT__TIME_ZONE", "Mars/Olympus", "time_zone"),
-        ("DATABASE_URL", "postgres://x", "sqlite:"),
+        ("DATABASE_URL", "mysql://x", "sqlite:"),
+        // Nothing listens there; the password is not shown.
+        (
+            "DATABASE_URL",
+            "postgres://me:secret@127.0.0.1:1/linli",
+            "postgres://me:***@127.0.0.1:1/linli",
+        ),
     ] {
         let output = linli()
             .current_dir(dir.path())
@@ -77,6 +85,7 @@ fn bad_settings_are_one_clear_line_and_exit_1() {
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert_eq!(stderr.trim().lines().count(), 1, "{name}: {stderr}");
         assert!(stderr.contains(expected), "{name}: {stderr}");
+        assert!(!stderr.contains("secret"), "{name}: {stderr}");
     }
     let output = linli()
         .current_dir(dir.path())
@@ -106,7 +115,7 @@ fn check_creates_the_database_with_its_folder_owner_only() {
 async fn the_binary_runs_stops_on_sigterm_and_exports() {
     let fake = FakeTelegram::start().await;
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("linli.db");
+    let db = TestDatabase::new(&dir.path().join("linli.db"));
     let vars = environment(&fake, &db);
     let child = run_bot(&vars);
     let id = fake.next_message_id(GROUP);
@@ -174,7 +183,8 @@ async fn sigterm_drains_the_outbox_before_exiting() {
     let fake = FakeTelegram::start().await;
     fake.set_delay(Duration::from_millis(300));
     let dir = tempfile::tempdir().unwrap();
-    let vars = environment(&fake, &dir.path().join("linli.db"));
+    let database = TestDatabase::new(&dir.path().join("linli.db"));
+    let vars = environment(&fake, &database);
     let child = run_bot(&vars);
     let chats = [
         -1_001_000_000_011i64,
@@ -223,7 +233,8 @@ async fn sigterm_drains_the_outbox_before_exiting() {
 async fn backup_makes_a_consistent_copy_while_the_bot_runs() {
     let fake = FakeTelegram::start().await;
     let dir = tempfile::tempdir().unwrap();
-    let vars = environment(&fake, &dir.path().join("linli.db"));
+    let db = TestDatabase::new(&dir.path().join("linli.db"));
+    let vars = environment(&fake, &db);
     let mut child = run_bot(&vars);
     let id = fake.next_message_id(GROUP);
     fake.push_update(
@@ -231,6 +242,22 @@ async fn backup_makes_a_consistent_copy_while_the_bot_runs() {
     );
     fake.wait_for_calls("sendMessage", 1).await;
     let copy = dir.path().join("copy.db");
+    if db.is_postgres() {
+        // PostgreSQL has its own tool, which the refusal names.
+        let refused = linli()
+            .envs(&vars)
+            .arg("backup")
+            .arg(&copy)
+            .output()
+            .unwrap();
+        let _ = child.kill();
+        let _ = child.wait();
+        assert_eq!(refused.status.code(), Some(1));
+        let said = String::from_utf8_lossy(&refused.stderr);
+        assert!(said.contains("pg_dump --format=custom"), "{said}");
+        assert!(!copy.exists());
+        return;
+    }
     succeeded(linli().envs(&vars).arg("backup").arg(&copy));
     let _ = child.kill();
     let _ = child.wait();

@@ -104,9 +104,9 @@ async fn poisoned_updates_do_not_hold_up_their_chat() {
     app.fake.wait_for_calls("sendMessage", 1).await;
     app.fake.settle().await;
     let rows: Vec<(bool, Option<String>)> =
-        sqlx::query_as("SELECT handled_at IS NOT NULL, error FROM inbox ORDER BY update_id")
-            .fetch_all(app.ledger.pool())
-            .await
+        linli::either!(app.ledger.readers(), p => sqlx::query_as("SELECT handled_at IS NOT NULL, error FROM inbox ORDER BY update_id")
+            .fetch_all(p)
+            .await)
             .unwrap();
     assert_eq!(rows.len(), 5);
     assert!(rows.iter().all(|(handled, _)| *handled), "{rows:?}");

@@ -114,10 +114,10 @@ async fn a_bot_kicked_from_the_group_marks_the_chat_inactive_and_keeps_the_ledge
     app.say(GROUP, ANN, "/need pickup 1-1");
     app.fake.wait_for_calls("sendMessage", 1).await;
     app.fake.settle().await;
-    let active: bool = sqlx::query_scalar("SELECT active FROM chats WHERE id = ?1")
+    let active: bool = linli::either!(app.ledger.readers(), p => sqlx::query_scalar("SELECT active FROM chats WHERE id = $1")
         .bind(GROUP)
-        .fetch_one(app.ledger.pool())
-        .await
+        .fetch_one(p)
+        .await)
         .unwrap();
     assert!(!active);
     assert_eq!(app.task(GROUP, 1).await.announcement_message_id, None);

@@ -13,7 +13,7 @@ use linli::config::Settings;
 use linli::core::{act, AdminCheck, Request};
 use linli::domain::{Action, Kind, NewTask, TaskNumber, UserId};
 use linli::i18n::Lang;
-use linli::ledger::{Batch, Ledger, NewTaskRecord, Person};
+use linli::ledger::{Backend, Batch, Ledger, NewTaskRecord, Person};
 
 use crate::load::{spawn_bot, Subject};
 
@@ -66,7 +66,10 @@ where
 /// Fills the ledger with `tasks` tasks: 90 % done, 5 % cancelled, 3 % open,
 /// 2 % claimed, numbered densely per chat, each with its events.
 async fn prefill(ledger: &Ledger, tasks: i64) -> anyhow::Result<()> {
-    let mut tx = ledger.writer().begin().await?;
+    let Backend::Sqlite(writer) = ledger.writer() else {
+        anyhow::bail!("the scale run fills an SQLite ledger only");
+    };
+    let mut tx = writer.begin().await?;
     sqlx::query(
         "INSERT INTO chats (id, title, created_at)
          WITH RECURSIVE c(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM c WHERE i < ?1 - 1)
@@ -114,7 +117,7 @@ async fn prefill(ledger: &Ledger, tasks: i64) -> anyhow::Result<()> {
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
-    sqlx::query("ANALYZE").execute(ledger.writer()).await?;
+    sqlx::query("ANALYZE").execute(writer).await?;
     Ok(())
 }
 
@@ -133,15 +136,19 @@ pub async fn measure(tasks: i64) -> anyhow::Result<ScaleResult> {
     prefill(&ledger, tasks).await?;
     let prefill_time = started.elapsed();
 
+    let (Backend::Sqlite(readers), Backend::Sqlite(writer)) = (ledger.readers(), ledger.writer())
+    else {
+        anyhow::bail!("the scale run measures an SQLite ledger only");
+    };
     let busy_chat_tasks: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM tasks WHERE chat_id = ?1")
         .bind(BUSY_CHAT)
-        .fetch_one(ledger.pool())
+        .fetch_one(readers)
         .await?;
     let volunteer: i64 = sqlx::query_scalar(
         "SELECT claimer_id FROM tasks WHERE chat_id = ?1 AND status = 'claimed' LIMIT 1",
     )
     .bind(BUSY_CHAT)
-    .fetch_one(ledger.pool())
+    .fetch_one(readers)
     .await?;
     let zone = settings.chat.time_zone;
     let limit = settings.chat.list_limit;
@@ -203,11 +210,10 @@ pub async fn measure(tasks: i64) -> anyhow::Result<ScaleResult> {
     let claim = median(claims);
 
     sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-        .execute(ledger.writer())
+        .execute(writer)
         .await?;
     let bytes_per_task = std::fs::metadata(&database)?.len() as f64 / tasks as f64;
-    ledger.pool().close().await;
-    ledger.writer().close().await;
+    ledger.close().await;
 
     eprintln!("scale run: timing start-up");
     let mut startups = Vec::new();
