@@ -34,12 +34,14 @@ impl Clock {
         Clock(Source::Manual(Arc::new(Mutex::new(start))))
     }
 
-    /// The time now, in UTC.
+    /// The time now, in UTC, to the microsecond: as fine as PostgreSQL
+    /// keeps it, so that a time reads back from either store as it was.
     pub fn now(&self) -> DateTime<Utc> {
-        match &self.0 {
+        let now = match &self.0 {
             Source::System => Utc::now(),
             Source::Manual(now) => *now.lock().unwrap_or_else(|p| p.into_inner()),
-        }
+        };
+        chrono::SubsecRound::trunc_subsecs(now, 6)
     }
 
     /// Moves a manual clock (and every clone of it) on by `by`; the system

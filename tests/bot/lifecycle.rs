@@ -176,8 +176,8 @@ async fn numbering_continues_after_a_restart() {
 
 #[tokio::test]
 async fn changes_are_stamped_by_the_injected_clock() {
-    let at = chrono::Utc::now() - chrono::TimeDelta::days(3);
-    let clock = linli::clock::Clock::manual(at);
+    let clock = linli::clock::Clock::manual(chrono::Utc::now() - chrono::TimeDelta::days(3));
+    let at = clock.now();
     let app = TestApp::spawn_with_clock(clock.clone()).await;
     app.say(GROUP, ANN, "/need pickup 1-1");
     app.fake.wait_for_calls("sendMessage", 1).await;
