@@ -85,10 +85,20 @@ pub struct DatabaseSettings {
 }
 
 impl DatabaseSettings {
+    /// Whether the ledger is in PostgreSQL (else in an SQLite file).
+    pub fn is_postgres(&self) -> bool {
+        is_postgres(&self.url)
+    }
+
     /// The URL as it may be shown or logged: a password in it is `***`.
     pub fn shown(&self) -> String {
         without_password(&self.url)
     }
+}
+
+/// Whether `url` names a PostgreSQL database (`postgres://` or `postgresql://`).
+pub fn is_postgres(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
 }
 
 /// `url` with its password, if it has one, replaced by `***`.
@@ -618,7 +628,7 @@ impl Layers<'_> {
         };
         found
             .text()
-            .filter(|url| url.starts_with("sqlite:") || crate::ledger::is_postgres(url))
+            .filter(|url| url.starts_with("sqlite:") || is_postgres(url))
             .map(str::to_owned)
             .ok_or_else(|| {
                 found.refuse(

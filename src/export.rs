@@ -19,7 +19,7 @@ use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{ConnectOptions as _, Connection as _, Executor as _, PgConnection};
 
 use crate::config::DatabaseSettings;
-use crate::ledger::{is_postgres, records, TaskRecord, TaskRow};
+use crate::ledger::{records, TaskRecord, TaskRow};
 use crate::ledger::{POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS};
 
 /// The formats `linli export --format` writes.
@@ -103,7 +103,7 @@ pub async fn read(
     chat_id: Option<i64>,
 ) -> anyhow::Result<Vec<TaskRecord>> {
     let url = &settings.url;
-    if is_postgres(url) {
+    if settings.is_postgres() {
         return read_postgres(url, chat_id).await;
     }
     let options = SqliteConnectOptions::from_str(url)

@@ -1,11 +1,15 @@
 //! linli (邻里, "neighbours"): a Telegram bot that keeps a residents' group's
-//! requests for help in order, with a SQLite ledger of every change.
+//! requests for help in order, with a ledger of every change in embedded
+//! SQLite or in PostgreSQL.
 //!
 //! # Layout
 //! - [`domain`] — the rules, pure: commands and kinds, task states and who
 //!   may change them, what messages show. No Telegram, no SQL.
 //! - [`i18n`] — every text users see, in English and Chinese, as HTML.
-//! - [`ledger`] — the SQLite ledger: tasks, append-only events, queries.
+//! - [`ledger`] — the storage port: tasks, append-only events, inbox,
+//!   outbox and their queries, with two stores behind it (SQLite and
+//!   PostgreSQL, chosen by `DATABASE_URL`; `ledger::Backend`). It never
+//!   imports `i18n` or `telegram`.
 //! - [`core`] — the use cases, the only writer of tasks and chats: each
 //!   records an Update's changes and the messages they call for in one
 //!   unit of work.

@@ -78,16 +78,11 @@ impl Tx {
     }
 }
 
-/// Whether `url` names a PostgreSQL database.
-pub fn is_postgres(url: &str) -> bool {
-    url.starts_with("postgres://") || url.starts_with("postgresql://")
-}
-
 impl Store {
     /// Opens (creating an SQLite file when missing) the store of `settings`
     /// and applies its migrations.
     pub(crate) async fn connect(settings: &DatabaseSettings) -> LedgerResult<Store> {
-        if is_postgres(&settings.url) {
+        if settings.is_postgres() {
             let pool = PgPoolOptions::new()
                 .max_connections(settings.max_connections)
                 .connect_with(PgConnectOptions::from_str(&settings.url)?)

@@ -1,13 +1,16 @@
-//! The ledger: every chat, task and change, in SQLite through sqlx, with the
-//! durable inbox and outbox around the handlers.
+//! The ledger, the core's storage port: every chat, task and change, with
+//! the durable inbox and outbox around the handlers, in SQLite or in
+//! PostgreSQL through sqlx.
 //!
-//! Owns the schema (`migrations/`), the connection settings (WAL, foreign
-//! keys, busy timeout) and every query.
-//! - this module: opening the database, task records and the reads behind
-//!   `/open`, `/mine`, `/stats` and export;
-//! - [`write`]: [`LedgerTx`], one `BEGIN IMMEDIATE` transaction holding a
-//!   handler's whole effect: guarded task changes with their append-only
-//!   events and the messages to send ([`Outgoing`]);
+//! Owns the schemas (`migrations/sqlite/`, `migrations/postgres/`) and
+//! every query.
+//! - [`Backend`] (`backend.rs`): the two stores, chosen by `DATABASE_URL`,
+//!   and how each is opened;
+//! - this module: task records and the reads behind `/open`, `/mine`,
+//!   `/stats` and export;
+//! - [`write`]: [`LedgerTx`], one transaction holding a handler's whole
+//!   effect: guarded task changes with their append-only events and the
+//!   messages to send ([`Outgoing`]);
 //! - [`batch`]: group commit, many handlers' transactions in one, with
 //!   their Updates' handled marks;
 //! - [`receipts`]: what the sender records after delivering, in groups;
@@ -23,7 +26,7 @@ pub mod outbox;
 pub mod receipts;
 pub mod write;
 
-pub use backend::{is_postgres, Backend, Conn, Pools};
+pub use backend::{Backend, Conn, Pools};
 pub(crate) use backend::{POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS};
 pub use batch::Batch;
 pub use outbox::{OutboxRow, Outgoing};

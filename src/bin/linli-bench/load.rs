@@ -4,7 +4,6 @@
 //! next button the moment the bot's answer arrives.
 
 use std::collections::HashMap;
-use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -15,6 +14,8 @@ use serde_json::{json, Value};
 
 use linli::app::App;
 use linli::config::Settings;
+
+use crate::database::RunDatabase;
 
 /// What one run measured.
 #[derive(Debug, Clone)]
@@ -55,8 +56,14 @@ pub enum Subject {
     Floor,
 }
 
-/// Runs linli and the floor `runs` times each, alternating.
-pub async fn compare(chats: usize, tasks: usize, runs: usize) -> anyhow::Result<Comparison> {
+/// Runs linli and the floor `runs` times each, alternating; linli's ledger
+/// on the PostgreSQL `server` when given, else in an SQLite file.
+pub async fn compare(
+    chats: usize,
+    tasks: usize,
+    runs: usize,
+    server: Option<&str>,
+) -> anyhow::Result<Comparison> {
     let mut comparison = Comparison {
         linli: Vec::new(),
         floor: Vec::new(),
@@ -65,18 +72,18 @@ pub async fn compare(chats: usize, tasks: usize, runs: usize) -> anyhow::Result<
         eprintln!("load run {run}/{runs}: linli");
         comparison
             .linli
-            .push(run_once(Subject::Linli, chats, tasks).await?);
+            .push(run_once(Subject::Linli, chats, tasks, server).await?);
         eprintln!("load run {run}/{runs}: floor");
         comparison
             .floor
-            .push(run_once(Subject::Floor, chats, tasks).await?);
+            .push(run_once(Subject::Floor, chats, tasks, server).await?);
     }
     Ok(comparison)
 }
 
 /// Starts a bot as a child of this binary against `fake`, with the settings
 /// of a benchmark: pacing off, a short long-poll.
-pub fn spawn_bot(subject: Subject, fake: &FakeTelegram, database: &Path) -> anyhow::Result<Child> {
+pub fn spawn_bot(subject: Subject, fake: &FakeTelegram, database: &str) -> anyhow::Result<Child> {
     let serve = match subject {
         Subject::Linli => "serve-linli",
         Subject::Floor => "serve-floor",
@@ -90,7 +97,7 @@ pub fn spawn_bot(subject: Subject, fake: &FakeTelegram, database: &Path) -> anyh
         .envs(settings)
         .env("TELOXIDE_TOKEN", TOKEN)
         .env("TELOXIDE_API_URL", &fake.url)
-        .env("DATABASE_URL", format!("sqlite:{}", database.display()))
+        .env("DATABASE_URL", database)
         .env("LINLI_TELEGRAM__PACING", "false")
         .env("LINLI_TELEGRAM__POLL_TIMEOUT_SECONDS", "1")
         .env(
@@ -193,10 +200,15 @@ fn press_done_after(driver: &Driver, fake: &FakeTelegram, answered: &str) {
     );
 }
 
-async fn run_once(subject: Subject, chats: usize, tasks: usize) -> anyhow::Result<LoadResult> {
+async fn run_once(
+    subject: Subject,
+    chats: usize,
+    tasks: usize,
+    server: Option<&str>,
+) -> anyhow::Result<LoadResult> {
     let fake = FakeTelegram::start().await;
-    let dir = tempfile::tempdir()?;
-    let mut child = spawn_bot(subject, &fake, &dir.path().join("load.db"))?;
+    let database = RunDatabase::create(server).await?;
+    let mut child = spawn_bot(subject, &fake, &database.url())?;
     let ready = Instant::now();
     while fake.first_poll_at().is_none() {
         anyhow::ensure!(
@@ -242,6 +254,7 @@ async fn run_once(subject: Subject, chats: usize, tasks: usize) -> anyhow::Resul
     let peak_rss_kib = peak_rss_kib(&child);
     let _ = child.kill();
     let _ = child.wait();
+    database.remove().await?;
 
     let calls = fake.calls();
     let task_count = (chats * tasks) as f64;

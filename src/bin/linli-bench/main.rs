@@ -9,8 +9,11 @@
 //! - [`scale`]: a ledger of a million tasks; the queries behind /open,
 //!   /mine, /stats and a claim in its busiest chat; bytes per task; start-up.
 //!
+//! Each runs on SQLite by default, or on PostgreSQL with `--database`.
+//!
 //! `cargo run --release --features bench --bin linli-bench -- --help`.
 
+mod database;
 mod floor;
 mod load;
 mod report;
@@ -41,6 +44,11 @@ struct Cli {
     /// A run of seconds, for CI: 5 chats × 3 tasks, one run, 10,000 tasks.
     #[arg(long)]
     quick: bool,
+    /// A PostgreSQL server (`postgres://postgres@127.0.0.1:5432/postgres`):
+    /// the runs keep their ledgers in fresh databases there, dropped after.
+    /// Without it, in SQLite files in a temporary folder.
+    #[arg(long, value_name = "URL")]
+    database: Option<String>,
 }
 
 /// The bots the load runs against, started as child processes of this binary.
@@ -66,9 +74,20 @@ fn main() -> anyhow::Result<()> {
         (cli.chats, cli.tasks, cli.runs, cli.ledger_tasks) = (5, 3, 1, 10_000);
     }
     runtime.block_on(async {
-        let load = load::compare(cli.chats, cli.tasks, cli.runs).await?;
-        let scale = scale::measure(cli.ledger_tasks).await?;
-        report::print(&load, &scale, cli.chats, cli.tasks, cli.runs);
+        let server = cli.database.as_deref();
+        if let Some(server) = server {
+            anyhow::ensure!(
+                linli::config::is_postgres(server),
+                "--database must be a postgres:// URL, not {server}"
+            );
+        }
+        let load = load::compare(cli.chats, cli.tasks, cli.runs, server).await?;
+        let scale = scale::measure(cli.ledger_tasks, server).await?;
+        let store = match server {
+            Some(_) => "PostgreSQL",
+            None => "SQLite",
+        };
+        report::print(&load, &scale, store, cli.chats, cli.tasks, cli.runs);
         Ok(())
     })
 }

@@ -24,7 +24,15 @@ fn verdict(met: bool) -> &'static str {
     }
 }
 
-pub fn print(load: &Comparison, scale: &ScaleResult, chats: usize, tasks: usize, runs: usize) {
+/// Prints the report of runs whose ledgers were kept by `store`.
+pub fn print(
+    load: &Comparison,
+    scale: &ScaleResult,
+    store: &str,
+    chats: usize,
+    tasks: usize,
+    runs: usize,
+) {
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
     let rate = |r: &[LoadResult]| median_of(r, LoadResult::updates_per_second);
     let p = |r: &[LoadResult], q: f64| median_of(r, |x| ms(x.percentile(q)));
@@ -35,9 +43,9 @@ pub fn print(load: &Comparison, scale: &ScaleResult, chats: usize, tasks: usize,
     let throughput_ratio = rate(linli) / rate(floor);
     let p99_ratio = p(linli, 0.99) / p(floor, 0.99);
 
-    println!("## linli benchmark");
+    println!("## linli benchmark ({store})");
     println!();
-    println!("{cores} cores; load: {chats} chats × {tasks} tasks, each need → claim → done by buttons ({} updates a run); medians of {runs} runs.", 3 * chats * tasks);
+    println!("{cores} cores; ledger in {store}; load: {chats} chats × {tasks} tasks, each need → claim → done by buttons ({} updates a run); medians of {runs} runs.", 3 * chats * tasks);
     println!();
     println!("| measure | linli | floor (bare teloxide) | linli / floor |");
     println!("| --- | ---: | ---: | ---: |");

@@ -15,6 +15,7 @@ use linli::domain::{Action, Kind, NewTask, TaskNumber, UserId};
 use linli::i18n::Lang;
 use linli::ledger::{Backend, Batch, Ledger, NewTaskRecord, Person};
 
+use crate::database::RunDatabase;
 use crate::load::{spawn_bot, Subject};
 
 /// Chats in the ledger; chat 0 is the busy one, with a tenth of all tasks.
@@ -64,70 +65,82 @@ where
 }
 
 /// Fills the ledger with `tasks` tasks: 90 % done, 5 % cancelled, 3 % open,
-/// 2 % claimed, numbered densely per chat, each with its events.
+/// 2 % claimed, numbered densely per chat, each with its events. The same
+/// statements on both stores, but for how a series of numbers is made.
 async fn prefill(ledger: &Ledger, tasks: i64) -> anyhow::Result<()> {
-    let Backend::Sqlite(writer) = ledger.writer() else {
-        anyhow::bail!("the scale run fills an SQLite ledger only");
+    let series = match ledger.writer() {
+        Backend::Sqlite(_) => {
+            "WITH RECURSIVE s(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM s WHERE i < $1 - 1)"
+        }
+        Backend::Postgres(_) => "WITH s(i) AS (SELECT generate_series(0, $1 - 1))",
     };
-    let mut tx = writer.begin().await?;
-    sqlx::query(
+    let day = |minutes: i64| {
+        chrono::DateTime::parse_from_rfc3339("2026-01-01T00:00:00Z")
+            .map(|at| at.to_utc() + chrono::TimeDelta::minutes(minutes))
+    };
+    let (asked, claimed, done, cancelled) = (day(0)?, day(10)?, day(40)?, day(5)?);
+    let chats = format!(
         "INSERT INTO chats (id, title, created_at)
-         WITH RECURSIVE c(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM c WHERE i < ?1 - 1)
-         SELECT ?2 - i, 'Compound ' || i, '2026-01-01T00:00:00+00:00' FROM c",
-    )
-    .bind(CHATS)
-    .bind(BUSY_CHAT)
-    .execute(&mut *tx)
-    .await?;
-    sqlx::query(
+         {series} SELECT $2 - i, 'Compound ' || i, $3 FROM s"
+    );
+    let tasks_sql = format!(
         "INSERT INTO tasks (chat_id, number, kind, flat, details, status, requester_id,
                             requester_name, claimer_id, claimer_name, lang, source_message_id,
                             created_at, claimed_at, done_at, cancelled_at)
-         WITH RECURSIVE s(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM s WHERE i < ?1 - 1),
-         t AS (SELECT i, CASE WHEN i % 10 = 0 THEN 0 ELSE 1 + i % (?2 - 1) END AS chat,
+         {series},
+         t AS (SELECT i, CASE WHEN i % 10 = 0 THEN 0 ELSE 1 + i % ($2 - 1) END AS chat,
                       (i / 10) % 100 AS bucket FROM s)
-         SELECT ?3 - chat, ROW_NUMBER() OVER (PARTITION BY chat ORDER BY i),
+         SELECT $3 - chat, ROW_NUMBER() OVER (PARTITION BY chat ORDER BY i),
                 'pickup', (i % 40) || '-' || (i % 700), 'parcel at the north gate',
                 CASE WHEN bucket < 90 THEN 'done' WHEN bucket < 95 THEN 'cancelled'
                      WHEN bucket < 98 THEN 'open' ELSE 'claimed' END,
                 1000000 + i % 5000, 'Neighbour',
                 CASE WHEN bucket < 90 OR bucket >= 98 THEN 2000000 + i % 2000 END,
                 CASE WHEN bucket < 90 OR bucket >= 98 THEN 'Helper' END,
-                'en', i + 1, '2026-01-01T00:00:00+00:00',
-                CASE WHEN bucket < 90 OR bucket >= 98 THEN '2026-01-01T00:10:00+00:00' END,
-                CASE WHEN bucket < 90 THEN '2026-01-01T00:40:00+00:00' END,
-                CASE WHEN bucket >= 90 AND bucket < 95 THEN '2026-01-01T00:05:00+00:00' END
-         FROM t",
-    )
-    .bind(tasks)
-    .bind(CHATS)
-    .bind(BUSY_CHAT)
-    .execute(&mut *tx)
-    .await?;
-    sqlx::query(
-        "INSERT INTO events (task_id, action, actor_id, actor_name, at)
+                'en', i + 1, $4,
+                CASE WHEN bucket < 90 OR bucket >= 98 THEN $5 END,
+                CASE WHEN bucket < 90 THEN $6 END,
+                CASE WHEN bucket >= 90 AND bucket < 95 THEN $7 END
+         FROM t"
+    );
+    const EVENTS: &str = "INSERT INTO events (task_id, action, actor_id, actor_name, at)
          SELECT id, 'created', requester_id, requester_name, created_at FROM tasks
          UNION ALL
          SELECT id, 'claimed', claimer_id, claimer_name, claimed_at FROM tasks WHERE claimer_id IS NOT NULL
          UNION ALL
          SELECT id, 'done', claimer_id, claimer_name, done_at FROM tasks WHERE status = 'done'
          UNION ALL
-         SELECT id, 'cancelled', requester_id, requester_name, cancelled_at FROM tasks WHERE status = 'cancelled'",
-    )
-    .execute(&mut *tx)
-    .await?;
-    tx.commit().await?;
-    sqlx::query("ANALYZE").execute(writer).await?;
+         SELECT id, 'cancelled', requester_id, requester_name, cancelled_at FROM tasks WHERE status = 'cancelled'";
+    linli::either!(ledger.writer(), pool => {
+        let mut tx = pool.begin().await?;
+        sqlx::query(&chats)
+            .bind(CHATS)
+            .bind(BUSY_CHAT)
+            .bind(asked)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(&tasks_sql)
+            .bind(tasks)
+            .bind(CHATS)
+            .bind(BUSY_CHAT)
+            .bind(asked)
+            .bind(claimed)
+            .bind(done)
+            .bind(cancelled)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(EVENTS).execute(&mut *tx).await?;
+        tx.commit().await?;
+        sqlx::query("ANALYZE").execute(pool).await?;
+    });
     Ok(())
 }
 
-pub async fn measure(tasks: i64) -> anyhow::Result<ScaleResult> {
-    let dir = tempfile::tempdir()?;
-    let database = dir.path().join("scale.db");
-    let vars = HashMap::from([(
-        "DATABASE_URL".to_string(),
-        format!("sqlite:{}", database.display()),
-    )]);
+/// Measures a ledger of `tasks` tasks on the PostgreSQL `server` when
+/// given, else in an SQLite file.
+pub async fn measure(tasks: i64, server: Option<&str>) -> anyhow::Result<ScaleResult> {
+    let database = RunDatabase::create(server).await?;
+    let vars = HashMap::from([("DATABASE_URL".to_string(), database.url())]);
     let settings = Settings::from_vars(&vars)?;
     let ledger = Ledger::connect(&settings.database).await?;
 
@@ -136,20 +149,19 @@ pub async fn measure(tasks: i64) -> anyhow::Result<ScaleResult> {
     prefill(&ledger, tasks).await?;
     let prefill_time = started.elapsed();
 
-    let (Backend::Sqlite(readers), Backend::Sqlite(writer)) = (ledger.readers(), ledger.writer())
-    else {
-        anyhow::bail!("the scale run measures an SQLite ledger only");
-    };
-    let busy_chat_tasks: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM tasks WHERE chat_id = ?1")
+    let (busy_chat_tasks, volunteer): (i64, i64) = linli::either!(ledger.readers(), p => {
+        let busy_chat_tasks = sqlx::query_scalar("SELECT COUNT(*) FROM tasks WHERE chat_id = $1")
+            .bind(BUSY_CHAT)
+            .fetch_one(p)
+            .await?;
+        let volunteer = sqlx::query_scalar(
+            "SELECT claimer_id FROM tasks WHERE chat_id = $1 AND status = 'claimed' LIMIT 1",
+        )
         .bind(BUSY_CHAT)
-        .fetch_one(readers)
+        .fetch_one(p)
         .await?;
-    let volunteer: i64 = sqlx::query_scalar(
-        "SELECT claimer_id FROM tasks WHERE chat_id = ?1 AND status = 'claimed' LIMIT 1",
-    )
-    .bind(BUSY_CHAT)
-    .fetch_one(readers)
-    .await?;
+        (busy_chat_tasks, volunteer)
+    });
     let zone = settings.chat.time_zone;
     let limit = settings.chat.list_limit;
 
@@ -209,10 +221,13 @@ pub async fn measure(tasks: i64) -> anyhow::Result<ScaleResult> {
     }
     let claim = median(claims);
 
-    sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-        .execute(writer)
-        .await?;
-    let bytes_per_task = std::fs::metadata(&database)?.len() as f64 / tasks as f64;
+    if let Backend::Sqlite(writer) = ledger.writer() {
+        // The WAL's pages into the file, so that its size is the ledger's.
+        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(writer)
+            .await?;
+    }
+    let bytes_per_task = database.size().await? as f64 / tasks as f64;
     ledger.close().await;
 
     eprintln!("scale run: timing start-up");
@@ -220,7 +235,7 @@ pub async fn measure(tasks: i64) -> anyhow::Result<ScaleResult> {
     for _ in 0..5 {
         let fake = FakeTelegram::start().await;
         let started = Instant::now();
-        let mut child = spawn_bot(Subject::Linli, &fake, &database)?;
+        let mut child = spawn_bot(Subject::Linli, &fake, &database.url())?;
         let first_poll = loop {
             if let Some(at) = fake.first_poll_at() {
                 break at;
@@ -235,6 +250,8 @@ pub async fn measure(tasks: i64) -> anyhow::Result<ScaleResult> {
         let _ = child.kill();
         let _ = child.wait();
     }
+
+    database.remove().await?;
 
     Ok(ScaleResult {
         tasks,
