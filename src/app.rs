@@ -30,7 +30,7 @@ use crate::config::Settings;
 use crate::domain::CommandName;
 use crate::i18n::{Lang, Text};
 use crate::ledger::receipts::Receipts;
-use crate::ledger::Ledger;
+use crate::ledger::{Ledger, RunLock};
 use crate::runtime::fetcher::Fetcher;
 use crate::runtime::processor::Processor;
 use crate::runtime::sender::Sender;
@@ -46,6 +46,8 @@ pub struct App {
     ledger: Ledger,
     bot: TgBot,
     outlet: Outlet,
+    /// Held while the bot runs: one process at a time on a PostgreSQL database.
+    _run_lock: RunLock,
 }
 
 impl App {
@@ -66,6 +68,10 @@ impl App {
             .await
             .with_context(|| format!("cannot open the database {}", settings.database.shown()))?
             .with_clock(clock);
+        let run_lock = ledger
+            .lock_for_run(&settings.database)
+            .await
+            .with_context(|| format!("cannot run on the database {}", settings.database.shown()))?;
         let client = teloxide::net::default_reqwest_settings()
             .timeout(Duration::from_secs(
                 settings.telegram.request_timeout_seconds,
@@ -92,6 +98,7 @@ impl App {
             ledger,
             bot,
             outlet,
+            _run_lock: run_lock,
         })
     }
 

@@ -101,15 +101,30 @@ pub fn is_postgres(url: &str) -> bool {
     url.starts_with("postgres://") || url.starts_with("postgresql://")
 }
 
-/// `url` with its password, if it has one, replaced by `***`.
+/// `url` with its password, if it has one (before the host, or as a
+/// `password=` parameter, which sqlx also reads), replaced by `***`.
 pub fn without_password(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(mut parsed) if parsed.password().is_some() => {
-            let _ = parsed.set_password(Some("***"));
-            parsed.to_string()
-        }
-        _ => url.to_owned(),
+    let Ok(mut parsed) = url::Url::parse(url) else {
+        return url.to_owned();
+    };
+    if parsed.password().is_some() {
+        let _ = parsed.set_password(Some("***"));
     }
+    if parsed.query_pairs().any(|(key, _)| key == "password") {
+        let pairs: Vec<(String, String)> = parsed
+            .query_pairs()
+            .map(|(key, value)| {
+                let value = if key == "password" {
+                    "***".into()
+                } else {
+                    value
+                };
+                (key.into_owned(), value.into_owned())
+            })
+            .collect();
+        parsed.query_pairs_mut().clear().extend_pairs(pairs);
+    }
+    parsed.to_string()
 }
 
 /// `[chat]`: how the bot speaks and what it accepts.
@@ -631,11 +646,17 @@ impl Layers<'_> {
             .filter(|url| url.starts_with("sqlite:") || is_postgres(url))
             .map(str::to_owned)
             .ok_or_else(|| {
-                found.refuse(
+                // Said without a password it may hold.
+                let refused = Found {
+                    raw: Raw::Text(&without_password(found.text().unwrap_or_default())),
+                    origin: found.origin.clone(),
+                }
+                .refuse(
                     key,
                     "an SQLite URL starting with \"sqlite:\" \
                      or a PostgreSQL URL starting with \"postgres://\"",
-                )
+                );
+                refused
             })
     }
 
@@ -823,6 +844,24 @@ mod tests {
              or a PostgreSQL URL starting with \"postgres://\", \
              not \"mysql://x\" (set by DATABASE_URL)"
         );
+    }
+
+    #[test]
+    fn a_database_password_is_never_shown() {
+        assert_eq!(
+            without_password("postgres://linli:s3cret@db:5432/linli?sslmode=require"),
+            "postgres://linli:***@db:5432/linli?sslmode=require"
+        );
+        assert_eq!(
+            without_password("postgres://linli@db/linli?password=s3cret&sslmode=require"),
+            "postgres://linli@db/linli?password=***&sslmode=require"
+        );
+        assert_eq!(
+            without_password("sqlite:data/linli.db"),
+            "sqlite:data/linli.db"
+        );
+        let refused = refusal(&[("DATABASE_URL", "postgre://u:s3cret@db/linli")]);
+        assert!(!refused.contains("s3cret"), "{refused}");
     }
 
     #[test]

@@ -20,9 +20,12 @@
 //! - [`config`] — [`config::Settings`] from defaults, a file and the environment.
 //! - [`app`] — builds everything from Settings; runs until told to stop.
 //! - [`export`] — the ledger as JSON or CSV for the residents' committee.
+//! - [`backup`] — `linli backup`: a copy of the ledger (SQLite's
+//!   `VACUUM INTO`, or PostgreSQL's `pg_dump`).
 //! - [`telemetry`] — logging.
 
 pub mod app;
+pub mod backup;
 pub mod clock;
 pub mod config;
 pub mod core;

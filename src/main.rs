@@ -67,7 +67,7 @@ fn main() -> ExitCode {
             }
             Action::Backup { path } => {
                 let ledger = open(&settings).await?;
-                ledger.backup(&path).await?;
+                linli::backup::backup(&ledger, &settings.database, &path).await?;
                 println!(
                     "backed up {} to {}",
                     settings.database.shown(),

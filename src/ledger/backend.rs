@@ -11,11 +11,14 @@
 
 use std::path::Path;
 use std::str::FromStr;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{PgConnection, PgPool, Postgres, Sqlite, SqliteConnection, SqlitePool, Transaction};
+use sqlx::{
+    ConnectOptions as _, PgConnection, PgPool, Postgres, Sqlite, SqliteConnection, SqlitePool,
+    Transaction,
+};
 
 use super::{LedgerError, LedgerResult};
 use crate::config::DatabaseSettings;
@@ -83,8 +86,10 @@ impl Store {
     /// and applies its migrations.
     pub(crate) async fn connect(settings: &DatabaseSettings) -> LedgerResult<Store> {
         if settings.is_postgres() {
+            // The readers, and one each for the batch and the receipts
+            // recorder, which hold theirs while readers come and go.
             let pool = PgPoolOptions::new()
-                .max_connections(settings.max_connections)
+                .max_connections(settings.max_connections + 2)
                 .connect_with(PgConnectOptions::from_str(&settings.url)?)
                 .await?;
             POSTGRES_MIGRATIONS.run(&pool).await?;
@@ -135,7 +140,12 @@ impl Store {
             Store::Sqlite { writer, .. } => {
                 Backend::Sqlite(writer.begin_with("BEGIN IMMEDIATE").await?)
             }
-            Store::Postgres(pool) => Backend::Postgres(pool.begin().await?),
+            // Each statement sees what committed before it: a new task's
+            // number is read after its chat's row is locked.
+            Store::Postgres(pool) => Backend::Postgres(
+                pool.begin_with("BEGIN ISOLATION LEVEL READ COMMITTED")
+                    .await?,
+            ),
         })
     }
 
@@ -147,6 +157,54 @@ impl Store {
                 writer.close().await;
             }
             Store::Postgres(pool) => pool.close().await,
+        }
+    }
+}
+
+/// The PostgreSQL advisory lock `linli run` holds (the bytes of "linli").
+const RUN_LOCK_KEY: i64 = 0x6c_69_6e_6c_69;
+
+/// How long a starting `linli run` waits for another to let go of a
+/// PostgreSQL database (one killed a moment ago takes a moment to go).
+const RUN_LOCK_WAIT: Duration = Duration::from_secs(15);
+
+/// One `linli run` at a time handles a PostgreSQL database: the processes
+/// would otherwise each handle every stored Update. Held as long as the
+/// value lives; an SQLite file needs none (its folder is one machine's).
+pub struct RunLock {
+    _held: Option<PgConnection>,
+}
+
+impl RunLock {
+    /// Takes the lock of the database of `settings`, waiting up to 15 s
+    /// for another process to let go of it.
+    pub(crate) async fn take(settings: &DatabaseSettings) -> LedgerResult<RunLock> {
+        if !settings.is_postgres() {
+            return Ok(RunLock { _held: None });
+        }
+        let mut connection = PgConnectOptions::from_str(&settings.url)?.connect().await?;
+        let deadline = Instant::now() + RUN_LOCK_WAIT;
+        let mut waiting = false;
+        loop {
+            let taken: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
+                .bind(RUN_LOCK_KEY)
+                .fetch_one(&mut connection)
+                .await?;
+            if taken {
+                return Ok(RunLock {
+                    _held: Some(connection),
+                });
+            }
+            if Instant::now() >= deadline {
+                return Err(LedgerError::InUse);
+            }
+            if !waiting {
+                tracing::warn!(
+                    "another linli process runs on this database; waiting for it to stop"
+                );
+                waiting = true;
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
         }
     }
 }

@@ -26,13 +26,13 @@ pub mod outbox;
 pub mod receipts;
 pub mod write;
 
-pub use backend::{Backend, Conn, Pools};
+pub(crate) use backend::owner_only_file;
+pub use backend::{Backend, Conn, Pools, RunLock};
 pub(crate) use backend::{POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS};
 pub use batch::Batch;
 pub use outbox::{OutboxRow, Outgoing};
 pub use write::{Change, LedgerTx, NewTaskRecord};
 
-use std::path::Path;
 use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
@@ -68,6 +68,22 @@ pub enum LedgerError {
     GroupCommit(String),
     #[error("the ledger was used out of order: {0}")]
     Misuse(String),
+    #[error(
+        "another `linli run` uses this PostgreSQL database; \
+         one process at a time runs the bot: stop the other first"
+    )]
+    InUse,
+}
+
+impl LedgerError {
+    /// PostgreSQL gave up a transaction to break a deadlock, or to keep
+    /// transactions serializable: the same work may simply be tried again.
+    pub fn is_transient(&self) -> bool {
+        let LedgerError::Sql(sqlx::Error::Database(error)) = self else {
+            return false;
+        };
+        matches!(error.code().as_deref(), Some("40P01" | "40001"))
+    }
 }
 
 pub type LedgerResult<T> = Result<T, LedgerError>;
@@ -434,6 +450,12 @@ impl Ledger {
         self.store.writer()
     }
 
+    /// Takes the lock that lets one `linli run` at a time use a PostgreSQL
+    /// database (see [`RunLock`]); `settings` must be this ledger's.
+    pub async fn lock_for_run(&self, settings: &DatabaseSettings) -> LedgerResult<RunLock> {
+        RunLock::take(settings).await
+    }
+
     /// Closes every connection (the benchmark measures a cold start after).
     pub async fn close(&self) {
         self.store.close().await;
@@ -449,54 +471,6 @@ impl Ledger {
     /// Starts a transaction of the store, for a [`Batch`].
     pub(crate) async fn begin_raw(&self) -> LedgerResult<backend::Tx> {
         self.store.begin().await
-    }
-
-    /// Writes a consistent copy of an SQLite database to `path` while the bot
-    /// runs. The copy is made readable by its owner only (it holds flats);
-    /// `path` must not exist yet, in a folder that does. A PostgreSQL
-    /// database is backed up with `pg_dump`, which this says how to run.
-    /// Errors are for the operator.
-    pub async fn backup(&self, path: &Path) -> anyhow::Result<()> {
-        let shown = path.display();
-        let readers = match self.readers() {
-            Backend::Sqlite(readers) => readers,
-            Backend::Postgres(_) => anyhow::bail!(
-                "linli backs up SQLite files only; back up a PostgreSQL database with \
-                 pg_dump, e.g. `pg_dump --format=custom --file={shown} \"$DATABASE_URL\"`"
-            ),
-        };
-        let target = path
-            .to_str()
-            .ok_or_else(|| anyhow::anyhow!("cannot back up to {shown}: the path is not UTF-8"))?;
-        let folder = match path.parent() {
-            Some(folder) if !folder.as_os_str().is_empty() => folder,
-            _ => Path::new("."),
-        };
-        if !folder.is_dir() {
-            anyhow::bail!(
-                "cannot back up to {shown}: the folder {} does not exist",
-                folder.display()
-            );
-        }
-        // Made here, empty and private, for VACUUM INTO to fill: SQLite
-        // would give a file it makes the umask's mode.
-        match backend::owner_only_file(path) {
-            Ok(()) => {}
-            Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => anyhow::bail!(
-                "cannot back up to {shown}: it already exists, and a backup never overwrites"
-            ),
-            Err(error) => anyhow::bail!("cannot back up to {shown}: {error}"),
-        }
-        let copied = sqlx::query("VACUUM INTO $1")
-            .bind(target)
-            .execute(readers)
-            .await;
-        if let Err(error) = copied {
-            // Not left behind half-made; it was ours, made just above.
-            let _ = std::fs::remove_file(path);
-            anyhow::bail!("cannot back up to {shown}: {error}");
-        }
-        Ok(())
     }
 }
 

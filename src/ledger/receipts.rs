@@ -75,7 +75,8 @@ async fn record_in_groups(ledger: Ledger, mut waiting: mpsc::UnboundedReceiver<P
         while let Ok(next) = waiting.try_recv() {
             group.push(next);
         }
-        let committed = commit(&ledger, group.iter().map(|(receipt, _)| receipt))
+        let receipts: Vec<&Receipt> = group.iter().map(|(receipt, _)| receipt).collect();
+        let committed = commit(&ledger, &receipts)
             .await
             .map_err(|error| error.to_string());
         if let Err(error) = &committed {
@@ -87,10 +88,23 @@ async fn record_in_groups(ledger: Ledger, mut waiting: mpsc::UnboundedReceiver<P
     }
 }
 
-async fn commit(ledger: &Ledger, group: impl Iterator<Item = &Receipt>) -> LedgerResult<()> {
-    let mut tx = ledger.begin().await?;
-    tx.record(group).await?;
-    tx.commit().await
+/// Records a group in one transaction. PostgreSQL may abort it to break a
+/// deadlock with the processor's batch (both lock task rows); it is then
+/// tried again, since a group not recorded is sent again.
+async fn commit(ledger: &Ledger, group: &[&Receipt]) -> LedgerResult<()> {
+    let mut attempt = 1;
+    loop {
+        let committed = async {
+            let mut tx = ledger.begin().await?;
+            tx.record(group.iter().copied()).await?;
+            tx.commit().await
+        }
+        .await;
+        match committed {
+            Err(error) if error.is_transient() && attempt < 5 => attempt += 1,
+            committed => return committed,
+        }
+    }
 }
 
 impl LedgerTx {

@@ -86,14 +86,12 @@ impl Drop for TestDatabase {
     }
 }
 
-/// The URL of database `name` on the server `server` names.
+/// The URL of database `name` on the server `server` names (its other
+/// parts, such as `?sslmode=`, kept).
 pub fn database_url(server: &str, name: &str) -> String {
-    match server.rsplit_once('/') {
-        Some((base, _)) if base.contains("://") && !base.ends_with('/') => {
-            format!("{base}/{name}")
-        }
-        _ => panic!("{SERVER} has no database part: {server}"),
-    }
+    let mut url = url::Url::parse(server).unwrap_or_else(|e| panic!("{SERVER}: {e}"));
+    url.set_path(name);
+    url.to_string()
 }
 
 /// Runs `statement` on the server's own database.
@@ -109,39 +107,78 @@ pub async fn admin(server: String, statement: String) {
 }
 
 /// Runs `work` to its end from sync code, inside a runtime or not.
+/// A failure is said, not raised: this runs in `Drop` too, where a panic
+/// during a test's own would abort the run.
 fn run_blocking(work: impl std::future::Future<Output = ()> + Send + 'static) {
-    std::thread::spawn(move || {
+    let ran = std::thread::spawn(move || {
         tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
-            .expect("a runtime")
-            .block_on(work)
+            .map(|runtime| runtime.block_on(work))
     })
-    .join()
-    .expect("the database statement ran");
+    .join();
+    if !matches!(ran, Ok(Ok(()))) {
+        let _ = writeln!(std::io::stderr(), "a test database statement failed");
+    }
 }
 
-/// Drops the test databases of runs whose process is gone (killed runs).
+/// Drops the test databases of runs whose process is gone (killed runs):
+/// those of no process here, that nobody is connected to (a run on
+/// another machine sharing the server keeps its own).
 pub async fn drop_leftovers(server: &str) {
     let mut connection = PgConnection::connect(server)
         .await
         .unwrap_or_else(|e| panic!("{SERVER}={server}: {e}"));
-    let names: Vec<String> =
-        sqlx::query_scalar("SELECT datname FROM pg_database WHERE datname LIKE 'linli_test_%'")
-            .fetch_all(&mut connection)
-            .await
-            .unwrap();
+    let names: Vec<String> = sqlx::query_scalar(
+        "SELECT datname FROM pg_database AS d WHERE datname LIKE 'linli\\_test\\_%'
+         AND NOT EXISTS (SELECT 1 FROM pg_stat_activity AS a WHERE a.datname = d.datname)",
+    )
+    .fetch_all(&mut connection)
+    .await
+    .unwrap();
     let _ = connection.close().await;
     for name in names {
         let pid = name.split('_').nth(2).unwrap_or_default();
         if !Path::new("/proc").join(pid).exists() {
-            admin(
-                server.to_owned(),
-                format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
-            )
-            .await;
+            admin(server.to_owned(), format!("DROP DATABASE IF EXISTS {name}")).await;
         }
     }
+}
+
+/// The arguments of this run for the PostgreSQL pass's: its flags, and its
+/// name filters unless one of them selects this very test (which would
+/// leave nothing to run there).
+fn pass_arguments() -> Vec<String> {
+    /// libtest's options that take a value.
+    const WITH_VALUE: [&str; 6] = [
+        "--skip",
+        "--test-threads",
+        "--format",
+        "--color",
+        "--logfile",
+        "-Z",
+    ];
+    let this = "database::the_whole_suite_passes_on_postgresql_too";
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut flags = Vec::new();
+    let mut filters = Vec::new();
+    let mut args = args.into_iter();
+    while let Some(arg) = args.next() {
+        if WITH_VALUE.contains(&arg.as_str()) {
+            flags.push(arg);
+            flags.extend(args.next());
+        } else if arg.starts_with('-') {
+            flags.push(arg);
+        } else {
+            filters.push(arg);
+        }
+    }
+    if filters.iter().any(|filter| this.contains(filter.as_str())) {
+        flags.retain(|flag| flag != "--exact");
+    } else {
+        flags.extend(filters);
+    }
+    flags
 }
 
 /// Runs every other test of this binary again, on PostgreSQL.
@@ -159,9 +196,9 @@ async fn the_whole_suite_passes_on_postgresql_too() {
         return;
     };
     drop_leftovers(&server).await;
-    // The same tests as this run (its filters and flags), but this one.
+    // The same tests as this run, but this one.
     let output = Command::new(std::env::current_exe().expect("this test binary"))
-        .args(std::env::args().skip(1))
+        .args(pass_arguments())
         .args([
             "--skip",
             "database::the_whole_suite_passes_on_postgresql_too",
@@ -179,6 +216,10 @@ async fn the_whole_suite_passes_on_postgresql_too() {
         output.status.success(),
         "the PostgreSQL pass failed:\n{stdout}\n{}",
         String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        !summary.contains("ok. 0 passed"),
+        "the PostgreSQL pass ran no test: {summary}"
     );
     let _ = writeln!(std::io::stderr(), "PostgreSQL pass: {summary}");
 }

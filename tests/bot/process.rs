@@ -243,32 +243,56 @@ async fn backup_makes_a_consistent_copy_while_the_bot_runs() {
     fake.wait_for_calls("sendMessage", 1).await;
     let copy = dir.path().join("copy.db");
     if db.is_postgres() {
-        // PostgreSQL has its own tool, which the refusal names.
+        // Where pg_dump is not installed, the refusal says how to back up.
         let refused = linli()
             .envs(&vars)
+            .env("PATH", dir.path())
             .arg("backup")
             .arg(&copy)
             .output()
             .unwrap();
-        let _ = child.kill();
-        let _ = child.wait();
         assert_eq!(refused.status.code(), Some(1));
         let said = String::from_utf8_lossy(&refused.stderr);
         assert!(said.contains("pg_dump --format=custom"), "{said}");
-        assert!(!copy.exists());
-        return;
+        assert!(!copy.exists(), "nothing is left behind");
     }
     succeeded(linli().envs(&vars).arg("backup").arg(&copy));
     let _ = child.kill();
     let _ = child.wait();
-    let output = succeeded(
-        linli()
-            .env("DATABASE_URL", format!("sqlite:{}", copy.display()))
-            .args(["export", "--format", "json"]),
-    );
-    let tasks: Value = serde_json::from_slice(&output.stdout).unwrap();
-    assert_eq!(tasks[0]["flat"], "1-1");
-    assert_eq!(tasks.as_array().map(Vec::len), Some(1));
+    if db.is_postgres() {
+        // PostgreSQL's own dump (custom format, for pg_restore), owner-only.
+        let dump = std::fs::read(&copy).unwrap();
+        assert!(dump.starts_with(b"PGDMP"), "a pg_dump archive");
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&copy).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+        // Restored into a database of its own, it holds the task.
+        let restored = TestDatabase::new(&dir.path().join("restored.db"));
+        let status = Command::new("pg_restore")
+            .arg("--no-owner")
+            .arg("--dbname")
+            .arg(&restored.url)
+            .arg(&copy)
+            .status()
+            .unwrap();
+        assert!(status.success(), "pg_restore");
+        let output = succeeded(
+            linli()
+                .env("DATABASE_URL", &restored.url)
+                .args(["export", "--format", "json"]),
+        );
+        let tasks: Value = serde_json::from_slice(&output.stdout).unwrap();
+        assert_eq!(tasks[0]["flat"], "1-1");
+    } else {
+        let output = succeeded(
+            linli()
+                .env("DATABASE_URL", format!("sqlite:{}", copy.display()))
+                .args(["export", "--format", "json"]),
+        );
+        let tasks: Value = serde_json::from_slice(&output.stdout).unwrap();
+        assert_eq!(tasks[0]["flat"], "1-1");
+        assert_eq!(tasks.as_array().map(Vec::len), Some(1));
+    }
     // A second backup to the same path is refused, not overwritten.
     let before = std::fs::read(&copy).unwrap();
     let again = linli()
@@ -282,5 +306,30 @@ async fn backup_makes_a_consistent_copy_while_the_bot_runs() {
         std::fs::read(&copy).unwrap(),
         before,
         "the copy is untouched"
+    );
+}
+
+/// On PostgreSQL one `linli run` at a time uses a database: a second one
+/// waits a while for the first to stop, then says why it cannot run.
+#[tokio::test]
+async fn a_second_bot_on_one_postgresql_database_is_refused() {
+    let fake = FakeTelegram::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let db = TestDatabase::new(&dir.path().join("linli.db"));
+    if !db.is_postgres() {
+        return; // An SQLite file is one machine's; nothing to share.
+    }
+    let vars = environment(&fake, &db);
+    let mut first = run_bot(&vars);
+    // It has the lock once it asks Telegram anything.
+    fake.wait_for_calls("getMe", 1).await;
+    let second = linli().envs(&vars).output().unwrap();
+    let _ = first.kill();
+    let _ = first.wait();
+    assert_eq!(second.status.code(), Some(1));
+    let said = String::from_utf8_lossy(&second.stderr);
+    assert!(
+        said.contains("another `linli run` uses this PostgreSQL database"),
+        "{said}"
     );
 }
