@@ -12,9 +12,11 @@
 //!   ledger records, the announcement follows.
 //! - [`requests`] — filing a request, and editing it while it is open.
 //! - [`chats`] — a chat's language, title, membership and migration.
+//! - [`reads`] — what the lists and `/stats` show, read without a unit.
 
 pub mod change;
 pub mod chats;
+pub mod reads;
 pub mod requests;
 
 pub use change::{act, act_all, AdminCheck, Outcome, Request};

@@ -3,8 +3,8 @@
 //! changes and what to tell the chat) in a unit of the processor's
 //! [`Batch`], committed with the Update's handled mark; the handler only
 //! puts into words what came of it. Recording is a handler's last fallible
-//! step, so an error never follows kept effects. Handlers read (lists, the
-//! chat's language) but never write the ledger themselves.
+//! step, so an error never follows kept effects. What they read (lists, the
+//! chat's language) comes from the core's reads ([`core::reads`]) too.
 //!
 //! Handlers never talk to the chat themselves: the sender does, from the
 //! outbox, after the commit. A ledger error is returned to the processor,
@@ -64,11 +64,7 @@ async fn sender_lang(ctx: &SharedContext, user: Option<&User>, chat_id: i64) -> 
 /// The language a chat's shared messages speak: `/settings language`, else
 /// the language of whoever added the bot, else `chat.default_language`.
 async fn chat_lang(ctx: &SharedContext, chat_id: i64) -> LedgerResult<Lang> {
-    Ok(ctx
-        .ledger
-        .chat_language(chat_id)
-        .await?
-        .unwrap_or(ctx.settings.chat.default_language))
+    core::reads::chat_language(&ctx.ledger, chat_id, ctx.settings.chat.default_language).await
 }
 
 /// A reply to `msg`: in its chat, in its forum topic, answering it.
@@ -188,7 +184,7 @@ pub async fn on_message(
         Parsed::Command(command) => command,
         // A private chat has no tasks: say where each command works.
         Parsed::Invalid(error) if private => {
-            let groups = ctx.ledger.groups_of(sender.id).await?;
+            let groups = core::reads::groups_of(&ctx.ledger, sender.id).await?;
             let html = Text::GroupOnly(error.command(), &groups).render(lang);
             return answer(&batch, &msg, vec![reply_to(&msg, html)]).await;
         }
@@ -202,7 +198,7 @@ pub async fn on_message(
         }
     };
     if private && !matches!(command, Command::Mine | Command::Help) {
-        let groups = ctx.ledger.groups_of(sender.id).await?;
+        let groups = core::reads::groups_of(&ctx.ledger, sender.id).await?;
         let html = Text::GroupOnly(command.name(), &groups).render(lang);
         return answer(&batch, &msg, vec![reply_to(&msg, html)]).await;
     }
@@ -243,31 +239,25 @@ impl Asked<'_> {
             Command::Change(command) => return self.change(&command).await,
             Command::Settings(change) => return self.settings(change).await,
             Command::Open => {
-                let tasks = ctx.ledger.live_tasks(chat_id, limit).await?;
-                let cards: Vec<_> = tasks.iter().map(|t| ctx.card(t)).collect();
+                let listed = core::reads::open_tasks(&ctx.ledger, chat_id, limit).await?;
+                let cards: Vec<_> = listed.items.iter().map(|t| ctx.card(t)).collect();
                 let mut html = Text::OpenList(&cards).render(lang);
-                if cards.len() >= limit as usize {
-                    let total = ctx.ledger.live_count(chat_id).await?;
-                    more_not_shown(&mut html, total, cards.len(), lang);
-                }
+                more_not_shown(&mut html, listed.left_out, lang);
                 html
             }
             Command::Mine => {
                 // In a private chat, what the sender holds in every group.
                 let scope = (!self.msg.chat.is_private()).then_some(chat_id);
                 let zone = ctx.settings.chat.time_zone;
-                let items = ctx
-                    .ledger
-                    .claimed_by(self.sender.id, scope, limit, zone)
-                    .await?;
-                let mut html = Text::MineList(&items).render(lang);
-                if items.len() >= limit as usize {
-                    let total = ctx.ledger.claimed_count(self.sender.id, scope).await?;
-                    more_not_shown(&mut html, total, items.len(), lang);
-                }
+                let listed =
+                    core::reads::claimed(&ctx.ledger, self.sender.id, scope, limit, zone).await?;
+                let mut html = Text::MineList(&listed.items).render(lang);
+                more_not_shown(&mut html, listed.left_out, lang);
                 html
             }
-            Command::Stats => Text::Stats(&ctx.ledger.stats(chat_id, 10).await?).render(lang),
+            Command::Stats => {
+                Text::Stats(&core::reads::stats(&ctx.ledger, chat_id).await?).render(lang)
+            }
             Command::Help => Text::Help.render(lang),
         };
         answer(self.batch, self.msg, replies_to(self.msg, &html)).await
@@ -301,11 +291,8 @@ impl Asked<'_> {
         }
         let chat_id = self.msg.chat.id.0;
         if let Some(replied) = self.msg.reply_to_message() {
-            if let Some(task) = self
-                .ctx
-                .ledger
-                .task_of_message(chat_id, replied.id.0)
-                .await?
+            if let Some(task) =
+                core::reads::task_of_message(&self.ctx.ledger, chat_id, replied.id.0).await?
             {
                 return Ok(Ok(vec![task.number]));
             }
@@ -401,9 +388,8 @@ impl Asked<'_> {
     }
 }
 
-/// Ends a list cut at `shown` of `total` items with how many more there are.
-fn more_not_shown(html: &mut String, total: u64, shown: usize, lang: Lang) {
-    let more = total.saturating_sub(shown as u64);
+/// Ends a list that left `more` items out with how many there are.
+fn more_not_shown(html: &mut String, more: u64, lang: Lang) {
     if more > 0 {
         html.push('\n');
         html.push_str(&Text::MoreNotShown(more).render(lang));
