@@ -697,3 +697,49 @@ async fn a_long_batch_keeps_every_committed_unit() {
     assert!(tasks.iter().all(|t| t.state.requester.0 % 7 != 0));
     assert_eq!(ledger.inbox_waiting().await.unwrap(), 0);
 }
+
+/// A statement that fails inside a unit (here a change the schema refuses:
+/// an open task with a claimer) costs that unit only: the batch goes on
+/// and keeps the units around it. On PostgreSQL, where a failed statement
+/// aborts the whole transaction until it is rolled back to a savepoint,
+/// this is what the savepoints are for.
+#[tokio::test]
+async fn a_failed_statement_in_a_unit_leaves_the_batch_going() {
+    let (ledger, _dir) = temp_ledger().await;
+    let task = pickup();
+    let batch = Batch::new(ledger.clone());
+    let mut unit = batch.begin().await.unwrap();
+    let first = unit
+        .create_task(&record(-100, &task, &person(1)))
+        .await
+        .unwrap();
+    unit.commit().await.unwrap();
+    let mut unit = batch.begin().await.unwrap();
+    let impossible = linli::ledger::Change {
+        action: Action::Claim,
+        next: linli::domain::TaskState {
+            status: Status::Open,
+            requester: first.state.requester,
+            claimer: Some(UserId(2)),
+        },
+        actor: &person(2),
+        note: None,
+        at: Utc::now(),
+    };
+    assert!(unit.apply(&first, &impossible).await.is_err());
+    drop(unit);
+    let mut unit = batch.begin().await.unwrap();
+    unit.create_task(&record(-100, &task, &person(3)))
+        .await
+        .unwrap();
+    unit.commit().await.unwrap();
+    batch.commit().await.unwrap();
+    let tasks = ledger.export(Some(-100)).await.unwrap();
+    let kept: Vec<(u32, Status)> = tasks
+        .iter()
+        .map(|t| (t.number.get(), t.state.status))
+        .collect();
+    assert_eq!(kept, [(1, Status::Open), (2, Status::Open)]);
+    let events = ledger.events(first.id).await.unwrap();
+    assert_eq!(events.len(), 1, "only its creation: {events:?}");
+}
