@@ -105,7 +105,8 @@ fn pg_dump(settings: &DatabaseSettings, path: &Path) -> anyhow::Result<()> {
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => anyhow::bail!(
             "pg_dump, PostgreSQL's backup tool, is not installed here (Debian: \
              apt install postgresql-client); where it is, run \
-             pg_dump --format=custom --file={} \"$DATABASE_URL\"",
+             pg_dump --format=custom --file={} \"{url}\" \
+             with the password in PGPASSWORD",
             path.display()
         ),
         Err(error) => anyhow::bail!("cannot run pg_dump: {error}"),

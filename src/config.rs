@@ -105,7 +105,7 @@ pub fn is_postgres(url: &str) -> bool {
 /// `password=` parameter, which sqlx also reads), replaced by `***`.
 pub fn without_password(url: &str) -> String {
     let Ok(mut parsed) = url::Url::parse(url) else {
-        return url.to_owned();
+        return without_userinfo_password(url);
     };
     if parsed.password().is_some() {
         let _ = parsed.set_password(Some("***"));
@@ -125,6 +125,22 @@ pub fn without_password(url: &str) -> String {
         parsed.query_pairs_mut().clear().extend_pairs(pairs);
     }
     parsed.to_string()
+}
+
+/// The password of a URL that does not parse (a `#` or `/` in it, not
+/// percent-encoded, say) replaced by `***`: what lies between the first `:`
+/// after `scheme://` and the last `@`.
+fn without_userinfo_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    match rest.rsplit_once('@') {
+        Some((userinfo, host)) => match userinfo.split_once(':') {
+            Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+            None => url.to_owned(),
+        },
+        None => url.to_owned(),
+    }
 }
 
 /// `[chat]`: how the bot speaks and what it accepts.

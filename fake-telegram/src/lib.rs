@@ -300,9 +300,11 @@ impl FakeTelegram {
         self.lock().updates.is_empty()
     }
 
-    /// Waits until `ready` holds for the calls made so far.
+    /// Waits until `ready` holds for the calls made so far. Gives up after
+    /// 30 s: only a failing test waits that long, and a
+    /// loaded machine (both test passes at once on two cores) may need it.
     pub async fn wait_for(&self, what: &str, ready: impl Fn(&[Call]) -> bool) -> Vec<Call> {
-        let deadline = Instant::now() + Duration::from_secs(15);
+        let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             let calls = self.calls();
             if ready(&calls) {

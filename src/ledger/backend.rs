@@ -16,8 +16,8 @@ use std::time::{Duration, Instant};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{
-    ConnectOptions as _, PgConnection, PgPool, Postgres, Sqlite, SqliteConnection, SqlitePool,
-    Transaction,
+    ConnectOptions as _, Connection as _, PgConnection, PgPool, Postgres, Sqlite, SqliteConnection,
+    SqlitePool, Transaction,
 };
 
 use super::{LedgerError, LedgerResult};
@@ -86,13 +86,19 @@ impl Store {
     /// and applies its migrations.
     pub(crate) async fn connect(settings: &DatabaseSettings) -> LedgerResult<Store> {
         if settings.is_postgres() {
+            let options = PgConnectOptions::from_str(&settings.url)?;
+            // One connection first, for the migrations: a server that is
+            // down or a login refused is said as such, at once, where a
+            // pool would wait out its timeout and say only that.
+            let mut first = options.connect().await?;
+            POSTGRES_MIGRATIONS.run(&mut first).await?;
+            first.close().await?;
             // The readers, and one each for the batch and the receipts
             // recorder, which hold theirs while readers come and go.
             let pool = PgPoolOptions::new()
                 .max_connections(settings.max_connections + 2)
-                .connect_with(PgConnectOptions::from_str(&settings.url)?)
+                .connect_with(options)
                 .await?;
-            POSTGRES_MIGRATIONS.run(&pool).await?;
             return Ok(Store::Postgres(pool));
         }
         let options = SqliteConnectOptions::from_str(&settings.url)?

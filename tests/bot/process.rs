@@ -333,3 +333,29 @@ async fn a_second_bot_on_one_postgresql_database_is_refused() {
         "{said}"
     );
 }
+
+/// A PostgreSQL server on another machine is reached over TLS when the URL
+/// asks for it (`sslmode=require`), where the server offers it.
+#[tokio::test]
+async fn postgresql_is_reached_over_tls_when_the_url_asks() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = TestDatabase::new(&dir.path().join("linli.db"));
+    if !db.is_postgres() {
+        return;
+    }
+    let mut connection = <sqlx::PgConnection as sqlx::Connection>::connect(&db.url)
+        .await
+        .unwrap();
+    let offered: String = sqlx::query_scalar("SHOW ssl")
+        .fetch_one(&mut connection)
+        .await
+        .unwrap();
+    let _ = sqlx::Connection::close(connection).await;
+    if offered != "on" {
+        return; // This server has no certificate to offer.
+    }
+    let url = format!("{}?sslmode=require", db.url);
+    let output = succeeded(linli().env("DATABASE_URL", &url).arg("check"));
+    let said = String::from_utf8_lossy(&output.stdout);
+    assert!(said.contains("sslmode=require are fine"), "{said}");
+}
