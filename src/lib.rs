@@ -10,7 +10,8 @@
 //!   outbox and their queries, with two stores behind it (SQLite and
 //!   PostgreSQL, chosen by `DATABASE_URL`; `ledger::Backend`). It never
 //!   imports `i18n` or `telegram`.
-//! - [`core`] — the use cases, the only writer of tasks and chats: each
+//! - [`core`] — the use cases, the only writer of tasks and chats (the
+//!   runtime keeps only its bookkeeping): each
 //!   records an Update's changes and the messages they call for in one
 //!   unit of work.
 //! - [`runtime`] — fetcher → inbox → processor → outbox → sender.

@@ -1,6 +1,7 @@
 //! The application core: the only writer of tasks, chats and their events.
 //! (The runtime writes only its own bookkeeping: Updates stored, handled,
-//! retried or given up, and messages delivered.)
+//! retried or given up, messages delivered, and which message shows a
+//! task's announcement.)
 //!
 //! Each use case takes a unit of work (a unit of the processor's
 //! [`Batch`]) and what the chat asked, tells the time by the ledger's

@@ -72,6 +72,22 @@ impl Ended {
         }
     }
 
+    /// The statements that settle the last unit and open the savepoint of
+    /// unit `name`: what goes before a unit's first statement.
+    pub(super) fn opening(self, name: u8) -> String {
+        format!("{} SAVEPOINT unit{name};", self.settle())
+    }
+
+    /// How unit `name` ended for the batch: as the last one did (`unstarted`)
+    /// when it ran no statement, else kept or abandoned.
+    pub(super) fn after(unstarted: Option<Ended>, name: u8, committed: bool) -> Ended {
+        match (unstarted, committed) {
+            (Some(last), _) => last,
+            (None, true) => Ended::Kept(name),
+            (None, false) => Ended::Abandoned(name),
+        }
+    }
+
     /// The savepoint name of the unit after this one.
     pub(super) fn next_name(self) -> u8 {
         match self {

@@ -3,9 +3,11 @@
 //!
 //! On SQLite it begins with `BEGIN IMMEDIATE`, so it holds the write lock
 //! from the start: what it reads cannot change before it commits. On
-//! PostgreSQL, where several processes may write, a task a change depends on
-//! is read `FOR UPDATE`, and a new task's number is taken while the chat's
-//! row is locked, so numbers stay dense. Task changes are still guarded
+//! PostgreSQL, where several processes may write, a task a claim, release,
+//! done or cancel depends on is read `FOR UPDATE` ([`LedgerTx::find_task`]),
+//! an edited request changes its task only while it is open, and a new
+//! task's number is taken while the chat's row is locked, so numbers stay
+//! dense. Task changes are still guarded
 //! updates (`... WHERE status = $7 AND claimer_id IS NOT DISTINCT FROM $8`)
 //! whose rows are checked, each with its append-only event row. The messages
 //! the change calls for commit with it, or nothing does.
@@ -105,7 +107,7 @@ impl LedgerTx {
     /// From here on the unit counts as started (see [`Ended`]).
     pub(super) fn sql(&mut self, sql: &str) -> String {
         match self.unstarted.take() {
-            Some(last) => format!("{} SAVEPOINT unit{}; {sql}", last.settle(), self.name),
+            Some(last) => format!("{} {sql}", last.opening(self.name)),
             None => sql.to_string(),
         }
     }
@@ -113,11 +115,7 @@ impl LedgerTx {
     /// How this unit ended, for the batch: as the last one did, when it ran
     /// no statement.
     fn ended(&self, committed: bool) -> Ended {
-        match (self.unstarted, committed) {
-            (Some(last), _) => last,
-            (None, true) => Ended::Kept(self.name),
-            (None, false) => Ended::Abandoned(self.name),
-        }
+        Ended::after(self.unstarted, self.name, committed)
     }
 
     /// Commits, or, in a batch, keeps the unit's effects for the batch's commit.

@@ -422,12 +422,19 @@ async fn refusals_never_read_like_success() {
     app.say(GROUP, BO, "/claim 3");
     app.fake.settle().await;
     app.edit(GROUP, LI, id, "/need 药 5-6");
-    app.fake.settle().await;
+    let answers_the_edit = |c: &Call| {
+        c.method == "sendMessage"
+            && c.body["reply_parameters"]["message_id"] == id
+            && c.buttons().is_empty()
+    };
     let refusal = app
         .fake
-        .calls_of("sendMessage")
+        .wait_for("the edit's answer", |calls| {
+            calls.iter().any(answers_the_edit)
+        })
+        .await
         .into_iter()
-        .rfind(|c| c.body["reply_parameters"]["message_id"] == id && c.buttons().is_empty())
+        .rfind(answers_the_edit)
         .expect("the edit is answered");
     let refusal = refusal.text();
     assert!(
