@@ -19,7 +19,8 @@ use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{ConnectOptions as _, Connection as _, Executor as _, PgConnection};
 
 use crate::config::DatabaseSettings;
-use crate::ledger::{records, TaskRecord, TaskRow};
+use crate::either;
+use crate::ledger::{records, Backend, Conn, TaskRecord, TaskRow};
 use crate::ledger::{POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS};
 
 /// The formats `linli export --format` writes.
@@ -139,32 +140,10 @@ async fn read_postgres(url: &str, chat_id: Option<i64>) -> anyhow::Result<Vec<Ta
         connection
             .execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
             .await?;
-        let migrated: bool =
-            sqlx::query_scalar("SELECT to_regclass('_sqlx_migrations') IS NOT NULL")
-                .fetch_one(&mut connection)
-                .await?;
-        let applied: Vec<i64> = if migrated {
-            sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success")
-                .fetch_all(&mut connection)
-                .await?
-        } else {
-            Vec::new()
-        };
-        let missing_migrations = missing(&POSTGRES_MIGRATIONS, &applied);
-        let tasks = if missing_migrations == 0 {
-            sqlx::query_as(crate::ledger::EXPORT_TASKS)
-                .bind(chat_id)
-                .fetch_all(&mut connection)
-                .await?
-        } else {
-            Vec::new()
-        };
+        let snapshot = Snapshot::read(Backend::Postgres(&mut connection), chat_id).await?;
         connection.execute("COMMIT").await?;
         connection.close().await?;
-        Ok::<_, sqlx::Error>(Snapshot {
-            missing_migrations,
-            tasks,
-        })
+        Ok::<_, sqlx::Error>(snapshot)
     }
     .await
     .with_context(|| format!("cannot read the database {shown}"))?;
@@ -212,37 +191,53 @@ impl Snapshot {
         Ok(records(self.tasks)?)
     }
 
+    /// Opens an SQLite database with `options` and reads it.
     async fn take(
         options: SqliteConnectOptions,
         chat_id: Option<i64>,
     ) -> Result<Snapshot, sqlx::Error> {
         let mut connection = options.connect().await?;
-        let migrated: bool = sqlx::query_scalar(
-            "SELECT EXISTS (SELECT 1 FROM sqlite_master \
-             WHERE type = 'table' AND name = '_sqlx_migrations')",
-        )
-        .fetch_one(&mut connection)
-        .await?;
-        let applied: Vec<i64> = if migrated {
-            sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success")
-                .fetch_all(&mut connection)
-                .await?
-        } else {
-            Vec::new()
-        };
-        let missing_migrations = missing(&SQLITE_MIGRATIONS, &applied);
-        let tasks = if missing_migrations == 0 {
-            sqlx::query_as(crate::ledger::EXPORT_TASKS)
-                .bind(chat_id)
-                .fetch_all(&mut connection)
-                .await?
-        } else {
-            Vec::new()
-        };
+        let snapshot = Snapshot::read(Backend::Sqlite(&mut connection), chat_id).await?;
         connection.close().await?;
-        Ok(Snapshot {
-            missing_migrations,
-            tasks,
+        Ok(snapshot)
+    }
+
+    /// Which of linli's migrations the database on `connection` lacks and,
+    /// when it lacks none, its tasks (every chat's, or `chat_id`'s).
+    async fn read(connection: Conn<'_>, chat_id: Option<i64>) -> Result<Snapshot, sqlx::Error> {
+        let (has_migrations, migrator) = match &connection {
+            Backend::Sqlite(_) => (
+                "SELECT EXISTS (SELECT 1 FROM sqlite_master \
+                 WHERE type = 'table' AND name = '_sqlx_migrations')",
+                &SQLITE_MIGRATIONS,
+            ),
+            Backend::Postgres(_) => (
+                "SELECT to_regclass('_sqlx_migrations') IS NOT NULL",
+                &POSTGRES_MIGRATIONS,
+            ),
+        };
+        either!(connection, c => {
+            let migrated: bool = sqlx::query_scalar(has_migrations).fetch_one(&mut *c).await?;
+            let applied: Vec<i64> = if migrated {
+                sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success")
+                    .fetch_all(&mut *c)
+                    .await?
+            } else {
+                Vec::new()
+            };
+            let missing_migrations = missing(migrator, &applied);
+            let tasks = if missing_migrations == 0 {
+                sqlx::query_as(crate::ledger::EXPORT_TASKS)
+                    .bind(chat_id)
+                    .fetch_all(&mut *c)
+                    .await?
+            } else {
+                Vec::new()
+            };
+            Ok(Snapshot {
+                missing_migrations,
+                tasks,
+            })
         })
     }
 }
