@@ -31,7 +31,7 @@ pub enum Format {
 }
 
 /// The columns, in order; CSV writes them even when there are no tasks.
-const COLUMNS: [&str; 15] = [
+const COLUMNS: [&str; 17] = [
     "chat_id",
     "number",
     "kind",
@@ -47,6 +47,8 @@ const COLUMNS: [&str; 15] = [
     "claimed_at",
     "done_at",
     "cancelled_at",
+    "received_at",
+    "private",
 ];
 
 /// One exported task; its fields are [`COLUMNS`].
@@ -67,6 +69,10 @@ pub struct ExportedTask {
     pub claimed_at: Option<String>,
     pub done_at: Option<String>,
     pub cancelled_at: Option<String>,
+    /// When the requester confirmed receipt (follow-through; none yet).
+    pub received_at: Option<String>,
+    /// Asked for privately: the group never saw its flat or details.
+    pub private: bool,
 }
 
 fn rfc3339(at: DateTime<Utc>) -> String {
@@ -91,6 +97,8 @@ impl From<&TaskRecord> for ExportedTask {
             claimed_at: task.claimed_at.map(rfc3339),
             done_at: task.done_at.map(rfc3339),
             cancelled_at: task.cancelled_at.map(rfc3339),
+            received_at: None,
+            private: task.private,
         }
     }
 }
@@ -287,6 +295,8 @@ mod tests {
             claimed_at: None,
             done_at: None,
             cancelled_at: None,
+            received_at: None,
+            private: false,
         };
         // csv's own header, taken from the struct, in the struct's order.
         let mut writer = csv::Writer::from_writer(Vec::new());

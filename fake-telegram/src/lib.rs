@@ -57,6 +57,26 @@ impl Call {
     pub fn buttons(&self) -> Vec<String> {
         buttons_of(&self.body["reply_markup"])
     }
+
+    /// The URL of every inline URL button, row by row.
+    pub fn url_buttons(&self) -> Vec<String> {
+        self.body["reply_markup"]["inline_keyboard"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|row| row.as_array().into_iter().flatten())
+            .filter_map(|button| button["url"].as_str().map(str::to_string))
+            .collect()
+    }
+
+    /// What the call shows: a message's text, or a photo's or voice
+    /// message's caption.
+    pub fn shown(&self) -> &str {
+        self.body["text"]
+            .as_str()
+            .or(self.body["caption"].as_str())
+            .unwrap_or_default()
+    }
 }
 
 fn buttons_of(markup: &Value) -> Vec<String> {
@@ -102,6 +122,11 @@ struct Inner {
     hook: Option<Hook>,
     /// When the first getUpdates arrived.
     first_poll_at: Option<Instant>,
+    /// Users who started a private chat with the bot (wrote to it); the
+    /// bot may not write first to anyone else, as in Telegram.
+    started: std::collections::HashSet<i64>,
+    /// Users who blocked the bot.
+    blocked: std::collections::HashSet<i64>,
 }
 
 /// Called with every recorded call, outside the fake's lock.
@@ -203,6 +228,11 @@ impl FakeTelegram {
                 if let Some(key) = AnswerKey::of_update(&update) {
                     inner.awaiting.insert(key, id);
                 }
+                // Writing to the bot privately starts the chat (and unblocks it).
+                if let Some(user) = update["message"]["chat"]["id"].as_i64().filter(|c| *c > 0) {
+                    inner.started.insert(user);
+                    inner.blocked.remove(&user);
+                }
                 inner.updates.push_back(update);
             }
         }
@@ -237,6 +267,11 @@ impl FakeTelegram {
         let this = *id;
         *id += 1;
         this
+    }
+
+    /// `user` blocks the bot: its messages to them fail with 403.
+    pub fn block(&self, user: i64) {
+        self.lock().blocked.insert(user);
     }
 
     pub fn set_status(&self, chat: i64, user: i64, status: &str) {
@@ -428,9 +463,39 @@ pub fn chat_json(chat: i64) -> Value {
     }
 }
 
+/// A multipart/form-data body (what teloxide sends for `sendPhoto` and
+/// `sendVoice`) as the JSON object the same call would have had: numbers,
+/// booleans and objects are read as JSON, captions and file ids as text.
+fn form_as_json(content_type: &str, body: &[u8]) -> Option<Value> {
+    let boundary = content_type.split("boundary=").nth(1)?.trim_matches('"');
+    let body = String::from_utf8_lossy(body);
+    let mut fields = serde_json::Map::new();
+    for part in body.split(&format!("--{boundary}")) {
+        let Some((head, value)) = part.split_once("\r\n\r\n") else {
+            continue;
+        };
+        let Some(name) = head
+            .split("name=\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+        else {
+            continue;
+        };
+        let value = value.strip_suffix("\r\n").unwrap_or(value);
+        let text_field = matches!(name, "caption" | "text" | "photo" | "voice");
+        let parsed = match serde_json::from_str::<Value>(value) {
+            Ok(json) if !text_field && !json.is_string() => json,
+            _ => json!(value),
+        };
+        fields.insert(name.to_string(), parsed);
+    }
+    Some(Value::Object(fields))
+}
+
 async fn handle(
     State(fake): State<FakeTelegram>,
     Path((token, method)): Path<(String, String)>,
+    headers: axum::http::HeaderMap,
     body: Bytes,
 ) -> Response {
     if token != format!("bot{TOKEN}") {
@@ -443,7 +508,17 @@ async fn handle(
         .next()
         .map(|first| first.to_ascii_lowercase().to_string() + chars.as_str())
         .unwrap_or_default();
-    let body: Value = if body.is_empty() {
+    let content_type = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let form = content_type
+        .starts_with("multipart/form-data")
+        .then(|| form_as_json(content_type, &body))
+        .flatten();
+    let body: Value = if let Some(form) = form {
+        form
+    } else if body.is_empty() {
         json!({})
     } else {
         match serde_json::from_slice(&body) {
@@ -487,8 +562,14 @@ async fn handle(
                 }
                 ok(me)
             }
-            "deleteWebhook" | "setMyCommands" => ok(json!(true)),
+            "deleteWebhook"
+            | "setMyCommands"
+            | "setMyDescription"
+            | "setMyShortDescription"
+            | "deleteMessage" => ok(json!(true)),
             "sendMessage" => send_message(&fake, &body),
+            "sendPhoto" => send_media(&fake, &body, "photo"),
+            "sendVoice" => send_media(&fake, &body, "voice"),
             "editMessageText" => edit_message_text(&fake, &body),
             "answerCallbackQuery" => answer_callback_query(&fake, &body),
             "getChatMember" => get_chat_member(&fake, &body),
@@ -678,10 +759,68 @@ fn message_json(chat: i64, message_id: i64, plain: &str, body: &Value) -> Value 
     message
 }
 
+fn forbidden(description: &str) -> Reply {
+    let body =
+        json!({"ok": false, "error_code": 403, "description": format!("Forbidden: {description}")});
+    (StatusCode::FORBIDDEN, body)
+}
+
+/// Telegram's 403 for a private chat the bot may not write to.
+fn refused_privately(fake: &FakeTelegram, chat: i64) -> Option<Reply> {
+    let inner = fake.lock();
+    if chat <= 0 {
+        None
+    } else if inner.blocked.contains(&chat) {
+        Some(forbidden("bot was blocked by the user"))
+    } else if !inner.started.contains(&chat) {
+        Some(forbidden("bot can't initiate conversation with a user"))
+    } else {
+        None
+    }
+}
+
+/// sendPhoto or sendVoice by `file_id`, with an optional caption.
+fn send_media(fake: &FakeTelegram, body: &Value, field: &str) -> Reply {
+    let Some(chat) = body["chat_id"].as_i64() else {
+        return bad_request("chat not found");
+    };
+    if !body[field].is_string() {
+        return bad_request(&format!("there is no {field} in the request"));
+    }
+    let caption = body["caption"].as_str().unwrap_or_default();
+    let plain = if body["parse_mode"].as_str() == Some("HTML") {
+        match parse_html(caption) {
+            Ok(plain) => plain,
+            Err(e) => return bad_request(&format!("can't parse entities: {e}")),
+        }
+    } else {
+        caption.to_string()
+    };
+    if plain.chars().count() > 1024 {
+        return bad_request("message caption is too long");
+    }
+    if let Some(refused) = refused_privately(fake, chat) {
+        return refused;
+    }
+    let message_id = fake.next_message_id(chat);
+    let mut message = message_json(chat, message_id, "", body);
+    let fields = message.as_object_mut().expect("an object");
+    fields.remove("text");
+    fields.insert("caption".into(), json!(plain));
+    fields.insert(
+        field.into(),
+        json!({"file_id": body[field], "file_unique_id": "u"}),
+    );
+    ok(message)
+}
+
 fn send_message(fake: &FakeTelegram, body: &Value) -> Reply {
     let Some(chat) = body["chat_id"].as_i64() else {
         return bad_request("chat not found");
     };
+    if let Some(refused) = refused_privately(fake, chat) {
+        return refused;
+    }
     let plain = match checked_text(body) {
         Ok(plain) => plain,
         Err(response) => return response,
@@ -767,6 +906,12 @@ fn answer_callback_query(fake: &FakeTelegram, body: &Value) -> Reply {
         .is_some_and(|t| t.chars().count() > 200)
     {
         return bad_request("MESSAGE_TOO_LONG");
+    }
+    if let Some(url) = body["url"].as_str() {
+        // Telegram opens only a game or a link to the bot itself.
+        if !url.starts_with(&format!("https://t.me/{BOT_USERNAME}?start=")) {
+            return bad_request("URL_INVALID");
+        }
     }
     let mut inner = fake.lock();
     if inner.callbacks_answered.iter().any(|done| done == id) {

@@ -13,10 +13,13 @@
 //!   ledger records, the announcement follows.
 //! - [`requests`] — filing a request, and editing it while it is open.
 //! - [`chats`] — a chat's language, title, membership and migration.
+//! - [`private`] — private requests: their steps, filing, and the details
+//!   their claimer is given.
 //! - [`reads`] — what the lists and `/stats` show, read without a unit.
 
 pub mod change;
 pub mod chats;
+pub mod private;
 pub mod reads;
 pub mod requests;
 

@@ -64,6 +64,10 @@ impl TaskCommand {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
     Need(NewTask),
+    /// `/need` alone, or with only a KIND: asking step by step, privately.
+    Ask(Option<Kind>),
+    /// `/start`, with the payload of the deep link that opened the chat.
+    Start(Option<String>),
     Change(TaskCommand),
     Open,
     Mine,
@@ -84,7 +88,8 @@ impl Command {
     /// The command's name, for usage hints.
     pub fn name(&self) -> CommandName {
         match self {
-            Command::Need(_) => CommandName::Need,
+            Command::Need(_) | Command::Ask(_) => CommandName::Need,
+            Command::Start(_) => CommandName::Start,
             Command::Change(command) => CommandName::of_action(command.action),
             Command::Open => CommandName::Open,
             Command::Mine => CommandName::Mine,
@@ -107,6 +112,7 @@ pub enum CommandName {
     Mine,
     Stats,
     Help,
+    Start,
     Settings,
 }
 
@@ -135,6 +141,7 @@ impl CommandName {
             CommandName::Mine => "mine",
             CommandName::Stats => "stats",
             CommandName::Help => "help",
+            CommandName::Start => "start",
             CommandName::Settings => "settings",
         }
     }
@@ -169,7 +176,8 @@ impl CommandName {
             "open" => CommandName::Open,
             "mine" => CommandName::Mine,
             "stats" => CommandName::Stats,
-            "help" | "start" => CommandName::Help,
+            "help" => CommandName::Help,
+            "start" => CommandName::Start,
             "settings" | "setting" => CommandName::Settings,
             _ => return None,
         })
@@ -179,8 +187,6 @@ impl CommandName {
 /// A command that was meant for us but cannot be carried out as written.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum UsageError {
-    /// `/need` without a kind.
-    MissingKind,
     UnknownKind(String),
     MissingFlat,
     FlatTooLong {
@@ -204,8 +210,7 @@ impl UsageError {
     /// The command the mistake was made in.
     pub fn command(&self) -> CommandName {
         match self {
-            UsageError::MissingKind
-            | UsageError::UnknownKind(_)
+            UsageError::UnknownKind(_)
             | UsageError::MissingFlat
             | UsageError::FlatTooLong { .. }
             | UsageError::DetailsTooLong { .. } => CommandName::Need,
@@ -255,7 +260,11 @@ fn parse_args(name: CommandName, args: &str, limits: &Limits) -> Result<Command,
         return parse_task_command(action, args, limits).map(Command::Change);
     }
     Ok(match name {
-        CommandName::Need => Command::Need(parse_need(args, limits)?),
+        CommandName::Need => match parse_need(args, limits)? {
+            NeedArgs::Task(task) => Command::Need(task),
+            NeedArgs::Ask(kind) => Command::Ask(kind),
+        },
+        CommandName::Start => Command::Start(start_payload(args)),
         CommandName::Open => Command::Open,
         CommandName::Mine => Command::Mine,
         CommandName::Stats => Command::Stats,
@@ -280,38 +289,67 @@ fn parse_setting(args: &str) -> Result<Option<SettingChange>, UsageError> {
     }
 }
 
-fn parse_need(args: &str, limits: &Limits) -> Result<NewTask, UsageError> {
+fn parse_need(args: &str, limits: &Limits) -> Result<NeedArgs, UsageError> {
     let (kind_word, rest) = input::next_word(args);
     if kind_word.is_empty() {
-        return Err(UsageError::MissingKind);
+        return Ok(NeedArgs::Ask(None));
     }
     let kind =
         Kind::from_word(kind_word).ok_or_else(|| UsageError::UnknownKind(kind_word.to_string()))?;
-    let (first, mut details) = input::next_word(rest);
+    if input::next_word(rest).0.is_empty() {
+        return Ok(NeedArgs::Ask(Some(kind)));
+    }
+    let (flat, details) = read_flat(rest, limits)?;
+    Ok(NeedArgs::Task(NewTask {
+        kind,
+        flat,
+        details: free_text(details, limits.details_max_chars)?,
+    }))
+}
+
+/// What `/need` was given: a whole request, or (nothing, or only a KIND)
+/// the wish to ask step by step in a private chat.
+enum NeedArgs {
+    Task(NewTask),
+    Ask(Option<Kind>),
+}
+
+/// Reads the FLAT at the start of `text`, a building and its room joined
+/// (`3号楼 201`); returns it and what follows it.
+pub fn read_flat<'t>(text: &'t str, limits: &Limits) -> Result<(String, &'t str), UsageError> {
+    let (first, mut rest) = input::next_word(text);
     if first.is_empty() {
         return Err(UsageError::MissingFlat);
     }
     let mut flat = first.to_string();
     // `3号楼 201`: a building, then its room, is one flat.
     loop {
-        let (part, after) = input::next_word(details);
+        let (part, after) = input::next_word(rest);
         let fits = flat.chars().count() + part.chars().count() <= limits.flat_max_chars;
         if !(fits && input::is_building(&flat) && input::is_flat_part(part)) {
             break;
         }
         flat.push_str(part);
-        details = after;
+        rest = after;
     }
     if flat.chars().count() > limits.flat_max_chars {
         return Err(UsageError::FlatTooLong {
             max: limits.flat_max_chars,
         });
     }
-    Ok(NewTask {
-        kind,
-        flat,
-        details: free_text(details, limits.details_max_chars)?,
-    })
+    Ok((flat, rest))
+}
+
+/// The payload of `/start PAYLOAD`: what a deep link carries
+/// (`t.me/<bot>?start=PAYLOAD`, 1–64 of `A-Za-z0-9_-`); anything else is
+/// no payload.
+fn start_payload(args: &str) -> Option<String> {
+    let (word, _) = input::next_word(args);
+    let valid = (1..=64).contains(&word.len())
+        && word
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    valid.then(|| word.to_string())
 }
 
 /// `/claim 3 4`, `/done 3 left at the door`, `/done` (as a reply) and the like.
@@ -435,14 +473,18 @@ mod tests {
 
     #[test]
     fn need_refuses_what_the_interface_refuses() {
-        assert_eq!(parse("/need"), Parsed::Invalid(UsageError::MissingKind));
+        assert_eq!(parse("/need"), Parsed::Command(Command::Ask(None)));
+        assert_eq!(
+            parse("/need 快递"),
+            Parsed::Command(Command::Ask(Some(Kind::Pickup)))
+        );
         assert_eq!(
             parse("/need taxi 1-1"),
             Parsed::Invalid(UsageError::UnknownKind("taxi".into()))
         );
         assert_eq!(
             parse("/need pickup"),
-            Parsed::Invalid(UsageError::MissingFlat)
+            Parsed::Command(Command::Ask(Some(Kind::Pickup)))
         );
         let long_flat = format!("/need pickup {}", "楼".repeat(33));
         assert_eq!(
@@ -579,7 +621,12 @@ mod tests {
         assert_eq!(parse("/mine@Linli_Bot"), Parsed::Command(Command::Mine));
         assert_eq!(parse("/stats please"), Parsed::Command(Command::Stats));
         assert_eq!(parse("/help"), Parsed::Command(Command::Help));
-        assert_eq!(parse("/start"), Parsed::Command(Command::Help));
+        assert_eq!(parse("/start"), Parsed::Command(Command::Start(None)));
+        assert_eq!(
+            parse("/start ask_-100123"),
+            Parsed::Command(Command::Start(Some("ask_-100123".into())))
+        );
+        assert_eq!(parse("/start a.b"), Parsed::Command(Command::Start(None)));
         assert_eq!(parse("/settings"), Parsed::Command(Command::Settings(None)));
         assert_eq!(
             parse("/settings language 中文"),

@@ -3,6 +3,7 @@
 //! - [`kind`] — the kinds of help a task can ask for, and their aliases.
 //! - [`input`] — what input methods send, read as the grammar's ASCII.
 //! - [`command`] — turning a chat message into a [`Command`] or a [`UsageError`].
+//! - [`draft`] — a private request written step by step, and deep links.
 //! - [`lang`] — the languages, and which one a person reads.
 //! - [`task`] — task states, the transitions between them and who may make them.
 //! - [`view`] — what messages about tasks show, before they are put into words.
@@ -11,6 +12,7 @@
 //! microseconds, with proptest sequences of random actions in `task`.
 
 pub mod command;
+pub mod draft;
 pub mod input;
 pub mod kind;
 pub mod lang;
@@ -21,6 +23,7 @@ pub use command::{
     parse_command, Command, CommandName, Limits, NewTask, Parsed, SettingChange, TaskCommand,
     UsageError,
 };
+pub use draft::{Answer, DeepLink, Draft, DraftError, Media, MediaKind, Step};
 pub use kind::Kind;
 pub use lang::Lang;
 pub use task::{decide, replay, Action, Person, Refusal, Status, TaskNumber, TaskState, UserId};

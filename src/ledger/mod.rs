@@ -15,7 +15,8 @@
 //!   their Updates' handled marks;
 //! - [`receipts`]: what the sender records after delivering, in groups;
 //! - [`inbox`]: Updates stored before Telegram forgets them;
-//! - [`outbox`]: messages waiting to be sent, lane by lane.
+//! - [`outbox`]: messages waiting to be sent, lane by lane;
+//! - `private.rs`: private requests' drafts, and who the bot may write to.
 //!
 //! The rules themselves live in `domain`; the ledger records what they allowed.
 
@@ -23,6 +24,7 @@ mod backend;
 pub mod batch;
 pub mod inbox;
 pub mod outbox;
+mod private;
 pub mod receipts;
 pub mod write;
 
@@ -46,7 +48,8 @@ use crate::clock::Clock;
 use crate::config::DatabaseSettings;
 pub use crate::domain::Person;
 use crate::domain::{
-    ChatStats, Kind, Lang, MineItem, Status, TaskCard, TaskNumber, TaskState, UserId,
+    ChatStats, Kind, Lang, Media, MediaKind, MineItem, Status, TaskCard, TaskNumber, TaskState,
+    UserId,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -109,6 +112,10 @@ pub struct TaskRecord {
     pub claimed_at: Option<DateTime<Utc>>,
     pub done_at: Option<DateTime<Utc>>,
     pub cancelled_at: Option<DateTime<Utc>>,
+    /// Asked for privately: the group sees only its number and kind.
+    pub private: bool,
+    /// A photo or voice message given as its details.
+    pub media: Option<Media>,
 }
 
 impl TaskRecord {
@@ -128,7 +135,13 @@ impl TaskRecord {
             requester_name: self.requester_name.clone(),
             claimer_name: self.claimer_name.clone(),
             done_note: self.done_note.clone(),
+            private: self.private,
         }
+    }
+
+    /// What the whole group may see of it, with times in `zone`.
+    pub fn group_card(&self, zone: chrono_tz::Tz) -> TaskCard {
+        self.card(zone).for_group()
     }
 }
 
@@ -155,6 +168,9 @@ pub(crate) struct TaskRow {
     claimed_at: Option<DateTime<Utc>>,
     done_at: Option<DateTime<Utc>>,
     cancelled_at: Option<DateTime<Utc>>,
+    private: bool,
+    media_kind: Option<String>,
+    media_file_id: Option<String>,
 }
 
 impl TryFrom<TaskRow> for TaskRecord {
@@ -188,6 +204,14 @@ impl TryFrom<TaskRow> for TaskRecord {
             claimed_at: row.claimed_at,
             done_at: row.done_at,
             cancelled_at: row.cancelled_at,
+            private: row.private,
+            media: match (row.media_kind.as_deref(), row.media_file_id) {
+                (Some(kind), Some(file_id)) => Some(Media {
+                    kind: MediaKind::from_code(kind).ok_or_else(|| corrupt("media_kind"))?,
+                    file_id,
+                }),
+                _ => None,
+            },
         })
     }
 }
@@ -293,10 +317,12 @@ impl Ledger {
                 Some(_) => None,
                 None => self.chat_title(task.chat_id).await?,
             };
-            items.push(MineItem {
-                chat_title,
-                card: task.card(zone),
-            });
+            // In a group, /mine is read by the whole group.
+            let card = match chat_id {
+                Some(_) => task.group_card(zone),
+                None => task.card(zone),
+            };
+            items.push(MineItem { chat_title, card });
         }
         Ok(items)
     }
@@ -374,7 +400,8 @@ impl Ledger {
         Ok(code.flatten().as_deref().and_then(Lang::from_code))
     }
 
-    async fn chat_title(&self, chat_id: i64) -> LedgerResult<Option<String>> {
+    /// A chat's title, when known.
+    pub async fn chat_title(&self, chat_id: i64) -> LedgerResult<Option<String>> {
         let title: Option<Option<String>> = either!(self.readers(), p =>
             sqlx::query_scalar("SELECT title FROM chats WHERE id = $1")
                 .bind(chat_id)

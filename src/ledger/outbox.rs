@@ -11,10 +11,12 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 use sqlx::FromRow;
 
 use super::backend::{Backend, Conn};
 use super::{Ledger, LedgerResult};
+use crate::domain::Lang;
 use crate::either;
 
 /// The lane of button answers.
@@ -30,19 +32,52 @@ pub enum Outgoing {
         /// The request it answers, when first posted.
         reply_to: Option<i32>,
     },
-    /// A reply or notice, already rendered as HTML.
+    /// A reply or notice, already rendered as HTML, with buttons under it
+    /// if `buttons` is not empty.
     Message {
         chat_id: i64,
         thread_id: Option<i32>,
         reply_to: Option<i32>,
         html: String,
+        buttons: Buttons,
     },
-    /// The answer to a button press (plain text, at most 200 characters).
+    /// The answer to a button press (plain text, at most 200 characters),
+    /// opening `url` (a `t.me/<bot>?start=` link) if given.
     Answer {
         callback_query_id: String,
         text: String,
         alert: bool,
+        url: Option<String>,
     },
+    /// A private request's flat, details (and photo or voice message) for
+    /// its claimer, in their private chat `chat_id`, in `lang`. Rendered
+    /// from the task when sent, and only while they still hold it: the
+    /// outbox never holds the details themselves.
+    Details {
+        task_id: i64,
+        chat_id: i64,
+        lang: Lang,
+    },
+}
+
+/// Inline buttons under a message, row by row (at most 100 in all, as
+/// Telegram allows; callback data at most 64 bytes).
+pub type Buttons = Vec<Vec<Button>>;
+
+/// One inline button.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Button {
+    pub label: String,
+    pub press: Press,
+}
+
+/// What pressing a button does.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Press {
+    /// Sends the bot this callback data.
+    Callback(String),
+    /// Opens this URL.
+    Url(String),
 }
 
 /// A task row with the id of its newest waiting announcement row.
@@ -67,6 +102,8 @@ pub struct OutboxRow {
     pub callback_query_id: Option<String>,
     pub show_alert: bool,
     pub attempts: i64,
+    pub buttons: Option<String>,
+    pub url: Option<String>,
 }
 
 impl OutboxRow {
@@ -83,11 +120,21 @@ impl OutboxRow {
                 thread_id: self.thread_id,
                 reply_to: self.reply_to,
                 html: self.body.clone()?,
+                buttons: match &self.buttons {
+                    Some(json) => serde_json::from_str(json).ok()?,
+                    None => Vec::new(),
+                },
             },
             "answer" => Outgoing::Answer {
                 callback_query_id: self.callback_query_id.clone()?,
                 text: self.body.clone().unwrap_or_default(),
                 alert: self.show_alert,
+                url: self.url.clone(),
+            },
+            "details" => Outgoing::Details {
+                task_id: self.task_id?,
+                chat_id: self.chat_id?,
+                lang: Lang::from_code(self.body.as_deref()?)?,
             },
             _ => return None,
         })
@@ -108,7 +155,9 @@ impl Outgoing {
     /// The lane it waits in: its chat's, or the answers lane.
     pub fn lane(&self) -> i64 {
         match self {
-            Outgoing::Announce { chat_id, .. } | Outgoing::Message { chat_id, .. } => *chat_id,
+            Outgoing::Announce { chat_id, .. }
+            | Outgoing::Message { chat_id, .. }
+            | Outgoing::Details { chat_id, .. } => *chat_id,
             Outgoing::Answer { .. } => ANSWERS_LANE,
         }
     }
@@ -122,17 +171,29 @@ impl Outgoing {
                 task_id,
                 chat_id,
                 reply_to,
-            } => json!([lane, "announce", chat_id, task_id, null, reply_to, null, null, false]),
+            } => json!([
+                lane, "announce", chat_id, task_id, null, reply_to, null, null, false, null, null
+            ]),
             Outgoing::Message {
                 chat_id,
                 thread_id,
                 reply_to,
                 html,
-            } => json!([lane, "message", chat_id, null, thread_id, reply_to, html, null, false]),
+                buttons,
+            } => {
+                let buttons = (!buttons.is_empty())
+                    .then(|| serde_json::to_string(buttons).ok())
+                    .flatten();
+                json!([
+                    lane, "message", chat_id, null, thread_id, reply_to, html, null, false,
+                    buttons, null
+                ])
+            }
             Outgoing::Answer {
                 callback_query_id,
                 text,
                 alert,
+                url,
             } => json!([
                 lane,
                 "answer",
@@ -142,7 +203,26 @@ impl Outgoing {
                 null,
                 text,
                 callback_query_id,
-                alert
+                alert,
+                null,
+                url
+            ]),
+            Outgoing::Details {
+                task_id,
+                chat_id,
+                lang,
+            } => json!([
+                lane,
+                "details",
+                chat_id,
+                task_id,
+                null,
+                null,
+                lang.as_str(),
+                null,
+                false,
+                null,
+                null
             ]),
         }
     }
@@ -169,19 +249,19 @@ impl Outgoing {
 /// `$1` the time, `$3` the rows ([`rows_argument`]); it may follow others.
 pub(super) const SQLITE_INSERT_ROWS: &str =
     "INSERT INTO outbox (lane, kind, chat_id, task_id, thread_id, reply_to, body,
-                         callback_query_id, show_alert, created_at)
+                         callback_query_id, show_alert, buttons, url, created_at)
      SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5,
-            value ->> 6, value ->> 7, value ->> 8, $1
+            value ->> 6, value ->> 7, value ->> 8, value ->> 9, value ->> 10, $1
      FROM json_each($3) ORDER BY key;";
 
 /// The PostgreSQL statement that queues messages, in order: `$1` the time,
 /// `$2` the rows ([`rows_argument`]).
 const POSTGRES_INSERT_ROWS: &str =
     "INSERT INTO outbox (lane, kind, chat_id, task_id, thread_id, reply_to, body,
-                         callback_query_id, show_alert, created_at)
+                         callback_query_id, show_alert, buttons, url, created_at)
      SELECT (r.v ->> 0)::BIGINT, r.v ->> 1, (r.v ->> 2)::BIGINT, (r.v ->> 3)::BIGINT,
             (r.v ->> 4)::INTEGER, (r.v ->> 5)::INTEGER, r.v ->> 6, r.v ->> 7,
-            (r.v ->> 8)::BOOLEAN, $1
+            (r.v ->> 8)::BOOLEAN, r.v ->> 9, r.v ->> 10, $1
      FROM jsonb_array_elements($2::TEXT::JSONB) WITH ORDINALITY AS r(v, i) ORDER BY r.i";
 
 /// Queues `messages`, in order, in one statement.
@@ -258,7 +338,7 @@ impl Ledger {
             return Ok(Vec::new());
         }
         const COLUMNS: &str = "o.id, o.lane, o.kind, o.chat_id, o.task_id, o.thread_id,
-             o.reply_to, o.body, o.callback_query_id, o.show_alert, o.attempts";
+             o.reply_to, o.body, o.callback_query_id, o.show_alert, o.attempts, o.buttons, o.url";
         const HEAD: &str = "JOIN outbox AS o ON o.id = (SELECT MIN(p.id) FROM outbox AS p
                                             WHERE p.lane = l.value AND p.state = 'pending')
              WHERE o.next_attempt_at IS NULL OR o.next_attempt_at <= $2
@@ -292,7 +372,7 @@ impl Ledger {
     ) -> LedgerResult<Vec<OutboxRow>> {
         Ok(either!(self.readers(), p => sqlx::query_as(
             "SELECT id, lane, kind, chat_id, task_id, thread_id, reply_to, body,
-                    callback_query_id, show_alert, attempts
+                    callback_query_id, show_alert, attempts, buttons, url
              FROM outbox
              WHERE lane = $1 AND state = 'pending'
                AND (next_attempt_at IS NULL OR next_attempt_at <= $2)

@@ -22,7 +22,7 @@ use super::batch::{Ended, Slot};
 use super::{LedgerError, LedgerResult, Person, TaskRecord, TaskRow};
 use crate::clock::Clock;
 use crate::domain::Lang;
-use crate::domain::{Action, NewTask, TaskNumber, TaskState};
+use crate::domain::{Action, Media, NewTask, TaskNumber, TaskState};
 use crate::either;
 use crate::ledger::outbox::{self, Outgoing};
 
@@ -43,8 +43,13 @@ pub struct NewTaskRecord<'a> {
     /// transaction, so a `/settings language` just before counts.
     pub default_lang: Lang,
     pub thread_id: Option<i32>,
+    /// The `/need` message (0 for a request written privately).
     pub source_message_id: i32,
     pub at: DateTime<Utc>,
+    /// Asked for privately: the group sees only its number and kind.
+    pub private: bool,
+    /// A photo or voice message given as its details.
+    pub media: Option<&'a Media>,
 }
 
 /// A change the rules allowed, to be recorded if the task is still as read.
@@ -544,11 +549,12 @@ impl Drop for LedgerTx {
 /// Inserts a task numbered next in its chat (after [`UPSERT_CHAT`], whose
 /// arguments it shares), in the chat's language if it has one.
 const INSERT_TASK: &str = "INSERT INTO tasks (chat_id, number, kind, flat, details, status,
-         requester_id, requester_name, lang, thread_id, source_message_id, created_at)
+         requester_id, requester_name, lang, thread_id, source_message_id, created_at,
+         private, media_kind, media_file_id)
      VALUES ($1, (SELECT COALESCE(MAX(number), 0) + 1 FROM tasks WHERE chat_id = $1),
              $4, $5, $6, 'open', $7, $8,
              (SELECT COALESCE(language, added_by_language, $9) FROM chats WHERE id = $1),
-             $10, $11, $3)";
+             $10, $11, $3, $12, $13, $14)";
 
 /// Binds the arguments of [`UPSERT_CHAT`] and [`INSERT_TASK`].
 fn bind_new_task<'q, DB, O>(
@@ -559,6 +565,7 @@ where
     DB: sqlx::Database,
     i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
     i32: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    bool: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
     &'q str: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
     Option<&'q str>: sqlx::Encode<'q, DB>,
     Option<i32>: sqlx::Encode<'q, DB>,
@@ -576,4 +583,7 @@ where
         .bind(new.default_lang.as_str())
         .bind(new.thread_id)
         .bind(new.source_message_id)
+        .bind(new.private)
+        .bind(new.media.map(|m| m.kind.as_str()))
+        .bind(new.media.map(|m| m.file_id.as_str()))
 }

@@ -5,8 +5,10 @@
 //! - network trouble and 5xx: the row waits with a doubling pause, capped.
 //! - an announcement whose message is gone is posted anew.
 //! - `migrate_to_chat_id`: the chat moves, and its rows go to the new id.
-//! - 403 (bot removed or blocked): the chat is marked inactive and what
-//!   waited for it is given up; its ledger stays.
+//! - 403 (bot removed or blocked) in a group: the chat is marked inactive
+//!   and what waited for it is given up; its ledger stays.
+//! - 403 in a private chat (never started, blocked): that person is marked
+//!   unreachable and only their waiting messages are given up.
 //! - any other refusal: the row is given up, with the cause logged.
 //!
 //! The sender delivers a chat's rows in order, one in flight at a time,
@@ -32,6 +34,8 @@ use tokio::task::JoinSet;
 
 use crate::config::Settings;
 use crate::core;
+use crate::domain::{Lang, UserId};
+use crate::i18n::private::PrivateText;
 use crate::i18n::Text;
 use crate::ledger::outbox::ANSWERS_LANE;
 use crate::ledger::receipts::{Receipt, Receipts};
@@ -267,13 +271,15 @@ impl Sender {
                 thread_id,
                 reply_to,
                 html,
+                buttons,
             } => {
                 let to = Destination {
                     chat_id: ChatId(*chat_id),
                     thread_id: thread_id.map(|id| ThreadId(MessageId(id))),
                     reply_to: reply_to.map(MessageId),
                 };
-                match self.outlet.send_html(to, html, None).await {
+                let markup = keyboards::markup(buttons);
+                match self.outlet.send_html(to, html, markup.as_ref()).await {
                     Ok(_) => return Ok(Some(sent)),
                     Err(failure) => failure,
                 }
@@ -282,11 +288,20 @@ impl Sender {
                 callback_query_id,
                 text,
                 alert,
+                url,
             } => match self
                 .outlet
-                .answer_button(callback_query_id, text, *alert)
+                .answer_button(callback_query_id, text, *alert, url.as_deref())
                 .await
             {
+                Ok(()) => return Ok(Some(sent)),
+                Err(failure) => failure,
+            },
+            Outgoing::Details {
+                task_id,
+                chat_id,
+                lang,
+            } => match self.details(*task_id, *chat_id, *lang).await? {
                 Ok(()) => return Ok(Some(sent)),
                 Err(failure) => failure,
             },
@@ -311,7 +326,8 @@ impl Sender {
             // Another delivery already covered this row.
             return Ok(Receipt::Sent { row: row.id });
         };
-        let html = Text::Announcement(&task.card(self.settings.chat.time_zone)).render(task.lang);
+        let html =
+            Text::Announcement(&task.group_card(self.settings.chat.time_zone)).render(task.lang);
         let keyboard = keyboards::for_task(task.number, task.state.status, task.lang);
         let chat_id = ChatId(task.chat_id);
         let announced = |posted| Receipt::Announced {
@@ -351,6 +367,47 @@ impl Sender {
             .map(|message_id| announced(Some(message_id.0)))
     }
 
+    /// Sends a private request's flat and details (with its photo or voice
+    /// message) to `claimer`, if they still hold it; otherwise nothing.
+    async fn details(
+        &self,
+        task_id: i64,
+        claimer: i64,
+        lang: Lang,
+    ) -> LedgerResult<Result<(), Failure>> {
+        let Some(task) = self.ledger.task_by_id(task_id).await? else {
+            return Ok(Ok(()));
+        };
+        if !core::private::holds(&task, UserId(claimer)) {
+            tracing::debug!(task_id, "the task moved on before its details went out");
+            return Ok(Ok(()));
+        }
+        let group = self
+            .ledger
+            .chat_title(task.chat_id)
+            .await?
+            .unwrap_or_default();
+        let html = PrivateText::Details {
+            card: &task.card(self.settings.chat.time_zone),
+            requester_id: task.state.requester.0,
+            group: &group,
+        }
+        .render(lang);
+        let chat_id = ChatId(claimer);
+        let sent = match &task.media {
+            Some(media) => self.outlet.send_media(chat_id, media, &html).await,
+            None => {
+                let to = Destination {
+                    chat_id,
+                    thread_id: None,
+                    reply_to: None,
+                };
+                self.outlet.send_html(to, &html, None).await
+            }
+        };
+        Ok(sent.map(drop))
+    }
+
     /// What to do about a failed attempt; the receipt to record, if any.
     async fn after_failure(
         &self,
@@ -377,6 +434,17 @@ impl Sender {
                 let batch = Batch::new(self.ledger.clone());
                 core::chats::migrate(&batch, row.lane, new_chat.0).await?;
                 batch.commit().await?;
+                return Ok(None);
+            }
+            Failure::BotRemoved(error) if row.lane > 0 => {
+                // A private chat: it concerns that person alone. What caused
+                // the message stands; only what waits for them is given up.
+                tracing::warn!(user = row.lane, %error, "the bot cannot write to this person privately");
+                let batch = Batch::new(self.ledger.clone());
+                core::private::unreachable(&batch, UserId(row.lane)).await?;
+                batch.commit().await?;
+                let dropped = self.ledger.outbox_abandon_lane(row.lane, &error).await?;
+                tracing::warn!(user = row.lane, dropped, "private messages given up");
                 return Ok(None);
             }
             Failure::BotRemoved(error) => {

@@ -1,9 +1,31 @@
-//! The data carried by the bot's buttons: `claim:N`, `done:N`, `release:N`.
+//! The data carried by the bot's buttons (at most 64 bytes, as Telegram
+//! allows): under an announcement `claim:N`, `done:N`, `release:N`; in the
+//! steps of a private request `group:ID`, `kind:KIND`, `flat:last`,
+//! `skip:`, `send:`, `abort:`.
 //!
-//! The one codec for it: keyboards encode with [`encode`], the callback
-//! handler decodes with [`decode`]. Anything else is forged or stale.
+//! The one codec for it: keyboards encode with [`encode`] and
+//! [`Pressed::data`], the callback handler decodes with [`decode`].
+//! Anything else is forged or stale.
 
-use crate::domain::{Action, TaskNumber};
+use crate::domain::{Action, Kind, TaskNumber};
+
+/// What a button of ours asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pressed {
+    /// A change of task N of the chat the button is in.
+    Task(Action, TaskNumber),
+    /// A private request is for this group.
+    Group(i64),
+    Kind(Kind),
+    /// The flat the person used last time.
+    LastFlat,
+    /// No details.
+    Skip,
+    /// File the request.
+    Send,
+    /// Drop the request.
+    Abort,
+}
 
 fn prefix(action: Action) -> Option<&'static str> {
     match action {
@@ -18,19 +40,44 @@ fn prefix(action: Action) -> Option<&'static str> {
 /// The callback data of a button doing `action` to task `number`.
 /// `None` for actions that have no button.
 pub fn encode(action: Action, number: TaskNumber) -> Option<String> {
-    prefix(action).map(|p| format!("{p}:{}", number.get()))
+    Pressed::Task(action, number).data()
+}
+
+impl Pressed {
+    /// The callback data of this button; `None` for a change that has no
+    /// button.
+    pub fn data(self) -> Option<String> {
+        Some(match self {
+            Pressed::Task(action, number) => format!("{}:{}", prefix(action)?, number.get()),
+            Pressed::Group(chat_id) => format!("group:{chat_id}"),
+            Pressed::Kind(kind) => format!("kind:{}", kind.as_str()),
+            Pressed::LastFlat => "flat:last".into(),
+            Pressed::Skip => "skip:".into(),
+            Pressed::Send => "send:".into(),
+            Pressed::Abort => "abort:".into(),
+        })
+    }
 }
 
 /// Reads callback data the bot made; `None` for anything else.
-pub fn decode(data: &str) -> Option<(Action, TaskNumber)> {
+pub fn decode(data: &str) -> Option<Pressed> {
     let (head, tail) = data.split_once(':')?;
-    let action = [Action::Claim, Action::Done, Action::Release]
-        .into_iter()
-        .find(|a| prefix(*a) == Some(head))?;
-    if tail.starts_with('#') {
-        return None;
-    }
-    Some((action, TaskNumber::parse(tail)?))
+    let pressed = match head {
+        "group" => Pressed::Group(tail.parse().ok()?),
+        "kind" => Pressed::Kind(Kind::ALL.into_iter().find(|k| k.as_str() == tail)?),
+        "flat" if tail == "last" => Pressed::LastFlat,
+        "skip" if tail.is_empty() => Pressed::Skip,
+        "send" if tail.is_empty() => Pressed::Send,
+        "abort" if tail.is_empty() => Pressed::Abort,
+        _ => {
+            let action = [Action::Claim, Action::Done, Action::Release]
+                .into_iter()
+                .find(|a| prefix(*a) == Some(head))?;
+            Pressed::Task(action, TaskNumber::parse(tail)?)
+        }
+    };
+    // Only the spelling we write (no `#7`, `007` or `+7`).
+    (pressed.data().as_deref() == Some(data)).then_some(pressed)
 }
 
 #[cfg(test)]
@@ -41,10 +88,23 @@ mod tests {
     #[test]
     fn buttons_round_trip() {
         let n = TaskNumber::new(42).unwrap();
-        for action in [Action::Claim, Action::Done, Action::Release] {
-            let data = encode(action, n).unwrap();
+        let mut all: Vec<Pressed> = [Action::Claim, Action::Done, Action::Release]
+            .into_iter()
+            .map(|a| Pressed::Task(a, n))
+            .collect();
+        all.extend(Kind::ALL.map(Pressed::Kind));
+        all.extend([
+            Pressed::Group(i64::MIN),
+            Pressed::Group(-1_001_234_567_890),
+            Pressed::LastFlat,
+            Pressed::Skip,
+            Pressed::Send,
+            Pressed::Abort,
+        ]);
+        for pressed in all {
+            let data = pressed.data().unwrap();
             assert!(data.len() <= 64, "Telegram allows 64 bytes");
-            assert_eq!(decode(&data), Some((action, n)));
+            assert_eq!(decode(&data), Some(pressed));
         }
         assert_eq!(encode(Action::Claim, n).as_deref(), Some("claim:42"));
         assert_eq!(encode(Action::Cancel, n), None);
@@ -63,6 +123,17 @@ mod tests {
             "CLAIM:1",
             "done:-1",
             "release:99999999999",
+            "group:",
+            "group:+1",
+            "group:007",
+            "claim:07",
+            "group:x",
+            "kind:taxi",
+            "kind:",
+            "flat:",
+            "flat:12-302",
+            "send:1",
+            "abort:x",
         ] {
             assert_eq!(decode(data), None, "{data}");
         }
@@ -71,8 +142,8 @@ mod tests {
     proptest! {
         #[test]
         fn any_data_decodes_without_panicking(data in ".{0,80}") {
-            if let Some((action, n)) = decode(&data) {
-                prop_assert_eq!(encode(action, n), Some(data));
+            if let Some(pressed) = decode(&data) {
+                prop_assert_eq!(pressed.data(), Some(data));
             }
         }
     }

@@ -14,15 +14,19 @@
 use teloxide::prelude::*;
 use teloxide::types::{ChatMemberUpdated, MaybeInaccessibleMessage, Me, UpdateKind, User};
 
+use super::callbacks::{self, Pressed};
+use super::private::PrivateChat;
 use super::send::html_to_plain;
-use super::{admins::Admins, callbacks, SharedContext, TgBot};
+use super::{admins::Admins, keyboards, SharedContext, TgBot};
+use crate::core::private::Keep;
 use crate::core::{self, requests::Edited, AdminCheck, Outcome, Request};
 use crate::domain::{
-    parse_command, Action, Command, NewTask, Parsed, Refusal, SettingChange, TaskCommand,
+    parse_command, Action, Command, DeepLink, NewTask, Parsed, Refusal, SettingChange, TaskCommand,
     TaskNumber, UserId as DomainUser,
 };
+use crate::i18n::private::PrivateText;
 use crate::i18n::{self, Lang, Text};
-use crate::ledger::{Batch, LedgerResult, NewTaskRecord, Outgoing, Person};
+use crate::ledger::{Batch, LedgerResult, NewTaskRecord, Outgoing, Person, TaskRecord};
 
 /// What a handler returns: `Ok` when the Update is done with (its effects,
 /// if any, committed in its unit of the batch), an error to try it again.
@@ -74,6 +78,7 @@ fn reply_to(msg: &Message, html: String) -> Outgoing {
         thread_id: topic_of(msg),
         reply_to: Some(msg.id.0),
         html,
+        buttons: Vec::new(),
     }
 }
 
@@ -88,6 +93,7 @@ fn replies_to(msg: &Message, html: &str) -> Vec<Outgoing> {
             thread_id: topic_of(msg),
             reply_to: (i == 0).then_some(msg.id.0),
             html: page,
+            buttons: Vec::new(),
         })
         .collect()
 }
@@ -104,6 +110,7 @@ fn button_answer(query: &CallbackQuery, html: &str, alert: bool) -> Outgoing {
         callback_query_id: query.id.0.clone(),
         text: html_to_plain(html),
         alert,
+        url: None,
     }
 }
 
@@ -127,7 +134,12 @@ pub fn apology(ctx: &SharedContext, update: &Update) -> Option<Outgoing> {
 
 /// Records `outgoing`, in order, as the whole effect of `msg`, with its
 /// group's current title (lists name a group by it, after a rename too).
+/// In a private chat the sender wrote to the bot, so it may write to them.
 async fn answer(batch: &Batch, msg: &Message, outgoing: Vec<Outgoing>) -> HandlerResult {
+    if msg.chat.is_private() {
+        let user = DomainUser(msg.chat.id.0);
+        return core::private::step(batch, user, Keep::Unchanged, outgoing).await;
+    }
     let chat = msg.chat.title().map(|title| (msg.chat.id.0, title));
     core::reply(batch, chat, outgoing).await
 }
@@ -180,6 +192,19 @@ pub async fn on_message(
             return answer(&batch, &msg, vec![reply_to(&msg, html)]).await;
         }
     };
+    if private {
+        let chat = PrivateChat {
+            bot: &bot,
+            ctx: &ctx,
+            batch: &batch,
+            person: &sender,
+            lang,
+            reply_to: Some(msg.id.0),
+        };
+        if chat.on_message(&msg, &parsed).await? {
+            return Ok(());
+        }
+    }
     let command = match parsed {
         Parsed::Command(command) => command,
         // A private chat has no tasks: say where each command works.
@@ -209,6 +234,7 @@ pub async fn on_message(
         sender: &sender,
         lang,
         batch: &batch,
+        bot_username,
     };
     asked.run(command).await
 }
@@ -222,6 +248,8 @@ struct Asked<'a> {
     /// The sender's language.
     lang: Lang,
     batch: &'a Batch,
+    /// Deep links to the private chat name the bot by it.
+    bot_username: &'a str,
 }
 
 impl Asked<'_> {
@@ -236,6 +264,7 @@ impl Asked<'_> {
         }
         let html = match command {
             Command::Need(new) => return self.create_task(&new).await,
+            Command::Ask(_) => return self.ask_privately().await,
             Command::Change(command) => return self.change(&command).await,
             Command::Settings(change) => return self.settings(change).await,
             Command::Open => {
@@ -258,7 +287,7 @@ impl Asked<'_> {
             Command::Stats => {
                 Text::Stats(&core::reads::stats(&ctx.ledger, chat_id).await?).render(lang)
             }
-            Command::Help => Text::Help.render(lang),
+            Command::Help | Command::Start(_) => Text::Help.render(lang),
         };
         answer(self.batch, self.msg, replies_to(self.msg, &html)).await
     }
@@ -275,9 +304,23 @@ impl Asked<'_> {
             source_message_id: msg.id.0,
             // When it was asked, also when the bot handles it later.
             at: msg.date,
+            private: false,
+            media: None,
         };
         core::requests::file(self.batch, &record).await?;
         Ok(())
+    }
+
+    /// `/need` alone (or with only a KIND) in a group: a button that opens
+    /// the private chat, naming this group.
+    async fn ask_privately(&self) -> HandlerResult {
+        let link = keyboards::deep_link(self.bot_username, DeepLink::Ask(self.msg.chat.id.0));
+        let label = PrivateText::ButtonAskPrivately.render(self.lang);
+        let mut reply = reply_to(self.msg, PrivateText::AskThere.render(self.lang));
+        if let Outgoing::Message { buttons, .. } = &mut reply {
+            *buttons = keyboards::url_button(label, link);
+        }
+        answer(self.batch, self.msg, vec![reply]).await
     }
 
     /// The tasks a task command names: its numbers, or the task whose
@@ -320,15 +363,36 @@ impl Asked<'_> {
                 note,
             })
             .collect();
+        let reachable =
+            action == Action::Claim && self.ctx.ledger.reachable(self.sender.id).await?;
         let respond = |outcomes: &[Outcome]| {
+            let mut details = Vec::new();
+            let mut links = Vec::new();
             let lines: Vec<String> = numbers
                 .iter()
                 .zip(outcomes)
-                .map(|(number, outcome)| {
-                    self.outcome_text(action, *number, outcome, note.is_some())
+                .map(|(number, outcome)| match claimed_private(action, outcome) {
+                    Some(task) if reachable => {
+                        details.push(details_for(task, self.sender, self.lang));
+                        PrivateText::ClaimedDetailsSent(*number).render(self.lang)
+                    }
+                    Some(task) => {
+                        let label = format!(
+                            "{} {number}",
+                            PrivateText::ButtonGetDetails.render(self.lang)
+                        );
+                        links.push(keyboards::url_button(label, self.details_link(task)));
+                        PrivateText::ClaimedOpenLink(*number).render(self.lang)
+                    }
+                    None => self.outcome_text(action, *number, outcome, note.is_some()),
                 })
                 .collect();
-            replies_to(self.msg, &lines.join("\n"))
+            let mut replies = replies_to(self.msg, &lines.join("\n"));
+            if let Some(Outgoing::Message { buttons, .. }) = replies.first_mut() {
+                *buttons = links.into_iter().flatten().collect();
+            }
+            replies.extend(details);
+            replies
         };
         let admins = Admins { bot: self.bot };
         core::act_all(
@@ -340,6 +404,11 @@ impl Asked<'_> {
         )
         .await?;
         Ok(())
+    }
+
+    /// The deep link that brings `task`'s details to its claimer.
+    fn details_link(&self, task: &TaskRecord) -> String {
+        keyboards::deep_link(self.bot_username, DeepLink::Details(task.id))
     }
 
     fn outcome_text(
@@ -396,6 +465,24 @@ fn more_not_shown(html: &mut String, more: u64, lang: Lang) {
     }
 }
 
+/// The task, when `outcome` is a private request just claimed: its
+/// details go to the claimer privately.
+fn claimed_private(action: Action, outcome: &Outcome) -> Option<&TaskRecord> {
+    match outcome {
+        Outcome::Changed(task) if action == Action::Claim && task.private => Some(task),
+        _ => None,
+    }
+}
+
+/// The private message with `task`'s details for `claimer`, in `lang`.
+fn details_for(task: &TaskRecord, claimer: &Person, lang: Lang) -> Outgoing {
+    Outgoing::Details {
+        task_id: task.id,
+        chat_id: claimer.id.0,
+        lang,
+    }
+}
+
 fn changed_text(action: Action, number: TaskNumber) -> Text<'static> {
     match action {
         Action::Claim => Text::Claimed(number),
@@ -442,30 +529,46 @@ pub async fn on_edited_message(
     Ok(())
 }
 
-/// A button press under an announcement.
+/// A button press: under an announcement in a group, or a step of a
+/// private request in the private chat.
 pub async fn on_callback(
     bot: TgBot,
     ctx: SharedContext,
+    me: Me,
     query: CallbackQuery,
     batch: Batch,
 ) -> HandlerResult {
     let button_answer = |html: String, alert: bool| button_answer(&query, &html, alert);
     let decoded = query.data.as_deref().and_then(callbacks::decode);
-    let chat_id = query
-        .message
-        .as_ref()
-        .map(MaybeInaccessibleMessage::chat)
-        .map(|c| c.id);
-    let lang = match chat_id {
-        Some(chat) => sender_lang(&ctx, Some(&query.from), chat.0).await?,
+    let chat = query.message.as_ref().map(MaybeInaccessibleMessage::chat);
+    let lang = match chat {
+        Some(chat) => sender_lang(&ctx, Some(&query.from), chat.id.0).await?,
         None => lang_of(Some(&query.from), ctx.settings.chat.default_language),
     };
-    let (Some((action, number)), Some(chat_id)) = (decoded, chat_id) else {
-        tracing::debug!(data = ?query.data, "button data not ours");
-        let unknown = button_answer(Text::UnknownButton.render(lang), true);
-        return core::reply(&batch, None, vec![unknown]).await;
-    };
     let actor = person(&query.from);
+    let (chat_id, action, number) = match (decoded, chat) {
+        (Some(Pressed::Task(action, number)), Some(chat)) if !chat.is_private() => {
+            (chat.id, action, number)
+        }
+        (Some(pressed), Some(chat))
+            if chat.is_private() && !matches!(pressed, Pressed::Task(..)) =>
+        {
+            let private = PrivateChat {
+                bot: &bot,
+                ctx: &ctx,
+                batch: &batch,
+                person: &actor,
+                lang,
+                reply_to: None,
+            };
+            return private.on_button(&query, pressed).await;
+        }
+        _ => {
+            tracing::debug!(data = ?query.data, "button data not ours");
+            let unknown = button_answer(Text::UnknownButton.render(lang), true);
+            return core::reply(&batch, None, vec![unknown]).await;
+        }
+    };
     let request = Request {
         chat_id: chat_id.0,
         number,
@@ -474,7 +577,28 @@ pub async fn on_callback(
         note: None,
     };
     let admins = Admins { bot: &bot };
+    let reachable = action == Action::Claim && ctx.ledger.reachable(actor.id).await?;
+    let bot_username = me.user.username.as_deref().unwrap_or_default();
     let respond = |outcome: &Outcome| match outcome {
+        Outcome::Changed(task) if claimed_private(action, outcome).is_some() => {
+            if reachable {
+                let html = PrivateText::ClaimedDetailsSent(number).render(lang);
+                vec![button_answer(html, false), details_for(task, &actor, lang)]
+            } else {
+                // The bot may not write first: the answer opens the private chat,
+                // whose /start brings the details.
+                let html = PrivateText::ClaimedOpenLink(number).render(lang);
+                vec![Outgoing::Answer {
+                    callback_query_id: query.id.0.clone(),
+                    text: html_to_plain(&html),
+                    alert: false,
+                    url: Some(keyboards::deep_link(
+                        bot_username,
+                        DeepLink::Details(task.id),
+                    )),
+                }]
+            }
+        }
         Outcome::Changed(_) => vec![button_answer(
             changed_text(action, number).render(lang),
             false,
@@ -516,6 +640,7 @@ pub async fn on_my_chat_member(
         thread_id: None,
         reply_to: None,
         html: Text::Welcome.render(lang.unwrap_or(default_lang)),
+        buttons: Vec::new(),
     };
     let joined = is_in.then(|| {
         let added_by = Lang::from_telegram(member.from.language_code.as_deref());

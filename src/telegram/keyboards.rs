@@ -1,4 +1,7 @@
-//! The buttons under an announcement, which depend only on the task's status.
+//! The buttons the bot shows: under an announcement, which depend only on
+//! the task's status; and those of the private-request steps and links,
+//! kept in the outbox as [`Buttons`] and turned into Telegram's markup by
+//! [`markup`] when sent.
 //!
 //! A claimed task keeps a harmless button where the claim button was: a
 //! quick second tap on "I'll do it" lands after the edit, on whatever is
@@ -8,9 +11,11 @@
 
 use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup};
 
-use super::callbacks;
-use crate::domain::{Action, Status, TaskNumber};
+use super::callbacks::{self, Pressed};
+use crate::domain::{Action, DeepLink, Kind, Status, TaskNumber};
+use crate::i18n::private::PrivateText;
 use crate::i18n::{Lang, Text};
+use crate::ledger::outbox::{Button, Buttons, Press};
 
 /// The keyboard for a task in `status`; `None` once it is finished.
 pub fn for_task(number: TaskNumber, status: Status, lang: Lang) -> Option<InlineKeyboardMarkup> {
@@ -34,6 +39,114 @@ pub fn for_task(number: TaskNumber, status: Status, lang: Lang) -> Option<Inline
             .collect::<Vec<_>>()
     });
     Some(InlineKeyboardMarkup::new(rows))
+}
+
+/// Telegram's markup for `buttons`; a URL that does not parse is left out
+/// (ours always parse).
+pub fn markup(buttons: &Buttons) -> Option<InlineKeyboardMarkup> {
+    if buttons.is_empty() {
+        return None;
+    }
+    let rows = buttons.iter().map(|row| {
+        row.iter()
+            .filter_map(|button| match &button.press {
+                Press::Callback(data) => Some(InlineKeyboardButton::callback(
+                    button.label.clone(),
+                    data.clone(),
+                )),
+                Press::Url(url) => url
+                    .parse()
+                    .ok()
+                    .map(|url| InlineKeyboardButton::url(button.label.clone(), url)),
+            })
+            .collect::<Vec<_>>()
+    });
+    Some(InlineKeyboardMarkup::new(rows))
+}
+
+/// The deep link `t.me/<bot_username>?start=<payload>` that opens the
+/// private chat with the bot and asks it for `link`.
+pub fn deep_link(bot_username: &str, link: DeepLink) -> String {
+    format!("https://t.me/{bot_username}?start={}", link.payload())
+}
+
+/// One button opening `url`.
+pub fn url_button(label: String, url: String) -> Buttons {
+    vec![vec![Button {
+        label,
+        press: Press::Url(url),
+    }]]
+}
+
+fn pressing(label: String, pressed: Pressed) -> Option<Button> {
+    Some(Button {
+        label,
+        press: Press::Callback(pressed.data()?),
+    })
+}
+
+/// The steps' buttons: `rows` of choices, and a row to drop the request.
+fn step(rows: Vec<Vec<(String, Pressed)>>, lang: Lang) -> Buttons {
+    let abort = (PrivateText::ButtonAbort.render(lang), Pressed::Abort);
+    rows.into_iter()
+        .chain([vec![abort]])
+        .map(|row| {
+            row.into_iter()
+                .filter_map(|(label, pressed)| pressing(label, pressed))
+                .collect()
+        })
+        .collect()
+}
+
+/// A button per group the person may ask in (`chat id`, title).
+pub fn groups(groups: &[(i64, String)], lang: Lang) -> Buttons {
+    let rows = groups
+        .iter()
+        .map(|(chat_id, title)| vec![(title.clone(), Pressed::Group(*chat_id))])
+        .collect();
+    step(rows, lang)
+}
+
+/// A button per kind, two to a row.
+pub fn kinds(lang: Lang) -> Buttons {
+    let rows = Kind::ALL
+        .chunks(2)
+        .map(|pair| {
+            pair.iter()
+                .map(|kind| (Text::KindName(*kind).render(lang), Pressed::Kind(*kind)))
+                .collect()
+        })
+        .collect();
+    step(rows, lang)
+}
+
+/// The flat used last time, if any, to tap instead of typing.
+pub fn flats(last: Option<&str>, lang: Lang) -> Buttons {
+    let rows = last
+        .map(|flat| {
+            vec![vec![(
+                PrivateText::ButtonFlat(flat).render(lang),
+                Pressed::LastFlat,
+            )]]
+        })
+        .unwrap_or_default();
+    step(rows, lang)
+}
+
+/// Skip the details.
+pub fn skip(lang: Lang) -> Buttons {
+    step(
+        vec![vec![(PrivateText::ButtonSkip.render(lang), Pressed::Skip)]],
+        lang,
+    )
+}
+
+/// Send the request.
+pub fn send(lang: Lang) -> Buttons {
+    step(
+        vec![vec![(PrivateText::ButtonSend.render(lang), Pressed::Send)]],
+        lang,
+    )
 }
 
 #[cfg(test)]
@@ -65,5 +178,33 @@ mod tests {
         assert_eq!(data(&claimed)[0], ["claim:1"]);
         assert_eq!(data(&claimed)[1], ["done:1", "release:1"]);
         assert!(for_task(n, Status::Done, Lang::En).is_none());
+    }
+}
+
+#[cfg(test)]
+mod step_tests {
+    use super::*;
+
+    #[test]
+    fn every_step_can_be_dropped_and_stays_within_telegram_limits() {
+        let many: Vec<(i64, String)> = (0..10).map(|i| (-i, format!("group {i}"))).collect();
+        for buttons in [
+            groups(&many, Lang::Zh),
+            kinds(Lang::En),
+            flats(Some(&"楼".repeat(32)), Lang::En),
+            flats(None, Lang::En),
+            skip(Lang::Zh),
+            send(Lang::En),
+        ] {
+            let last = buttons.last().unwrap();
+            assert_eq!(last[0].press, Press::Callback("abort:".into()));
+            assert!(buttons.iter().map(Vec::len).sum::<usize>() <= 100);
+            let markup = markup(&buttons).unwrap();
+            assert_eq!(markup.inline_keyboard.len(), buttons.len());
+        }
+        assert!(markup(&Vec::new()).is_none());
+        let link = deep_link("linli_bot", DeepLink::Ask(-100));
+        assert_eq!(link, "https://t.me/linli_bot?start=ask_-100");
+        assert!(markup(&url_button("x".into(), link)).is_some());
     }
 }

@@ -3,6 +3,8 @@
 //! moves Updates and messages through it.
 //! - [`schema`] — the handler tree, and the Update kinds asked for.
 //! - [`handlers`] — one function per kind of Update.
+//! - [`private`] — the private chat: a request step by step, and the
+//!   claimer's details link.
 //! - [`send`] — one attempt at each speaking Bot API call, its errors sorted.
 //! - [`callbacks`] — the button data codec; [`keyboards`] — the buttons.
 //! - [`admins`] — who administers a chat, from `getChatMember`.
@@ -11,6 +13,7 @@ pub mod admins;
 pub mod callbacks;
 pub mod handlers;
 pub mod keyboards;
+pub mod private;
 pub mod schema;
 pub mod send;
 
@@ -32,9 +35,11 @@ pub struct Context {
 }
 
 impl Context {
-    /// What messages about `task` show, with times in the chat's time zone.
+    /// What messages into a group about `task` show (of a private
+    /// request, neither flat, nor details, nor requester), with times in
+    /// the chat's time zone.
     pub fn card(&self, task: &crate::ledger::TaskRecord) -> crate::domain::TaskCard {
-        task.card(self.settings.chat.time_zone)
+        task.group_card(self.settings.chat.time_zone)
     }
 }
 

@@ -8,14 +8,19 @@
 use std::time::Duration;
 
 use teloxide::adaptors::Throttle;
-use teloxide::payloads::{AnswerCallbackQuerySetters, EditMessageTextSetters, SendMessageSetters};
+use teloxide::payloads::{
+    AnswerCallbackQuerySetters, EditMessageTextSetters, SendMessageSetters, SendPhotoSetters,
+    SendVoiceSetters,
+};
 use teloxide::prelude::*;
 use teloxide::requests::Requester;
 use teloxide::types::{
-    CallbackQueryId, InlineKeyboardMarkup, LinkPreviewOptions, MessageId, ParseMode,
-    ReplyParameters, ThreadId,
+    CallbackQueryId, FileId, InlineKeyboardMarkup, InputFile, LinkPreviewOptions, MessageId,
+    ParseMode, ReplyParameters, ThreadId,
 };
 use teloxide::{ApiError, RequestError};
+
+use crate::domain::{Media, MediaKind};
 
 /// What messages leave through: paced inside Telegram's limits by teloxide's
 /// `Throttle` (which also waits out 429s), or sent at once for benchmarks.
@@ -74,6 +79,12 @@ fn classify(error: RequestError) -> Failure {
             | ApiError::NotEnoughRightsToPostMessages
             | ApiError::GroupDeactivated,
         ) => Failure::BotRemoved(error.to_string()),
+        // teloxide 0.17 knows some 403s by other words than Telegram's
+        // ("Forbidden: bot can't initiate conversation with a user"):
+        // every 403 means the bot may not write there.
+        RequestError::Api(ApiError::Unknown(ref text)) if text.starts_with("Forbidden") => {
+            Failure::BotRemoved(error.to_string())
+        }
         // A 5xx arrives as an error teloxide does not know by name.
         RequestError::Api(ApiError::Unknown(ref text)) if is_server_error(text) => {
             Failure::Transient(error.to_string())
@@ -176,21 +187,43 @@ impl Outlet {
         }
     }
 
-    /// Answers a button press: a brief notice, or with `alert` a dialog.
+    /// Answers a button press: a brief notice, or with `alert` a dialog;
+    /// with `url` (a `t.me/<bot>?start=` link, the only kind Telegram
+    /// allows here) the person's app opens it.
     pub async fn answer_button(
         &self,
         query_id: &str,
         text: &str,
         alert: bool,
+        url: Option<&str>,
     ) -> Result<(), Failure> {
         // Telegram shows at most 200 characters here, and no markup.
         let text: String = text.chars().take(200).collect();
         let query_id = CallbackQueryId(query_id.to_string());
+        let url = url.and_then(|url| url.parse().ok());
         let result = match self {
-            Outlet::Paced(bot) => answer_via(bot, query_id, text, alert).await,
-            Outlet::Direct(bot) => answer_via(bot, query_id, text, alert).await,
+            Outlet::Paced(bot) => answer_via(bot, query_id, text, alert, url).await,
+            Outlet::Direct(bot) => answer_via(bot, query_id, text, alert, url).await,
         };
         result.map_err(classify)
+    }
+
+    /// Sends a photo or voice message by Telegram's `file_id`, with an
+    /// HTML caption (at most 1024 characters, as Telegram allows).
+    pub async fn send_media(
+        &self,
+        chat_id: ChatId,
+        media: &Media,
+        caption: &str,
+    ) -> Result<MessageId, Failure> {
+        html_or_plain("sendPhoto/sendVoice", |plain| async move {
+            match self {
+                Outlet::Paced(bot) => media_via(bot, chat_id, media, caption, plain).await,
+                Outlet::Direct(bot) => media_via(bot, chat_id, media, caption, plain).await,
+            }
+        })
+        .await
+        .map_err(classify)
     }
 }
 
@@ -253,16 +286,62 @@ async fn answer_via<R>(
     query_id: CallbackQueryId,
     text: String,
     alert: bool,
+    url: Option<url::Url>,
 ) -> Result<(), RequestError>
 where
     R: Requester<Err = RequestError>,
 {
-    bot.answer_callback_query(query_id)
-        .text(text)
-        .show_alert(alert)
-        .send()
-        .await
-        .map(drop)
+    let mut request = bot.answer_callback_query(query_id).show_alert(alert);
+    if !text.is_empty() {
+        request = request.text(text);
+    }
+    if let Some(url) = url {
+        request = request.url(url);
+    }
+    request.send().await.map(drop)
+}
+
+/// The most characters of a media caption.
+const CAPTION_MAX_CHARS: usize = 1024;
+
+async fn media_via<R>(
+    bot: &R,
+    chat_id: ChatId,
+    media: &Media,
+    caption: &str,
+    plain: bool,
+) -> Result<MessageId, RequestError>
+where
+    R: Requester<Err = RequestError>,
+{
+    let file = InputFile::file_id(FileId(media.file_id.clone()));
+    // A caption over Telegram's limit is sent as plain text, cut.
+    let plain = plain || caption.chars().count() > CAPTION_MAX_CHARS;
+    let caption = if plain {
+        html_to_plain(caption)
+            .chars()
+            .take(CAPTION_MAX_CHARS)
+            .collect()
+    } else {
+        caption.to_string()
+    };
+    let sent = match media.kind {
+        MediaKind::Photo => {
+            let mut request = bot.send_photo(chat_id, file).caption(caption);
+            if !plain {
+                request = request.parse_mode(ParseMode::Html);
+            }
+            request.send().await?
+        }
+        MediaKind::Voice => {
+            let mut request = bot.send_voice(chat_id, file).caption(caption);
+            if !plain {
+                request = request.parse_mode(ParseMode::Html);
+            }
+            request.send().await?
+        }
+    };
+    Ok(sent.id)
 }
 
 fn no_preview() -> LinkPreviewOptions {
@@ -297,6 +376,12 @@ mod tests {
         ));
         assert!(matches!(
             classify(api(ApiError::BotKicked)),
+            Failure::BotRemoved(_)
+        ));
+        assert!(matches!(
+            classify(api(ApiError::Unknown(
+                "Forbidden: bot can't initiate conversation with a user".into()
+            ))),
             Failure::BotRemoved(_)
         ));
         assert!(matches!(

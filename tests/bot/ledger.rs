@@ -60,6 +60,8 @@ fn record<'a>(chat_id: i64, task: &'a NewTask, requester: &'a Person) -> NewTask
         thread_id: None,
         source_message_id: 1,
         at: Utc::now(),
+        private: false,
+        media: None,
     }
 }
 

@@ -12,6 +12,7 @@ mod ledger;
 mod lifecycle;
 mod migrations;
 mod operator;
+mod private;
 mod process;
 mod refusals;
 mod reliability;

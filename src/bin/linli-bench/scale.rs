@@ -203,6 +203,8 @@ pub async fn measure(tasks: i64, server: Option<&str>) -> anyhow::Result<ScaleRe
                 thread_id: None,
                 source_message_id: 1,
                 at: Utc::now(),
+                private: false,
+                media: None,
             })
             .await?;
         tx.commit().await?;

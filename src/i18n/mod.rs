@@ -1,9 +1,13 @@
 //! Every text users see, in English and Chinese (简体), as HTML.
 //!
-//! One catalogue: [`Text`] names each message and [`Text::render`] writes it.
+//! One catalogue: [`Text`] names each message and [`Text::render`] writes it;
+//! the steps of a private request and what its claimer reads are
+//! [`private::PrivateText`], in the same way.
 //! Each arm calls [`pick`] with both languages, so the compiler refuses a
 //! message that lacks one. All user text passes through [`escape`] here and
 //! nowhere else.
+
+pub mod private;
 
 use std::fmt::Write;
 
@@ -244,21 +248,30 @@ fn announcement(card: &TaskCard, lang: Lang) -> String {
     let mut out = format!("<b>{} · {}</b>\n", card.number, kind_name(card.kind, lang));
     let requester = escape(&card.requester_name);
     let claimer = escape(card.claimer_name.as_deref().unwrap_or("?"));
-    if !card.status.is_final() {
+    if card.private {
+        // The group never reads a private request's flat, details or requester.
         out += &pick(
             lang,
-            format!("🏠 Flat: {}\n", escape(&card.flat)),
-            format!("🏠 门牌：{}\n", escape(&card.flat)),
+            "🔒 Asked privately: the flat and details go to the volunteer who takes it.\n".into(),
+            "🔒 私信求助：门牌和说明只发给认领的志愿者。\n".into(),
         );
-        if !card.details.is_empty() {
-            let _ = writeln!(out, "📝 {}", escape(&card.details));
+    } else {
+        if !card.status.is_final() {
+            out += &pick(
+                lang,
+                format!("🏠 Flat: {}\n", escape(&card.flat)),
+                format!("🏠 门牌：{}\n", escape(&card.flat)),
+            );
+            if !card.details.is_empty() {
+                let _ = writeln!(out, "📝 {}", escape(&card.details));
+            }
         }
+        out += &pick(
+            lang,
+            format!("🙏 Asked by {requester}\n"),
+            format!("🙏 求助人：{requester}\n"),
+        );
     }
-    out += &pick(
-        lang,
-        format!("🙏 Asked by {requester}\n"),
-        format!("🙏 求助人：{requester}\n"),
-    );
     out += &match card.status {
         Status::Open => pick(
             lang,
@@ -288,11 +301,15 @@ fn announcement(card: &TaskCard, lang: Lang) -> String {
 }
 
 fn list_line(card: &TaskCard, lang: Lang) -> String {
+    let flat = if card.private {
+        "🔒".to_string()
+    } else {
+        escape(&card.flat)
+    };
     let mut line = format!(
-        "{} {} · {} · {}",
+        "{} {} · {flat} · {}",
         card.number,
         kind_name(card.kind, lang),
-        escape(&card.flat),
         card.asked_at
     );
     if !card.details.is_empty() {
@@ -366,7 +383,6 @@ fn usage(error: &UsageError, lang: Lang) -> String {
         "格式：/need 类型 门牌 [说明]，例如 /need 取快递 3号楼201 北门快递。类型：取快递、倒垃圾、买药、买菜、其他。".into(),
     );
     match error {
-        UsageError::MissingKind => need_usage,
         UsageError::UnknownKind(word) => pick(
             lang,
             format!("I don't know the kind “{}”. {need_usage}", echo(word)),
@@ -562,6 +578,10 @@ fn command_description(command: CommandName, lang: Lang) -> String {
         CommandName::Mine => ("the tasks you claimed", "我认领的任务"),
         CommandName::Stats => ("counts and who helped", "统计与热心邻居"),
         CommandName::Help => ("how linli works", "使用说明"),
+        CommandName::Start => (
+            "ask for help privately, step by step",
+            "私信求助，一步一步来",
+        ),
         CommandName::Settings => (
             "the group's settings (admins): /settings language en|zh",
             "本群设置（管理员）：/settings language zh|en",
@@ -628,6 +648,7 @@ mod tests {
             claimer_name: Some("Bo & Co".into()),
             done_note: Some("left <at> door".into()),
             asked_at: "11-28 09:30".into(),
+            private: false,
         }
     }
 
@@ -769,6 +790,22 @@ mod tests {
             open.contains("12-302") && open.contains("insulin"),
             "{open}"
         );
+    }
+
+    #[test]
+    fn a_private_announcement_says_where_the_details_go() {
+        let card = TaskCard {
+            private: true,
+            ..card(Status::Open)
+        }
+        .for_group();
+        for lang in [Lang::En, Lang::Zh] {
+            let html = Text::Announcement(&card).render(lang);
+            assert!(html.contains("#7") && html.contains("🔒"), "{html}");
+            assert!(!html.contains("Ann") && !html.contains("12-302"), "{html}");
+            let list = Text::OpenList(std::slice::from_ref(&card)).render(lang);
+            assert!(list.contains("#7 ") && list.contains("🔒"), "{list}");
+        }
     }
 
     #[test]
