@@ -562,11 +562,10 @@ async fn handle(
                 }
                 ok(me)
             }
-            "deleteWebhook"
-            | "setMyCommands"
-            | "setMyDescription"
-            | "setMyShortDescription"
-            | "deleteMessage" => ok(json!(true)),
+            "deleteWebhook" | "setMyCommands" | "setMyDescription" | "setMyShortDescription" => {
+                ok(json!(true))
+            }
+            "deleteMessage" => delete_message(&fake, &body),
             "sendMessage" => send_message(&fake, &body),
             "sendPhoto" => send_media(&fake, &body, "photo"),
             "sendVoice" => send_media(&fake, &body, "voice"),
@@ -918,6 +917,18 @@ fn answer_callback_query(fake: &FakeTelegram, body: &Value) -> Reply {
         return bad_request("query is too old and response timeout expired or query ID is invalid");
     }
     inner.callbacks_answered.push(id.to_string());
+    ok(json!(true))
+}
+
+/// A bot deletes others' messages in a group only as an administrator.
+fn delete_message(fake: &FakeTelegram, body: &Value) -> Reply {
+    let (Some(chat), Some(_)) = (body["chat_id"].as_i64(), body["message_id"].as_i64()) else {
+        return bad_request("message to delete not found");
+    };
+    let status = fake.lock().statuses.get(&(chat, BOT_ID)).cloned();
+    if chat < 0 && !matches!(status.as_deref(), Some("administrator" | "creator")) {
+        return bad_request("message can't be deleted");
+    }
     ok(json!(true))
 }
 

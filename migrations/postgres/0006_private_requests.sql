@@ -1,6 +1,7 @@
 -- Private requests (as migrations/sqlite/0006).
 
 ALTER TABLE tasks ADD COLUMN private BOOLEAN NOT NULL DEFAULT FALSE;
+ALTER TABLE chats ADD COLUMN hide_flats BOOLEAN NOT NULL DEFAULT FALSE;
 ALTER TABLE tasks ADD COLUMN media_kind TEXT CHECK (media_kind IN ('photo', 'voice'));
 ALTER TABLE tasks ADD COLUMN media_file_id TEXT;
 
@@ -24,6 +25,6 @@ CREATE TABLE people (
 
 ALTER TABLE outbox DROP CONSTRAINT outbox_kind_check;
 ALTER TABLE outbox ADD CONSTRAINT outbox_kind_check
-    CHECK (kind IN ('announce', 'message', 'answer', 'details'));
+    CHECK (kind IN ('announce', 'message', 'answer', 'details', 'delete'));
 ALTER TABLE outbox ADD COLUMN buttons TEXT;
 ALTER TABLE outbox ADD COLUMN url TEXT;

@@ -3,6 +3,9 @@
 
 -- 1 for a private request.
 ALTER TABLE tasks ADD COLUMN private INTEGER NOT NULL DEFAULT 0;
+-- /settings hide_flats on: every request of the chat is private, and the
+-- /need message is deleted once recorded, where the bot may delete it.
+ALTER TABLE chats ADD COLUMN hide_flats INTEGER NOT NULL DEFAULT 0;
 -- A photo or voice message given as the details, sent on to the claimer
 -- by Telegram's file_id.
 ALTER TABLE tasks ADD COLUMN media_kind TEXT CHECK (media_kind IN ('photo', 'voice'));
@@ -30,19 +33,19 @@ CREATE TABLE people (
     updated_at TEXT NOT NULL
 );
 
--- The outbox learns two kinds of content: buttons under a message (JSON),
--- a URL opened by a button answer, and the 'details' row: a private
--- request's flat and details for its claimer, rendered from the task when
--- sent (so the outbox never holds them). SQLite cannot change a CHECK, so
--- the table is rebuilt.
+-- The outbox learns buttons under a message (JSON), a URL opened by a
+-- button answer, and two kinds of row: 'details', a private request's flat
+-- and details for its claimer, rendered from the task when sent (so the
+-- outbox never holds them); 'delete', a message to delete (reply_to names
+-- it). SQLite cannot change a CHECK, so the table is rebuilt.
 CREATE TABLE outbox_new (
     id                INTEGER PRIMARY KEY AUTOINCREMENT,
     lane              INTEGER NOT NULL,
-    kind              TEXT NOT NULL CHECK (kind IN ('announce', 'message', 'answer', 'details')),
+    kind              TEXT NOT NULL CHECK (kind IN ('announce', 'message', 'answer', 'details', 'delete')),
     chat_id           INTEGER,                 -- message, details: where it goes
     task_id           INTEGER REFERENCES tasks(id), -- announce, details: rendered from the task when sent
     thread_id         INTEGER,
-    reply_to          INTEGER,
+    reply_to          INTEGER,                 -- message, announce: the message answered; delete: the message
     body              TEXT,                    -- message: HTML; answer: text; details: the reader's language
     callback_query_id TEXT,
     show_alert        INTEGER NOT NULL DEFAULT 0,

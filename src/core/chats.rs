@@ -1,23 +1,27 @@
-//! What the ledger keeps of a chat: its language, its title, whether the
-//! bot is in it, and its move to a supergroup.
+//! What the ledger keeps of a chat: its settings (language, hidden flats),
+//! its title, whether the bot is in it, and its move to a supergroup.
 
-use crate::domain::Lang;
+use crate::domain::{Lang, SettingChange};
 use crate::ledger::{Batch, LedgerResult, Outgoing};
 
-/// An admin's `/settings language`: kept for the chat, the live
-/// announcements redrawn in it, and `reply` sent, in one unit of `batch`.
-pub async fn set_language(
+/// An admin's `/settings` change, kept for the chat, the live
+/// announcements redrawn where it changes them, and `reply` sent, in one
+/// unit of `batch`.
+pub async fn set(
     batch: &Batch,
     chat_id: i64,
     title: Option<&str>,
-    lang: Lang,
+    change: SettingChange,
     reply: Outgoing,
 ) -> LedgerResult<()> {
     let mut tx = batch.begin().await?;
-    tx.set_chat_language(chat_id, title, lang).await?;
+    match change {
+        SettingChange::Language(lang) => tx.set_chat_language(chat_id, title, lang).await?,
+        SettingChange::HideFlats(on) => tx.set_chat_hide_flats(chat_id, title, on).await?,
+    }
     tx.send(reply);
     tx.commit().await?;
-    tracing::info!(chat_id, lang = lang.as_str(), "chat language set");
+    tracing::info!(chat_id, ?change, "chat setting changed");
     Ok(())
 }
 

@@ -84,3 +84,8 @@ pub async fn groups_of(ledger: &Ledger, user: UserId) -> LedgerResult<Vec<String
 pub async fn chat_language(ledger: &Ledger, chat_id: i64, default: Lang) -> LedgerResult<Lang> {
     Ok(ledger.chat_language(chat_id).await?.unwrap_or(default))
 }
+
+/// Whether every request of a chat is private (`/settings hide_flats`).
+pub async fn hides_flats(ledger: &Ledger, chat_id: i64) -> LedgerResult<bool> {
+    ledger.hides_flats(chat_id).await
+}

@@ -8,11 +8,20 @@ use crate::ledger::{Batch, LedgerResult, NewTaskRecord, Outgoing, Person, TaskRe
 pub async fn file(batch: &Batch, record: &NewTaskRecord<'_>) -> LedgerResult<TaskRecord> {
     let mut tx = batch.begin().await?;
     let task = tx.create_task(record).await?;
+    // In a chat that hides flats the task is private, and the /need message
+    // that shows the flat goes once the task is recorded.
+    let hidden = task.private && record.source_message_id != 0;
     tx.send(Outgoing::Announce {
         task_id: task.id,
         chat_id: task.chat_id,
-        reply_to: Some(record.source_message_id),
+        reply_to: (!hidden).then_some(record.source_message_id),
     });
+    if hidden {
+        tx.send(Outgoing::Delete {
+            chat_id: task.chat_id,
+            message_id: record.source_message_id,
+        });
+    }
     tx.commit().await?;
     tracing::info!(chat_id = task.chat_id, number = task.number.get(), kind = %task.kind, "task created");
     Ok(task)

@@ -82,6 +82,8 @@ pub enum Command {
 pub enum SettingChange {
     /// `language en|zh`: what the whole group reads.
     Language(Lang),
+    /// `hide_flats on|off`: every request of the chat private.
+    HideFlats(bool),
 }
 
 impl Command {
@@ -204,6 +206,8 @@ pub enum UsageError {
     UnknownSetting(String),
     /// `/settings language VALUE` with a value that is not a language.
     BadLanguage(String),
+    /// `/settings hide_flats VALUE` with a value that is neither on nor off.
+    BadSwitch(String),
 }
 
 impl UsageError {
@@ -216,7 +220,9 @@ impl UsageError {
             | UsageError::DetailsTooLong { .. } => CommandName::Need,
             UsageError::MissingNumber(name) | UsageError::BadNumber(name, _) => *name,
             UsageError::TooManyNumbers(name, _) => *name,
-            UsageError::UnknownSetting(_) | UsageError::BadLanguage(_) => CommandName::Settings,
+            UsageError::UnknownSetting(_)
+            | UsageError::BadLanguage(_)
+            | UsageError::BadSwitch(_) => CommandName::Settings,
         }
     }
 }
@@ -284,6 +290,18 @@ fn parse_setting(args: &str) -> Result<Option<SettingChange>, UsageError> {
             Lang::from_setting(word)
                 .map(|lang| Some(SettingChange::Language(lang)))
                 .ok_or_else(|| UsageError::BadLanguage(word.to_string()))
+        }
+        "hide_flats" | "hideflats" | "hide-flats" | "隐藏门牌" | "隱藏門牌" => {
+            let (word, _) = input::next_word(value);
+            match input::fold(word).to_lowercase().as_str() {
+                "on" | "yes" | "true" | "1" | "开" | "開" | "是" => {
+                    Ok(Some(SettingChange::HideFlats(true)))
+                }
+                "off" | "no" | "false" | "0" | "关" | "關" | "否" => {
+                    Ok(Some(SettingChange::HideFlats(false)))
+                }
+                _ => Err(UsageError::BadSwitch(word.to_string())),
+            }
         }
         _ => Err(UsageError::UnknownSetting(key.to_string())),
     }
@@ -628,6 +646,18 @@ mod tests {
         );
         assert_eq!(parse("/start a.b"), Parsed::Command(Command::Start(None)));
         assert_eq!(parse("/settings"), Parsed::Command(Command::Settings(None)));
+        assert_eq!(
+            parse("/settings hide_flats ON"),
+            Parsed::Command(Command::Settings(Some(SettingChange::HideFlats(true))))
+        );
+        assert_eq!(
+            parse("/settings 隐藏门牌 关"),
+            Parsed::Command(Command::Settings(Some(SettingChange::HideFlats(false))))
+        );
+        assert_eq!(
+            parse("/settings hide_flats maybe"),
+            Parsed::Invalid(UsageError::BadSwitch("maybe".into()))
+        );
         assert_eq!(
             parse("/settings language 中文"),
             Parsed::Command(Command::Settings(Some(SettingChange::Language(Lang::Zh))))

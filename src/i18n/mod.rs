@@ -67,10 +67,11 @@ pub enum Text<'a> {
     /// A command that needs a group, sent in a private chat with the bot.
     /// With the titles of the groups where the sender has asked or helped.
     GroupOnly(CommandName, &'a [String]),
-    /// Plain text in a private chat with the bot.
-    PrivateHint,
-    /// `/settings`: the chat's settings and how to change them.
-    SettingsShown(Lang),
+    /// `/settings`: the chat's settings (its language, whether it hides
+    /// flats) and how to change them.
+    SettingsShown(Lang, bool),
+    /// `/settings hide_flats on|off` done.
+    HideFlatsSet(bool),
     /// `/settings language …` was applied.
     LanguageSet(Lang),
     /// A setting someone who is not a chat admin tried to change.
@@ -179,15 +180,26 @@ impl Text<'_> {
                 "抱歉，我这边出了点问题，请稍后再试。".into(),
             ),
             Text::GroupOnly(command, groups) => group_only(command, groups, lang),
-            Text::PrivateHint => pick(
+            Text::SettingsShown(current, hide_flats) => {
+                let on_off = |on: bool| if on { "on" } else { "off" };
+                pick(
+                    lang,
+                    format!("<b>Settings of this group</b>\nlanguage: {} — what the whole group reads (announcements).\nhide_flats: {} — when on, every request is private: the group sees only its number and kind.\n\nAn admin changes them with /settings language en|zh and /settings hide_flats on|off.", current.as_str(), on_off(hide_flats)),
+                    format!("<b>本群设置</b>\nlanguage（语言）：{} — 全群看到的消息（任务公告）所用的语言。\nhide_flats（隐藏门牌）：{} — 打开后所有求助都按私信求助处理，群里只显示编号和类型。\n\n管理员可以用 /settings language zh|en 和 /settings hide_flats on|off 修改。", current.as_str(), on_off(hide_flats)),
+                )
+            }
+            Text::HideFlatsSet(on) => pick(
                 lang,
-                "I work in your residents' group chat. Ask for help there with /need KIND FLAT [DETAILS], e.g. /need pickup 12-302 parcel at the north gate. Here you can see the tasks you claimed with /mine, or read /help.".into(),
-                "我在小区的居民群里工作。请在群里发 /need 类型 门牌 [说明] 求助，例如 /need 取快递 3号楼201 北门快递。在这里可以用 /mine 查看你认领的任务，或看 /help。".into(),
-            ),
-            Text::SettingsShown(current) => pick(
-                lang,
-                format!("<b>Settings of this group</b>\nlanguage: {} — what the whole group reads (announcements).\n\nAn admin changes it with /settings language en or /settings language zh.", current.as_str()),
-                format!("<b>本群设置</b>\nlanguage（语言）：{} — 全群看到的消息（任务公告）所用的语言。\n\n管理员可以用 /settings language zh 或 /settings language en 修改。", current.as_str()),
+                if on {
+                    "From now on every request here is private: the group sees only its number and kind, and the volunteer who takes it gets the flat and details privately. Where I may delete messages, I delete the /need message once it is recorded.".into()
+                } else {
+                    "Requests here show their flat and details to the group again; /need alone still asks privately.".into()
+                },
+                if on {
+                    "从现在起本群所有求助都按私信求助处理：群里只显示编号和类型，门牌和说明私下发给认领的志愿者。如果我有删除消息的权限，会在记录后删除 /need 消息。".into()
+                } else {
+                    "本群的求助重新在群里显示门牌和说明；单独发 /need 仍可私信求助。".into()
+                },
             ),
             Text::LanguageSet(new) => pick(
                 lang,
@@ -428,6 +440,11 @@ fn usage(error: &UsageError, lang: Lang) -> String {
             lang,
             format!("At most {max} task numbers at a time, please."),
             format!("一次最多写 {max} 个任务编号。"),
+        ),
+        UsageError::BadSwitch(word) => pick(
+            lang,
+            format!("“{}” is neither on nor off: write /settings hide_flats on or /settings hide_flats off.", echo(word)),
+            format!("“{}”不是 on 或 off：请写 /settings hide_flats on 或 /settings hide_flats off。", echo(word)),
         ),
         UsageError::BadLanguage(word) => pick(
             lang,
@@ -688,8 +705,9 @@ mod tests {
                 CommandName::Need,
                 Box::leak(Box::new(["3号楼邻里".to_string()])),
             ),
-            Text::PrivateHint,
-            Text::SettingsShown(Lang::Zh),
+            Text::SettingsShown(Lang::Zh, true),
+            Text::HideFlatsSet(true),
+            Text::HideFlatsSet(false),
             Text::LanguageSet(Lang::En),
             Text::AdminsOnly,
             Text::MoreNotShown(3),
@@ -723,8 +741,8 @@ mod tests {
                 | Text::EditNotApplied(..)
                 | Text::InternalError
                 | Text::GroupOnly(..)
-                | Text::PrivateHint
-                | Text::SettingsShown(_)
+                | Text::SettingsShown(..)
+                | Text::HideFlatsSet(_)
                 | Text::LanguageSet(_)
                 | Text::AdminsOnly
                 | Text::MoreNotShown(_)

@@ -141,9 +141,9 @@ impl Slot {
 
     /// Moves the queued messages of a chat that migrated to its new id.
     pub(super) fn follow_migration(slot: &Mutex<Slot>, from: i64, to: i64) {
-        for outgoing in &mut Slot::lock(slot).outbox {
-            outgoing.follow_migration(from, to);
-        }
+        Slot::lock(slot)
+            .outbox
+            .retain_mut(|outgoing| outgoing.follow_migration(from, to));
     }
 }
 

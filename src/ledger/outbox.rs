@@ -58,6 +58,9 @@ pub enum Outgoing {
         chat_id: i64,
         lang: Lang,
     },
+    /// Delete message `message_id` of a chat (a `/need` in a chat that
+    /// hides flats), where the bot may.
+    Delete { chat_id: i64, message_id: i32 },
 }
 
 /// Inline buttons under a message, row by row (at most 100 in all, as
@@ -131,6 +134,10 @@ impl OutboxRow {
                 alert: self.show_alert,
                 url: self.url.clone(),
             },
+            "delete" => Outgoing::Delete {
+                chat_id: self.chat_id?,
+                message_id: self.reply_to?,
+            },
             "details" => Outgoing::Details {
                 task_id: self.task_id?,
                 chat_id: self.chat_id?,
@@ -157,7 +164,8 @@ impl Outgoing {
         match self {
             Outgoing::Announce { chat_id, .. }
             | Outgoing::Message { chat_id, .. }
-            | Outgoing::Details { chat_id, .. } => *chat_id,
+            | Outgoing::Details { chat_id, .. }
+            | Outgoing::Delete { chat_id, .. } => *chat_id,
             Outgoing::Answer { .. } => ANSWERS_LANE,
         }
     }
@@ -207,6 +215,12 @@ impl Outgoing {
                 null,
                 url
             ]),
+            Outgoing::Delete {
+                chat_id,
+                message_id,
+            } => json!([
+                lane, "delete", chat_id, null, null, message_id, null, null, false, null, null
+            ]),
             Outgoing::Details {
                 task_id,
                 chat_id,
@@ -228,8 +242,11 @@ impl Outgoing {
     }
 
     /// Moves a message for chat `from` to chat `to` (the group migrated).
-    pub(super) fn follow_migration(&mut self, from: i64, to: i64) {
+    /// Returns `false` for a deletion there, which cannot follow: the old
+    /// message ids name other messages in the supergroup.
+    pub(super) fn follow_migration(&mut self, from: i64, to: i64) -> bool {
         match self {
+            Outgoing::Delete { chat_id, .. } if *chat_id == from => return false,
             // The old group's message ids name other messages in the supergroup.
             Outgoing::Announce {
                 chat_id, reply_to, ..
@@ -242,6 +259,7 @@ impl Outgoing {
             }
             _ => {}
         }
+        true
     }
 }
 
@@ -305,16 +323,26 @@ pub(super) async fn follow_migration_in_outbox(
     from: i64,
     to: i64,
 ) -> LedgerResult<()> {
-    // Old message ids name other messages in the supergroup: no reply to them.
-    either!(conn, c => sqlx::query(
-        "UPDATE outbox SET lane = $2, chat_id = $2, reply_to = NULL
-         WHERE lane = $1 AND state = 'pending'",
-    )
-    .bind(from)
-    .bind(to)
-    .execute(c)
-    .await
-    .map(drop)?);
+    // Old message ids name other messages in the supergroup: no reply to
+    // them, and nothing deleted by them.
+    either!(conn, c => {
+        sqlx::query(
+            "UPDATE outbox SET state = 'failed', error = 'the group became a supergroup'
+             WHERE lane = $1 AND state = 'pending' AND kind = 'delete'",
+        )
+        .bind(from)
+        .execute(&mut *c)
+        .await?;
+        sqlx::query(
+            "UPDATE outbox SET lane = $2, chat_id = $2, reply_to = NULL
+             WHERE lane = $1 AND state = 'pending'",
+        )
+        .bind(from)
+        .bind(to)
+        .execute(c)
+        .await
+        .map(drop)?
+    });
     Ok(())
 }
 

@@ -150,6 +150,16 @@ impl Ledger {
         .await?))
     }
 
+    /// Whether every request of a chat is private (`/settings hide_flats`).
+    pub async fn hides_flats(&self, chat_id: i64) -> LedgerResult<bool> {
+        let on: Option<bool> = either!(self.readers(), p =>
+            sqlx::query_scalar("SELECT hide_flats FROM chats WHERE id = $1")
+                .bind(chat_id)
+                .fetch_optional(p)
+                .await?);
+        Ok(on.unwrap_or(false))
+    }
+
     /// The task with ledger id `id`.
     pub async fn task_by_id(&self, id: i64) -> LedgerResult<Option<TaskRecord>> {
         let row: Option<TaskRow> = either!(self.readers(), p =>

@@ -46,7 +46,8 @@ pub struct NewTaskRecord<'a> {
     /// The `/need` message (0 for a request written privately).
     pub source_message_id: i32,
     pub at: DateTime<Utc>,
-    /// Asked for privately: the group sees only its number and kind.
+    /// Asked for privately: the group sees only its number and kind. (A
+    /// chat that hides flats makes every task private.)
     pub private: bool,
     /// A photo or voice message given as its details.
     pub media: Option<&'a Media>,
@@ -433,9 +434,8 @@ impl LedgerTx {
             }
         }
         outbox::follow_migration_in_outbox(self.conn().await?, from, to).await?;
-        for outgoing in &mut self.queued {
-            outgoing.follow_migration(from, to);
-        }
+        self.queued
+            .retain_mut(|outgoing| outgoing.follow_migration(from, to));
         if let Some(batch) = &self.batch {
             Slot::follow_migration(batch, from, to);
         }
@@ -519,6 +519,45 @@ impl LedgerTx {
         Ok(())
     }
 
+    /// Sets whether every request of a chat is private (`/settings
+    /// hide_flats`); the live tasks' announcements are queued to be redrawn
+    /// when they become private.
+    pub async fn set_chat_hide_flats(
+        &mut self,
+        chat_id: i64,
+        title: Option<&str>,
+        on: bool,
+    ) -> LedgerResult<()> {
+        let at = self.now();
+        let rows: Vec<TaskRow> = either!(self.conn().await?, c => {
+            sqlx::query(
+                "INSERT INTO chats (id, title, created_at, hide_flats) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (id) DO UPDATE SET hide_flats = excluded.hide_flats,
+                     title = COALESCE(excluded.title, chats.title)",
+            )
+            .bind(chat_id)
+            .bind(title)
+            .bind(at)
+            .bind(on)
+            .execute(&mut *c)
+            .await?;
+            // Turning it on hides what the live announcements show now too.
+            sqlx::query_as(
+                "UPDATE tasks SET private = TRUE
+                 WHERE chat_id = $1 AND $2 AND status IN ('open', 'claimed') AND NOT private
+                 RETURNING *",
+            )
+            .bind(chat_id)
+            .bind(on)
+            .fetch_all(c)
+            .await?
+        });
+        for task in super::records(rows)? {
+            self.send(Outgoing::announce(&task));
+        }
+        Ok(())
+    }
+
     /// Marks whether the bot is still a member of a chat.
     pub async fn set_chat_active(&mut self, chat_id: i64, active: bool) -> LedgerResult<()> {
         either!(self.conn().await?, c => sqlx::query("UPDATE chats SET active = $1 WHERE id = $2")
@@ -554,7 +593,8 @@ const INSERT_TASK: &str = "INSERT INTO tasks (chat_id, number, kind, flat, detai
      VALUES ($1, (SELECT COALESCE(MAX(number), 0) + 1 FROM tasks WHERE chat_id = $1),
              $4, $5, $6, 'open', $7, $8,
              (SELECT COALESCE(language, added_by_language, $9) FROM chats WHERE id = $1),
-             $10, $11, $3, $12, $13, $14)";
+             $10, $11, $3,
+             $12 OR COALESCE((SELECT hide_flats FROM chats WHERE id = $1), FALSE), $13, $14)";
 
 /// Binds the arguments of [`UPSERT_CHAT`] and [`INSERT_TASK`].
 fn bind_new_task<'q, DB, O>(

@@ -297,6 +297,23 @@ impl Sender {
                 Ok(()) => return Ok(Some(sent)),
                 Err(failure) => failure,
             },
+            Outgoing::Delete {
+                chat_id,
+                message_id,
+            } => match self
+                .outlet
+                .delete(ChatId(*chat_id), MessageId(*message_id))
+                .await
+            {
+                Ok(()) => return Ok(Some(sent)),
+                // Without the right to delete, the message stays: the
+                // task is private all the same.
+                Err(Failure::Refused(error)) => {
+                    tracing::info!(chat_id, %error, "cannot delete a /need message; it stays");
+                    return Ok(Some(sent));
+                }
+                Err(failure) => failure,
+            },
             Outgoing::Details {
                 task_id,
                 chat_id,

@@ -217,10 +217,8 @@ pub async fn on_message(
             let html = Text::Usage(&error).render(lang);
             return answer(&batch, &msg, vec![reply_to(&msg, html)]).await;
         }
-        Parsed::NotForUs => {
-            let html = Text::PrivateHint.render(lang);
-            return answer(&batch, &msg, vec![reply_to(&msg, html)]).await;
-        }
+        // Only in a private chat, whose words the steps above took.
+        Parsed::NotForUs => return Ok(()),
     };
     if private && !matches!(command, Command::Mine | Command::Help) {
         let groups = core::reads::groups_of(&ctx.ledger, sender.id).await?;
@@ -437,7 +435,11 @@ impl Asked<'_> {
     async fn settings(&self, change: Option<SettingChange>) -> HandlerResult {
         let chat_id = self.msg.chat.id.0;
         let html = match change {
-            None => Text::SettingsShown(chat_lang(self.ctx, chat_id).await?).render(self.lang),
+            None => {
+                let lang = chat_lang(self.ctx, chat_id).await?;
+                let hide_flats = core::reads::hides_flats(&self.ctx.ledger, chat_id).await?;
+                Text::SettingsShown(lang, hide_flats).render(self.lang)
+            }
             Some(change) => {
                 // No write lock held while Telegram is asked.
                 self.batch.flush().await?;
@@ -445,11 +447,13 @@ impl Asked<'_> {
                 if !admins.is_admin(chat_id, self.sender.id).await {
                     Text::AdminsOnly.render(self.lang)
                 } else {
-                    let SettingChange::Language(lang) = change;
-                    let reply = reply_to(self.msg, Text::LanguageSet(lang).render(self.lang));
+                    let done = match change {
+                        SettingChange::Language(lang) => Text::LanguageSet(lang),
+                        SettingChange::HideFlats(on) => Text::HideFlatsSet(on),
+                    };
+                    let reply = reply_to(self.msg, done.render(self.lang));
                     let title = self.msg.chat.title();
-                    return core::chats::set_language(self.batch, chat_id, title, lang, reply)
-                        .await;
+                    return core::chats::set(self.batch, chat_id, title, change, reply).await;
                 }
             }
         };

@@ -208,6 +208,20 @@ impl Outlet {
         result.map_err(classify)
     }
 
+    /// Deletes a message: a bot may delete others' messages in a group only
+    /// with the right to (Telegram answers 400 otherwise: `Refused`).
+    pub async fn delete(&self, chat_id: ChatId, message_id: MessageId) -> Result<(), Failure> {
+        let result = match self {
+            Outlet::Paced(bot) => bot.delete_message(chat_id, message_id).await,
+            Outlet::Direct(bot) => bot.delete_message(chat_id, message_id).await,
+        };
+        match result {
+            // Already gone: what was asked is done.
+            Ok(_) | Err(RequestError::Api(ApiError::MessageToDeleteNotFound)) => Ok(()),
+            Err(error) => Err(classify(error)),
+        }
+    }
+
     /// Sends a photo or voice message by Telegram's `file_id`, with an
     /// HTML caption (at most 1024 characters, as Telegram allows).
     pub async fn send_media(

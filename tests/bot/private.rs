@@ -370,3 +370,38 @@ async fn only_a_member_of_the_group_may_ask_in_it() {
     press(&app, ANN.id, ANN, &format!("group:{other}")).await;
     assert!(last_to(&app, ANN.id).text().contains("What do you need"));
 }
+
+#[tokio::test]
+async fn a_chat_that_hides_flats_makes_every_request_private() {
+    let app = TestApp::spawn().await;
+    app.add_bot(GROUP, ANN);
+    say(&app, GROUP, BO, "/settings hide_flats on").await;
+    assert!(last_to(&app, GROUP).text().contains("Only a group admin"));
+    app.fake.set_status(GROUP, ANN.id, "administrator");
+    say(&app, GROUP, ANN, "/settings hide_flats on").await;
+    assert!(last_to(&app, GROUP)
+        .text()
+        .contains("every request here is private"));
+    // The bot may delete messages: the /need that shows the flat goes.
+    app.fake
+        .set_status(GROUP, fake_telegram::BOT_ID, "administrator");
+    let need = app.say(GROUP, ANN, "/need medicine 3号楼201 insulin");
+    app.fake.settle().await;
+    let deleted = app.fake.calls_of("deleteMessage");
+    assert_eq!(deleted.len(), 1);
+    assert_eq!(deleted[0].body["message_id"], need);
+    assert!(deleted[0].succeeded());
+    let task = app.task(GROUP, 1).await;
+    assert!(task.private && task.flat == "3号楼201");
+    assert_group_never_saw_it(&app);
+    // Without the right, the message stays and the task is private all the same.
+    app.fake.set_status(GROUP, fake_telegram::BOT_ID, "member");
+    say(&app, GROUP, ANN, "/need pickup 3号楼201 insulin").await;
+    let deletes = app.fake.calls_of("deleteMessage");
+    assert!(!deletes[1].succeeded(), "{deletes:?}");
+    assert!(app.task(GROUP, 2).await.private);
+    say(&app, GROUP, CY, "/open").await;
+    assert_group_never_saw_it(&app);
+    say(&app, GROUP, ANN, "/settings").await;
+    assert!(last_to(&app, GROUP).text().contains("hide_flats: on"));
+}
