@@ -21,14 +21,12 @@ use anyhow::Context as _;
 use secrecy::ExposeSecret;
 use teloxide::adaptors::throttle::Limits;
 use teloxide::prelude::*;
-use teloxide::types::{BotCommand, Me};
+use teloxide::types::Me;
 use teloxide::{ApiError, RequestError};
 use tokio::sync::{mpsc, watch, Notify};
 
 use crate::clock::Clock;
 use crate::config::Settings;
-use crate::domain::CommandName;
-use crate::i18n::{Lang, Text};
 use crate::ledger::receipts::Receipts;
 use crate::ledger::{Ledger, RunLock};
 use crate::runtime::fetcher::Fetcher;
@@ -207,31 +205,19 @@ impl App {
         }
     }
 
-    /// Sets the command menu, in English and (for Chinese users) Chinese,
-    /// and removes any webhook, which would make getUpdates fail.
+    /// Sets the command menus and the description, and removes any
+    /// webhook, which would make getUpdates fail.
     async fn publish_commands(&self) {
         if let Err(error) = self.bot.delete_webhook().await {
             tracing::error!(%error, "deleteWebhook failed; getUpdates may be refused while a webhook is set");
         }
-        for lang in [Lang::En, Lang::Zh] {
-            let commands: Vec<BotCommand> = CommandName::MENU
-                .iter()
-                .map(|name| {
-                    BotCommand::new(name.as_str(), Text::CommandDescription(*name).render(lang))
-                })
-                .collect();
-            let mut request = self.bot.set_my_commands(commands);
-            if lang == Lang::Zh {
-                request = request.language_code("zh");
-            }
-            if let Err(error) = request.await {
-                tracing::error!(%error, lang = lang.as_str(), "setMyCommands failed; the command menu may be missing");
-            }
-        }
+        crate::telegram::menu::publish(&self.bot).await;
     }
 }
 
-/// Deletes handled inbox and outbox rows past their retention, now and then.
+/// Deletes handled inbox and outbox rows past their retention, and forgets
+/// what tasks finished `privacy.forget_after` ago said, at start and now
+/// and then.
 async fn prune(ledger: Ledger, settings: Arc<Settings>) {
     let retention = chrono::TimeDelta::hours(
         i64::try_from(settings.database.handled_retention_hours).unwrap_or(i64::MAX / 3600),
@@ -243,6 +229,11 @@ async fn prune(ledger: Ledger, settings: Arc<Settings>) {
             }
             Err(error) => tracing::error!(%error, "pruning failed"),
             _ => {}
+        }
+        if let Err(error) =
+            crate::core::privacy::forget_due(&ledger, settings.privacy.forget_after).await
+        {
+            tracing::error!(%error, "forgetting failed; it is tried again later");
         }
         tokio::time::sleep(PRUNE_EVERY).await;
     }

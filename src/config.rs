@@ -66,6 +66,16 @@ pub struct Settings {
     pub telegram: TelegramSettings,
     /// `[shutdown]`.
     pub shutdown: ShutdownSettings,
+    /// `[privacy]`.
+    pub privacy: PrivacySettings,
+}
+
+/// `[privacy]`: how long what residents wrote is kept.
+#[derive(Debug, Clone)]
+pub struct PrivacySettings {
+    /// How long after a task finished its flat, details and notes are
+    /// erased; `None` (`off`) keeps them.
+    pub forget_after: Option<Duration>,
 }
 
 /// `[database]`: where the ledger is and how it is opened.
@@ -634,6 +644,26 @@ impl Layers<'_> {
         })
     }
 
+    /// A duration as interface.md writes them (`90s`, `30m`, `3h`, `2d`),
+    /// more than none, or `off` (`None`).
+    fn duration_or_off(&self, key: &str) -> Result<Option<Duration>, SettingsError> {
+        let found = self.find(key)?;
+        let text = found.text().map(str::trim).unwrap_or_default();
+        if text.eq_ignore_ascii_case("off") {
+            return Ok(None);
+        }
+        humantime::parse_duration(text)
+            .ok()
+            .filter(|d| !d.is_zero())
+            .map(Some)
+            .ok_or_else(|| {
+                found.refuse(
+                    key,
+                    "a duration such as \"30d\", \"12h\" or \"90m\", or \"off\"",
+                )
+            })
+    }
+
     fn time_zone(&self, key: &str) -> Result<chrono_tz::Tz, SettingsError> {
         let found = self.find(key)?;
         found
@@ -705,6 +735,9 @@ impl Layers<'_> {
             },
             shutdown: ShutdownSettings {
                 grace_seconds: self.number("shutdown.grace_seconds")?,
+            },
+            privacy: PrivacySettings {
+                forget_after: self.duration_or_off("privacy.forget_after")?,
             },
         };
         let poll = settings.telegram.poll_timeout_seconds;
@@ -892,6 +925,25 @@ mod tests {
                 "chat.time_zone must be an IANA time zone name such as \"Asia/Shanghai\""
             )
         );
+    }
+
+    #[test]
+    fn forgetting_takes_a_duration_or_off() {
+        let forget = |value: &str| {
+            Settings::from_vars(&vars(&[("LINLI_PRIVACY__FORGET_AFTER", value)]))
+                .map(|s| s.privacy.forget_after)
+        };
+        assert_eq!(forget("2d").unwrap(), Some(Duration::from_secs(2 * 86_400)));
+        assert_eq!(forget("90s").unwrap(), Some(Duration::from_secs(90)));
+        assert_eq!(forget("OFF").unwrap(), None);
+        let default = Settings::from_vars(&vars(&[])).unwrap();
+        assert_eq!(
+            default.privacy.forget_after,
+            Some(Duration::from_secs(30 * 86_400))
+        );
+        assert!(refusal(&[("LINLI_PRIVACY__FORGET_AFTER", "0s")])
+            .starts_with("privacy.forget_after must be a duration"));
+        assert!(refusal(&[("LINLI_PRIVACY__FORGET_AFTER", "soon")]).contains("\"off\""));
     }
 
     #[test]

@@ -69,3 +69,32 @@ ALTER TABLE outbox_new RENAME TO outbox;
 CREATE INDEX outbox_pending ON outbox (lane, id) WHERE state = 'pending';
 CREATE INDEX outbox_finished ON outbox (finished_at) WHERE state <> 'pending';
 CREATE INDEX outbox_pending_task ON outbox (task_id, id) WHERE state = 'pending';
+
+-- Building leads (楼长) an admin named in a chat with /lead.
+CREATE TABLE leads (
+    chat_id  INTEGER NOT NULL,
+    user_id  INTEGER NOT NULL,
+    name     TEXT NOT NULL,
+    added_at TEXT NOT NULL,
+    PRIMARY KEY (chat_id, user_id)
+);
+
+-- Households that cannot go out, registered by an admin or a lead.
+CREATE TABLE households (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    chat_id    INTEGER NOT NULL,
+    flat       TEXT NOT NULL,
+    until_day  TEXT,                           -- the last day it needs help (YYYY-MM-DD)
+    note       TEXT NOT NULL DEFAULT '',
+    added_by   INTEGER NOT NULL,
+    added_at   TEXT NOT NULL,
+    UNIQUE (chat_id, flat)
+);
+
+-- Forgetting erases a finished task's flat, details and note. Events are
+-- facts about who did what and when, and never change: they keep no free
+-- text (the done note lives on the task only), so erasing touches no event.
+ALTER TABLE events DROP COLUMN note;
+-- Finished tasks, found by when they finished, for forgetting.
+CREATE INDEX tasks_finished ON tasks (COALESCE(done_at, cancelled_at))
+    WHERE status IN ('done', 'cancelled') AND (flat <> '' OR details <> '' OR done_note IS NOT NULL);

@@ -13,12 +13,16 @@
 //!   ledger records, the announcement follows.
 //! - [`requests`] — filing a request, and editing it while it is open.
 //! - [`chats`] — a chat's language, title, membership and migration.
+//! - [`households`] — building leads and registered households.
+//! - [`privacy`] — forgetting what finished tasks said.
 //! - [`private`] — private requests: their steps, filing, and the details
 //!   their claimer is given.
 //! - [`reads`] — what the lists and `/stats` show, read without a unit.
 
 pub mod change;
 pub mod chats;
+pub mod households;
+pub mod privacy;
 pub mod private;
 pub mod reads;
 pub mod requests;

@@ -4,6 +4,7 @@
 //! args`; a command addressed to another bot is not ours. Usage mistakes come
 //! back as [`UsageError`]s, which the chat edge explains to the sender.
 
+use super::household::{parse_household, HouseholdEntry};
 use super::input;
 use super::kind::Kind;
 use super::lang::Lang;
@@ -75,6 +76,15 @@ pub enum Command {
     Help,
     /// `/settings` (show) or `/settings KEY VALUE` (change; admins only).
     Settings(Option<SettingChange>),
+    /// `/lead` (true) or `/unlead` (false), as a reply to the person's
+    /// message (admins only).
+    Lead(bool),
+    /// `/household FLAT [until YYYY-MM-DD] [NOTE]` (admins and leads).
+    Household(HouseholdEntry),
+    /// `/households`: the chat's households, answered privately.
+    Households,
+    /// `/forgetme`: erase the flat and details of one's finished requests.
+    ForgetMe,
 }
 
 /// A per-chat setting an admin changes with `/settings KEY VALUE`.
@@ -98,6 +108,11 @@ impl Command {
             Command::Stats => CommandName::Stats,
             Command::Help => CommandName::Help,
             Command::Settings(_) => CommandName::Settings,
+            Command::Lead(true) => CommandName::Lead,
+            Command::Lead(false) => CommandName::Unlead,
+            Command::Household(_) => CommandName::Household,
+            Command::Households => CommandName::Households,
+            Command::ForgetMe => CommandName::ForgetMe,
         }
     }
 }
@@ -116,10 +131,15 @@ pub enum CommandName {
     Help,
     Start,
     Settings,
+    Lead,
+    Unlead,
+    Household,
+    Households,
+    ForgetMe,
 }
 
 impl CommandName {
-    /// The commands in the order the menu shows them.
+    /// The commands residents see in a group's menu, in its order.
     pub const MENU: [CommandName; 9] = [
         CommandName::Need,
         CommandName::Claim,
@@ -129,6 +149,24 @@ impl CommandName {
         CommandName::Open,
         CommandName::Mine,
         CommandName::Stats,
+        CommandName::Help,
+    ];
+
+    /// What a chat's admins see besides [`CommandName::MENU`].
+    pub const ADMIN_MENU: [CommandName; 5] = [
+        CommandName::Settings,
+        CommandName::Lead,
+        CommandName::Unlead,
+        CommandName::Household,
+        CommandName::Households,
+    ];
+
+    /// The menu of a private chat with the bot.
+    pub const PRIVATE_MENU: [CommandName; 5] = [
+        CommandName::Need,
+        CommandName::Mine,
+        CommandName::Households,
+        CommandName::ForgetMe,
         CommandName::Help,
     ];
 
@@ -145,6 +183,11 @@ impl CommandName {
             CommandName::Help => "help",
             CommandName::Start => "start",
             CommandName::Settings => "settings",
+            CommandName::Lead => "lead",
+            CommandName::Unlead => "unlead",
+            CommandName::Household => "household",
+            CommandName::Households => "households",
+            CommandName::ForgetMe => "forgetme",
         }
     }
 
@@ -181,6 +224,11 @@ impl CommandName {
             "help" => CommandName::Help,
             "start" => CommandName::Start,
             "settings" | "setting" => CommandName::Settings,
+            "lead" => CommandName::Lead,
+            "unlead" => CommandName::Unlead,
+            "household" => CommandName::Household,
+            "households" => CommandName::Households,
+            "forgetme" => CommandName::ForgetMe,
             _ => return None,
         })
     }
@@ -208,6 +256,10 @@ pub enum UsageError {
     BadLanguage(String),
     /// `/settings hide_flats VALUE` with a value that is neither on nor off.
     BadSwitch(String),
+    /// `/household` without a flat.
+    MissingHouseholdFlat,
+    /// `/household FLAT until DATE` with a date that is not YYYY-MM-DD.
+    BadDate(String),
 }
 
 impl UsageError {
@@ -223,6 +275,7 @@ impl UsageError {
             UsageError::UnknownSetting(_)
             | UsageError::BadLanguage(_)
             | UsageError::BadSwitch(_) => CommandName::Settings,
+            UsageError::MissingHouseholdFlat | UsageError::BadDate(_) => CommandName::Household,
         }
     }
 }
@@ -275,6 +328,11 @@ fn parse_args(name: CommandName, args: &str, limits: &Limits) -> Result<Command,
         CommandName::Mine => Command::Mine,
         CommandName::Stats => Command::Stats,
         CommandName::Settings => Command::Settings(parse_setting(args)?),
+        CommandName::Lead => Command::Lead(true),
+        CommandName::Unlead => Command::Lead(false),
+        CommandName::Household => Command::Household(parse_household(args, limits)?),
+        CommandName::Households => Command::Households,
+        CommandName::ForgetMe => Command::ForgetMe,
         _ => Command::Help,
     })
 }
@@ -684,7 +742,12 @@ mod tests {
 
     #[test]
     fn command_names_match_the_menu() {
-        for name in CommandName::MENU {
+        let menus = [
+            &CommandName::MENU[..],
+            &CommandName::ADMIN_MENU,
+            &CommandName::PRIVATE_MENU,
+        ];
+        for name in menus.into_iter().flatten().copied() {
             assert_eq!(CommandName::from_word(name.as_str()), Some(name));
         }
     }

@@ -161,6 +161,8 @@ pub enum DeepLink {
     Ask(i64),
     /// The details of this task (by its ledger id), for its claimer.
     Details(i64),
+    /// This group's households, for an admin or a building lead.
+    Households(i64),
 }
 
 impl DeepLink {
@@ -169,6 +171,7 @@ impl DeepLink {
         match self {
             DeepLink::Ask(chat_id) => format!("ask_{chat_id}"),
             DeepLink::Details(task_id) => format!("task_{task_id}"),
+            DeepLink::Households(chat_id) => format!("households_{chat_id}"),
         }
     }
 
@@ -182,6 +185,7 @@ impl DeepLink {
         match head {
             "ask" => Some(DeepLink::Ask(id)),
             "task" => Some(DeepLink::Details(id)),
+            "households" => Some(DeepLink::Households(id)),
             _ => None,
         }
     }
@@ -255,6 +259,7 @@ mod tests {
             DeepLink::Ask(-1_001_234_567_890),
             DeepLink::Ask(i64::MIN),
             DeepLink::Details(i64::MAX),
+            DeepLink::Households(-1_001_234_567_890),
         ] {
             let payload = link.payload();
             assert!(payload.len() <= 64);

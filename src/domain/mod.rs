@@ -4,6 +4,7 @@
 //! - [`input`] — what input methods send, read as the grammar's ASCII.
 //! - [`command`] — turning a chat message into a [`Command`] or a [`UsageError`].
 //! - [`draft`] — a private request written step by step, and deep links.
+//! - [`household`] — households registered by admins and building leads.
 //! - [`lang`] — the languages, and which one a person reads.
 //! - [`task`] — task states, the transitions between them and who may make them.
 //! - [`view`] — what messages about tasks show, before they are put into words.
@@ -13,6 +14,7 @@
 
 pub mod command;
 pub mod draft;
+pub mod household;
 pub mod input;
 pub mod kind;
 pub mod lang;
@@ -24,6 +26,7 @@ pub use command::{
     UsageError,
 };
 pub use draft::{Answer, DeepLink, Draft, DraftError, Media, MediaKind, Step};
+pub use household::{may_manage_households, HouseholdEntry};
 pub use kind::Kind;
 pub use lang::Lang;
 pub use task::{decide, replay, Action, Person, Refusal, Status, TaskNumber, TaskState, UserId};

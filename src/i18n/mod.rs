@@ -2,11 +2,13 @@
 //!
 //! One catalogue: [`Text`] names each message and [`Text::render`] writes it;
 //! the steps of a private request and what its claimer reads are
-//! [`private::PrivateText`], in the same way.
+//! [`private::PrivateText`], and leads, households and forgetting
+//! [`households::HouseholdText`], in the same way.
 //! Each arm calls [`pick`] with both languages, so the compiler refuses a
 //! message that lacks one. All user text passes through [`escape`] here and
 //! nowhere else.
 
+pub mod households;
 pub mod private;
 
 use std::fmt::Write;
@@ -86,6 +88,10 @@ pub enum Text<'a> {
     ButtonDone,
     ButtonRelease,
     CommandDescription(CommandName),
+    /// What Telegram shows in an empty chat with the bot (at most 512 characters).
+    BotDescription,
+    /// The bot's profile line (at most 120 characters).
+    BotShortDescription,
     KindName(Kind),
     StatusName(Status),
 }
@@ -226,6 +232,16 @@ impl Text<'_> {
             Text::ButtonDone => pick(lang, "✅ Done".into(), "✅ 完成".into()),
             Text::ButtonRelease => pick(lang, "↩️ Release".into(), "↩️ 放弃".into()),
             Text::CommandDescription(command) => command_description(command, lang),
+            Text::BotDescription => pick(
+                lang,
+                "linli (邻里) helps neighbours help each other: a household that cannot go out asks, a volunteer takes it and says when it is done. Tap Start to ask for help privately: only the volunteer who takes it sees your flat and details.".into(),
+                "linli（邻里）帮邻居互相帮忙：出不了门的住户发起求助，志愿者认领并在完成后告知。点“开始”即可私信求助：只有认领的志愿者能看到你的门牌和说明。".into(),
+            ),
+            Text::BotShortDescription => pick(
+                lang,
+                "Neighbours helping households that cannot go out.".into(),
+                "邻居互助：帮助出不了门的住户。".into(),
+            ),
             Text::KindName(kind) => kind_name(kind, lang),
             Text::StatusName(status) => status_name(status, lang),
         }
@@ -441,6 +457,16 @@ fn usage(error: &UsageError, lang: Lang) -> String {
             format!("At most {max} task numbers at a time, please."),
             format!("一次最多写 {max} 个任务编号。"),
         ),
+        UsageError::MissingHouseholdFlat => pick(
+            lang,
+            "Write: /household FLAT [until YYYY-MM-DD] [NOTE], for example /household 3号楼201 until 2026-12-31 lives alone.".into(),
+            "格式：/household 门牌 [到 YYYY-MM-DD] [备注]，例如 /household 3号楼201 到 2026-12-31 独居老人。".into(),
+        ),
+        UsageError::BadDate(word) => pick(
+            lang,
+            format!("“{}” is not a date: write it as YYYY-MM-DD, for example 2026-12-31.", echo(word)),
+            format!("“{}”不是日期：请写成 YYYY-MM-DD，例如 2026-12-31。", echo(word)),
+        ),
         UsageError::BadSwitch(word) => pick(
             lang,
             format!("“{}” is neither on nor off: write /settings hide_flats on or /settings hide_flats off.", echo(word)),
@@ -595,6 +621,26 @@ fn command_description(command: CommandName, lang: Lang) -> String {
         CommandName::Mine => ("the tasks you claimed", "我认领的任务"),
         CommandName::Stats => ("counts and who helped", "统计与热心邻居"),
         CommandName::Help => ("how linli works", "使用说明"),
+        CommandName::Lead => (
+            "name a building lead (admins; reply to their message)",
+            "指定楼长（管理员；回复其消息）",
+        ),
+        CommandName::Unlead => (
+            "a building lead no more (admins; reply to their message)",
+            "取消楼长（管理员；回复其消息）",
+        ),
+        CommandName::Household => (
+            "register a household: /household FLAT [until DATE] [NOTE]",
+            "登记住户：/household 门牌 [到 日期] [备注]",
+        ),
+        CommandName::Households => (
+            "the registered households, sent privately",
+            "已登记的住户（私信发送）",
+        ),
+        CommandName::ForgetMe => (
+            "erase the flats and details of your finished requests",
+            "删除你已结束求助的门牌和说明",
+        ),
         CommandName::Start => (
             "ask for help privately, step by step",
             "私信求助，一步一步来",
@@ -612,7 +658,8 @@ fn help_en() -> String {
         "<b>linli 邻里</b> keeps this group's requests for help in order.\n\n\
          Ask: <code>/need KIND FLAT [DETAILS]</code>\n\
          e.g. <code>/need pickup 12-302 JD parcel at the north gate</code>\n\
-         KIND: pickup, rubbish, medicine, groceries, other.\n\n\
+         KIND: pickup, rubbish, medicine, groceries, other.\n\
+         Rather not show your flat to the group? Send <code>/need</code> alone, or write to me privately: I ask step by step, and only the volunteer who takes it sees your flat and details.\n\n\
          Help: press the button under a request, or <code>/claim N</code>; then <code>/done N [NOTE]</code> or <code>/release N</code>. \
          Sent as a reply to a request, <code>/claim</code>, <code>/done</code>, <code>/release</code> and <code>/cancel</code> need no number.\n\n\
          Admins: <code>/settings language zh|en</code> sets the language the whole group reads.\n",
@@ -633,7 +680,8 @@ fn help_zh() -> String {
         "<b>linli 邻里</b> 帮本群整理互助请求。\n\n\
          求助：<code>/need 类型 门牌 [说明]</code>\n\
          例如 <code>/need 取快递 3号楼201 北门快递</code>\n\
-         类型：取快递、倒垃圾、买药、买菜、其他。\n\n\
+         类型：取快递、倒垃圾、买药、买菜、其他。\n\
+         不想让全群看到门牌？单独发 <code>/need</code>，或直接私信我：我一步一步问你，只有认领的志愿者能看到门牌和说明。\n\n\
          帮忙：点请求下面的按钮，或发 <code>/claim 编号</code>；完成后 <code>/done 编号 [备注]</code>，做不了就 <code>/release 编号</code>。\
          回复某条请求发送 <code>/claim</code>、<code>/done</code>、<code>/release</code>、<code>/cancel</code> 时不用写编号。\n\n\
          管理员：<code>/settings language zh|en</code> 设置全群看到的语言。\n",
@@ -717,6 +765,8 @@ mod tests {
             Text::ButtonDone,
             Text::ButtonRelease,
             Text::CommandDescription(CommandName::Need),
+            Text::BotDescription,
+            Text::BotShortDescription,
             Text::KindName(Kind::Other),
             Text::StatusName(Status::Open),
         ];
@@ -752,6 +802,8 @@ mod tests {
                 | Text::ButtonDone
                 | Text::ButtonRelease
                 | Text::CommandDescription(_)
+                | Text::BotDescription
+                | Text::BotShortDescription
                 | Text::KindName(_)
                 | Text::StatusName(_) => {}
             }

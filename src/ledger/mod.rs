@@ -16,12 +16,16 @@
 //! - [`receipts`]: what the sender records after delivering, in groups;
 //! - [`inbox`]: Updates stored before Telegram forgets them;
 //! - [`outbox`]: messages waiting to be sent, lane by lane;
-//! - `private.rs`: private requests' drafts, and who the bot may write to.
+//! - `private.rs`: private requests' drafts, and who the bot may write to;
+//! - [`households`]: building leads and registered households;
+//! - [`forget`]: erasing what finished tasks said.
 //!
 //! The rules themselves live in `domain`; the ledger records what they allowed.
 
 mod backend;
 pub mod batch;
+pub mod forget;
+pub mod households;
 pub mod inbox;
 pub mod outbox;
 mod private;
@@ -235,7 +239,6 @@ pub struct EventRecord {
     pub actor_id: i64,
     pub actor_name: String,
     pub at: DateTime<Utc>,
-    pub note: Option<String>,
 }
 
 #[derive(Clone)]
@@ -458,7 +461,7 @@ impl Ledger {
     /// A task's events, oldest first.
     pub async fn events(&self, task_id: i64) -> LedgerResult<Vec<EventRecord>> {
         Ok(either!(self.readers(), p => sqlx::query_as(
-            "SELECT action, actor_id, actor_name, at, note FROM events
+            "SELECT action, actor_id, actor_name, at FROM events
              WHERE task_id = $1 ORDER BY id",
         )
         .bind(task_id)

@@ -285,13 +285,13 @@ impl LedgerTx {
         // One round trip: the guarded update, and its event if it matched.
         let sql = match self.raw()? {
             Backend::Sqlite(_) => format!(
-                "{UPDATE}; INSERT INTO events (task_id, action, actor_id, actor_name, at, note)
-                 SELECT $6, $9, $10, $11, $4, $5 WHERE changes() = 1"
+                "{UPDATE}; INSERT INTO events (task_id, action, actor_id, actor_name, at)
+                 SELECT $6, $9, $10, $11, $4 WHERE changes() = 1"
             ),
             Backend::Postgres(_) => format!(
                 "WITH changed AS ({UPDATE}),
-                 event AS (INSERT INTO events (task_id, action, actor_id, actor_name, at, note)
-                           SELECT id, $9, $10, $11, $4, $5 FROM changed)
+                 event AS (INSERT INTO events (task_id, action, actor_id, actor_name, at)
+                           SELECT id, $9, $10, $11, $4 FROM changed)
                  SELECT * FROM changed"
             ),
         };

@@ -1,6 +1,6 @@
 //! The data carried by the bot's buttons (at most 64 bytes, as Telegram
 //! allows): under an announcement `claim:N`, `done:N`, `release:N`; in the
-//! steps of a private request `group:ID`, `kind:KIND`, `flat:last`,
+//! steps of a private request `group:ID`, `kind:KIND`, `flat:last`, `flat:hID`,
 //! `skip:`, `send:`, `abort:`.
 //!
 //! The one codec for it: keyboards encode with [`encode`] and
@@ -19,6 +19,8 @@ pub enum Pressed {
     Kind(Kind),
     /// The flat the person used last time.
     LastFlat,
+    /// A registered household's flat (by its ledger id).
+    Household(i64),
     /// No details.
     Skip,
     /// File the request.
@@ -52,6 +54,7 @@ impl Pressed {
             Pressed::Group(chat_id) => format!("group:{chat_id}"),
             Pressed::Kind(kind) => format!("kind:{}", kind.as_str()),
             Pressed::LastFlat => "flat:last".into(),
+            Pressed::Household(id) => format!("flat:h{id}"),
             Pressed::Skip => "skip:".into(),
             Pressed::Send => "send:".into(),
             Pressed::Abort => "abort:".into(),
@@ -66,6 +69,7 @@ pub fn decode(data: &str) -> Option<Pressed> {
         "group" => Pressed::Group(tail.parse().ok()?),
         "kind" => Pressed::Kind(Kind::ALL.into_iter().find(|k| k.as_str() == tail)?),
         "flat" if tail == "last" => Pressed::LastFlat,
+        "flat" => Pressed::Household(tail.strip_prefix('h')?.parse().ok()?),
         "skip" if tail.is_empty() => Pressed::Skip,
         "send" if tail.is_empty() => Pressed::Send,
         "abort" if tail.is_empty() => Pressed::Abort,
@@ -97,6 +101,7 @@ mod tests {
             Pressed::Group(i64::MIN),
             Pressed::Group(-1_001_234_567_890),
             Pressed::LastFlat,
+            Pressed::Household(i64::MAX),
             Pressed::Skip,
             Pressed::Send,
             Pressed::Abort,

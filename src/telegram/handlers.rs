@@ -15,6 +15,7 @@ use teloxide::prelude::*;
 use teloxide::types::{ChatMemberUpdated, MaybeInaccessibleMessage, Me, UpdateKind, User};
 
 use super::callbacks::{self, Pressed};
+use super::households::households_privately;
 use super::private::PrivateChat;
 use super::send::html_to_plain;
 use super::{admins::Admins, keyboards, SharedContext, TgBot};
@@ -35,7 +36,8 @@ pub type HandlerResult = LedgerResult<()>;
 /// Telegram's stand-in sender for anonymous group admins.
 const GROUP_ANONYMOUS_BOT: u64 = 1087968824;
 
-fn person(user: &User) -> Person {
+/// Who `user` is, with the name the chat shows.
+pub(super) fn person(user: &User) -> Person {
     let full_name = user.full_name();
     let name = if full_name.trim().is_empty() {
         user.username
@@ -72,7 +74,7 @@ async fn chat_lang(ctx: &SharedContext, chat_id: i64) -> LedgerResult<Lang> {
 }
 
 /// A reply to `msg`: in its chat, in its forum topic, answering it.
-fn reply_to(msg: &Message, html: String) -> Outgoing {
+pub(super) fn reply_to(msg: &Message, html: String) -> Outgoing {
     Outgoing::Message {
         chat_id: msg.chat.id.0,
         thread_id: topic_of(msg),
@@ -220,7 +222,12 @@ pub async fn on_message(
         // Only in a private chat, whose words the steps above took.
         Parsed::NotForUs => return Ok(()),
     };
-    if private && !matches!(command, Command::Mine | Command::Help) {
+    if private
+        && !matches!(
+            command,
+            Command::Mine | Command::Help | Command::Households | Command::ForgetMe
+        )
+    {
         let groups = core::reads::groups_of(&ctx.ledger, sender.id).await?;
         let html = Text::GroupOnly(command.name(), &groups).render(lang);
         return answer(&batch, &msg, vec![reply_to(&msg, html)]).await;
@@ -238,16 +245,16 @@ pub async fn on_message(
 }
 
 /// A command someone sent, with what answering it needs.
-struct Asked<'a> {
-    bot: &'a TgBot,
-    ctx: &'a SharedContext,
-    msg: &'a Message,
-    sender: &'a Person,
+pub(super) struct Asked<'a> {
+    pub(super) bot: &'a TgBot,
+    pub(super) ctx: &'a SharedContext,
+    pub(super) msg: &'a Message,
+    pub(super) sender: &'a Person,
     /// The sender's language.
-    lang: Lang,
-    batch: &'a Batch,
+    pub(super) lang: Lang,
+    pub(super) batch: &'a Batch,
     /// Deep links to the private chat name the bot by it.
-    bot_username: &'a str,
+    pub(super) bot_username: &'a str,
 }
 
 impl Asked<'_> {
@@ -263,6 +270,14 @@ impl Asked<'_> {
         let html = match command {
             Command::Need(new) => return self.create_task(&new).await,
             Command::Ask(_) => return self.ask_privately().await,
+            Command::Lead(lead) => return self.lead(lead).await,
+            Command::Household(entry) => return self.household(&entry).await,
+            Command::Households if self.msg.chat.is_private() => {
+                let (ctx, batch) = (self.ctx, self.batch);
+                return households_privately(self.bot, ctx, batch, self.sender, lang, None).await;
+            }
+            Command::Households => return self.households().await,
+            Command::ForgetMe => return self.forget_me().await,
             Command::Change(command) => return self.change(&command).await,
             Command::Settings(change) => return self.settings(change).await,
             Command::Open => {
@@ -287,7 +302,12 @@ impl Asked<'_> {
             }
             Command::Help | Command::Start(_) => Text::Help.render(lang),
         };
-        answer(self.batch, self.msg, replies_to(self.msg, &html)).await
+        self.answer(replies_to(self.msg, &html)).await
+    }
+
+    /// Records `outgoing` as the whole effect of the command.
+    pub(super) async fn answer(&self, outgoing: Vec<Outgoing>) -> HandlerResult {
+        answer(self.batch, self.msg, outgoing).await
     }
 
     async fn create_task(&self, new: &NewTask) -> HandlerResult {

@@ -120,16 +120,30 @@ pub fn kinds(lang: Lang) -> Buttons {
     step(rows, lang)
 }
 
-/// The flat used last time, if any, to tap instead of typing.
-pub fn flats(last: Option<&str>, lang: Lang) -> Buttons {
+/// The most registered households offered as buttons.
+pub const HOUSEHOLDS_OFFERED: usize = 20;
+
+/// The flat used last time, if any, and registered `households` (id,
+/// flat), to tap instead of typing.
+pub fn flats(last: Option<&str>, households: &[(i64, String)], lang: Lang) -> Buttons {
+    let last = last.map(|flat| {
+        (
+            PrivateText::ButtonFlat(flat).render(lang),
+            Pressed::LastFlat,
+        )
+    });
+    let registered = households
+        .iter()
+        .take(HOUSEHOLDS_OFFERED)
+        .map(|(id, flat)| {
+            let label = PrivateText::ButtonFlat(flat).render(lang);
+            (label, Pressed::Household(*id))
+        });
     let rows = last
-        .map(|flat| {
-            vec![vec![(
-                PrivateText::ButtonFlat(flat).render(lang),
-                Pressed::LastFlat,
-            )]]
-        })
-        .unwrap_or_default();
+        .into_iter()
+        .chain(registered)
+        .map(|b| vec![b])
+        .collect();
     step(rows, lang)
 }
 
@@ -191,8 +205,12 @@ mod step_tests {
         for buttons in [
             groups(&many, Lang::Zh),
             kinds(Lang::En),
-            flats(Some(&"楼".repeat(32)), Lang::En),
-            flats(None, Lang::En),
+            flats(
+                Some(&"楼".repeat(32)),
+                &[(i64::MAX, "楼".repeat(32))],
+                Lang::En,
+            ),
+            flats(None, &vec![(1, "1-1".to_string()); 50], Lang::En),
             skip(Lang::Zh),
             send(Lang::En),
         ] {

@@ -3,6 +3,8 @@
 //! moves Updates and messages through it.
 //! - [`schema`] — the handler tree, and the Update kinds asked for.
 //! - [`handlers`] — one function per kind of Update.
+//! - `households.rs` — leads, households and `/forgetme`.
+//! - [`menu`] — the command menus and the bot's description.
 //! - [`private`] — the private chat: a request step by step, and the
 //!   claimer's details link.
 //! - [`send`] — one attempt at each speaking Bot API call, its errors sorted.
@@ -12,7 +14,9 @@
 pub mod admins;
 pub mod callbacks;
 pub mod handlers;
+mod households;
 pub mod keyboards;
+pub mod menu;
 pub mod private;
 pub mod schema;
 pub mod send;

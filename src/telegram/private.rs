@@ -12,8 +12,10 @@ use teloxide::prelude::*;
 
 use super::callbacks::Pressed;
 use super::handlers::HandlerResult;
+use super::households::households_privately;
 use super::{admins::Admins, keyboards, SharedContext, TgBot};
 use crate::core::private::{self as core_private, Keep, MemberCheck};
+use crate::core::AdminCheck;
 use crate::domain::{
     Answer, Command, CommandName, DeepLink, Draft, DraftError, Media, MediaKind, NewTask, Parsed,
     Step,
@@ -81,6 +83,12 @@ impl PrivateChat<'_> {
                     return Ok(true);
                 }
                 Some(DeepLink::Ask(chat_id)) => Said::Begin(Draft::new(Some(chat_id), None)),
+                Some(DeepLink::Households(chat_id)) => {
+                    let (bot, ctx, batch) = (self.bot, self.ctx, self.batch);
+                    households_privately(bot, ctx, batch, self.person, self.lang, Some(chat_id))
+                        .await?;
+                    return Ok(true);
+                }
                 None => Said::Begin(Draft::default()),
             },
             Parsed::Command(Command::Start(None)) => Said::Begin(Draft::default()),
@@ -125,17 +133,22 @@ impl PrivateChat<'_> {
             Pressed::Skip => Said::Answer(Answer::Skip),
             Pressed::Send => Said::Send,
             Pressed::Abort => Said::Abort,
-            Pressed::LastFlat => {
+            Pressed::LastFlat | Pressed::Household(_) => {
                 let chat = draft.as_ref().and_then(|(d, _)| d.chat_id);
-                match chat {
-                    Some(chat_id) => {
-                        match self.ctx.ledger.last_flat(self.person.id, chat_id).await? {
-                            Some(flat) => Said::Answer(Answer::Flat(flat)),
-                            None => Said::Answer(Answer::Skip),
-                        }
+                let flat = match (chat, pressed) {
+                    (Some(chat_id), Pressed::Household(id)) => self
+                        .ctx
+                        .ledger
+                        .household(chat_id, id)
+                        .await?
+                        .map(|household| household.flat),
+                    (Some(chat_id), _) => {
+                        self.ctx.ledger.last_flat(self.person.id, chat_id).await?
                     }
-                    None => Said::Abort,
-                }
+                    (None, _) => None,
+                };
+                // A flat no longer there: the question is asked again.
+                flat.map_or(Said::Other, |flat| Said::Answer(Answer::Flat(flat)))
             }
             Pressed::Task(..) => Said::Abort,
         };
@@ -313,10 +326,9 @@ impl PrivateChat<'_> {
             (Step::Kind, _) => (PrivateText::AskKind, keyboards::kinds(lang)),
             (Step::Flat, Some(chat_id)) => {
                 let last = self.ctx.ledger.last_flat(self.person.id, chat_id).await?;
-                (
-                    PrivateText::AskFlat,
-                    keyboards::flats(last.as_deref(), lang),
-                )
+                let households = self.households(chat_id).await?;
+                let buttons = keyboards::flats(last.as_deref(), &households, lang);
+                (PrivateText::AskFlat, buttons)
             }
             (Step::Details, _) => (PrivateText::AskDetails, keyboards::skip(lang)),
             (Step::Confirm, Some(chat_id)) => {
@@ -404,6 +416,21 @@ impl PrivateChat<'_> {
             },
         )
         .await
+    }
+
+    /// The registered households of a group (id, flat), for one of its
+    /// leads or admins, who may ask on their behalf; none for anyone else.
+    async fn households(&self, chat_id: i64) -> LedgerResult<Vec<(i64, String)>> {
+        let ledger = &self.ctx.ledger;
+        let manages = crate::core::households::is_lead(ledger, chat_id, self.person.id).await?
+            || Admins { bot: self.bot }
+                .is_admin(chat_id, self.person.id)
+                .await;
+        if !manages {
+            return Ok(Vec::new());
+        }
+        let households = crate::core::households::list(ledger, chat_id).await?;
+        Ok(households.into_iter().map(|h| (h.id, h.flat)).collect())
     }
 
     async fn groups(&self) -> LedgerResult<Vec<(i64, String)>> {

@@ -165,11 +165,30 @@ async fn chinese_speakers_get_chinese_and_help_lists_the_commands() {
     ] {
         assert!(sent[3].text().contains(command), "{command} in help");
     }
-    // The menu was published in both languages at start.
+    // The menus were published for each scope in both languages at start.
     let menus = app.fake.calls_of("setMyCommands");
-    assert_eq!(menus.len(), 2);
-    assert!(menus.iter().any(|c| c.body["language_code"] == "zh"));
-    assert_eq!(menus[0].body["commands"].as_array().unwrap().len(), 9);
+    assert_eq!(menus.len(), 8);
+    let menu = |scope: &str, lang: Option<&str>| {
+        menus
+            .iter()
+            .find(|c| c.body["scope"]["type"] == scope && c.body["language_code"].as_str() == lang)
+            .unwrap_or_else(|| panic!("no {scope} menu in {lang:?}"))
+            .body["commands"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["command"].as_str().unwrap().to_string())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(menu("all_group_chats", None).len(), 9);
+    assert!(menu("all_chat_administrators", Some("zh")).contains(&"lead".to_string()));
+    assert!(!menu("all_group_chats", Some("zh")).contains(&"lead".to_string()));
+    assert!(menu("all_private_chats", None).contains(&"forgetme".to_string()));
+    for method in ["setMyDescription", "setMyShortDescription"] {
+        let calls = app.fake.calls_of(method);
+        assert_eq!(calls.len(), 2, "{method}");
+        assert!(calls.iter().any(|c| c.body["language_code"] == "zh"));
+    }
 }
 
 #[tokio::test]

@@ -6,7 +6,9 @@ mod helpers;
 
 mod chat_contract;
 mod crash;
+mod forgetting;
 mod fuzz;
+mod households;
 mod input;
 mod ledger;
 mod lifecycle;

@@ -69,7 +69,7 @@ async fn the_postgres_schema_keeps_the_ledgers_rules() {
     .unwrap();
     // Events are append-only, whichever way one tries.
     for statement in [
-        "UPDATE events SET note = 'x'",
+        "UPDATE events SET actor_name = 'x'",
         "DELETE FROM events",
         "TRUNCATE events",
     ] {
