@@ -405,3 +405,89 @@ async fn a_chat_that_hides_flats_makes_every_request_private() {
     say(&app, GROUP, ANN, "/settings").await;
     assert!(last_to(&app, GROUP).text().contains("hide_flats: on"));
 }
+
+/// The real binary, killed with SIGKILL at each step of a private request
+/// (at once, or a moment after the step's Update arrives), restarted each
+/// time: the request is filed once, with what was answered, and no draft
+/// is left.
+#[tokio::test]
+async fn a_private_request_survives_a_sigkill_at_every_step() {
+    use fake_telegram::{callback_query, FakeTelegram};
+    use serde_json::json;
+    use std::time::Duration;
+
+    let fake = FakeTelegram::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let db = TestDatabase::new(&dir.path().join("linli.db"));
+    let vars = environment(&fake, &db);
+    let mut bot = run_bot(&vars);
+    let kill_and_restart = |bot: &mut std::process::Child| {
+        let _ = bot.kill();
+        let _ = bot.wait();
+        run_bot(&vars)
+    };
+    let bot_user = json!({"id": fake_telegram::BOT_ID, "is_bot": true, "first_name": "Linli", "username": BOT_USERNAME});
+    fake.push_update(json!({"my_chat_member": {
+        "chat": fake_telegram::chat_json(GROUP), "from": ANN.json(), "date": Utc::now().timestamp(),
+        "old_chat_member": {"status": "left", "user": bot_user},
+        "new_chat_member": {"status": "member", "user": bot_user}
+    }}));
+    // The prompt for each step, and what answers it.
+    let say = |text: &str| {
+        let id = fake.next_message_id(ANN.id);
+        json!({"message": message(ANN.id, id, ANN.json(), text)})
+    };
+    let steps: [(&str, Option<serde_json::Value>, Option<&str>); 5] = [
+        (
+            "What do you need",
+            Some(say(&format!("/start ask_{GROUP}"))),
+            None,
+        ),
+        ("Which flat", None, Some("kind:medicine")),
+        ("Anything the volunteer", Some(say("3号楼 201")), None),
+        ("Please check", None, Some("skip:")),
+        ("Sent to Residents as #1", None, Some("send:")),
+    ];
+    for (round, (expect, update, button)) in steps.into_iter().enumerate() {
+        let update = update.unwrap_or_else(|| {
+            let button = button.unwrap();
+            let prompt = fake
+                .calls_of("sendMessage")
+                .into_iter()
+                .filter(|c| c.chat_id() == Some(ANN.id) && c.buttons().iter().any(|b| b == button))
+                .next_back()
+                .expect("the step's buttons were sent");
+            let id = format!("q{round}");
+            json!({"callback_query": callback_query(ANN.id, ANN.json(), prompt.sent_message_id().unwrap(), &id, button)})
+        });
+        fake.push_update(update);
+        // Killed at once on even steps, a moment later on odd ones.
+        tokio::time::sleep(Duration::from_millis(if round % 2 == 0 { 5 } else { 150 })).await;
+        bot = kill_and_restart(&mut bot);
+        fake.wait_for(expect, |calls| {
+            calls
+                .iter()
+                .any(|c| c.chat_id() == Some(ANN.id) && c.text().contains(expect))
+        })
+        .await;
+        bot = kill_and_restart(&mut bot);
+    }
+    fake.wait_for("the announcement", |calls| {
+        calls
+            .iter()
+            .any(|c| c.chat_id() == Some(GROUP) && c.buttons().contains(&"claim:1".to_string()))
+    })
+    .await;
+    let _ = bot.kill();
+    let _ = bot.wait();
+    let settings = linli::config::Settings::from_vars(&vars).unwrap();
+    let ledger = linli::ledger::Ledger::connect(&settings.database)
+        .await
+        .unwrap();
+    let tasks = ledger.export(None).await.unwrap();
+    assert_eq!(tasks.len(), 1, "{tasks:?}");
+    assert!(tasks[0].private && tasks[0].flat == "3号楼201" && tasks[0].details.is_empty());
+    let drafts: i64 = linli::either!(ledger.readers(), p =>
+        sqlx::query_scalar("SELECT COUNT(*) FROM drafts").fetch_one(p).await.unwrap());
+    assert_eq!(drafts, 0);
+}
