@@ -61,8 +61,7 @@ async fn after_forget_after_no_table_holds_a_finished_tasks_words() {
         .fake
         .calls_of("sendMessage")
         .into_iter()
-        .filter(|c| c.chat_id() == Some(LI.id))
-        .next_back()
+        .rfind(|c| c.chat_id() == Some(LI.id))
         .unwrap();
     app.press(LI.id, LI, confirm.sent_message_id().unwrap(), "send:");
     app.fake.settle().await;
@@ -141,8 +140,7 @@ async fn forgetme_erases_ones_finished_requests_at_once() {
         .fake
         .calls_of("sendMessage")
         .into_iter()
-        .filter(|c| c.chat_id() == Some(ANN.id))
-        .next_back()
+        .rfind(|c| c.chat_id() == Some(ANN.id))
         .unwrap();
     assert!(
         reply.text().contains("your 1 finished requests"),

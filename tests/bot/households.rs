@@ -11,8 +11,7 @@ fn last_to(app: &TestApp, chat: i64) -> Call {
     app.fake
         .calls_of("sendMessage")
         .into_iter()
-        .filter(|c| c.chat_id() == Some(chat) && c.succeeded())
-        .next_back()
+        .rfind(|c| c.chat_id() == Some(chat) && c.succeeded())
         .unwrap_or_else(|| panic!("nothing sent to {chat}"))
 }
 

@@ -453,9 +453,7 @@ async fn a_private_request_survives_a_sigkill_at_every_step() {
             let button = button.unwrap();
             let prompt = fake
                 .calls_of("sendMessage")
-                .into_iter()
-                .filter(|c| c.chat_id() == Some(ANN.id) && c.buttons().iter().any(|b| b == button))
-                .next_back()
+                .into_iter().rfind(|c| c.chat_id() == Some(ANN.id) && c.buttons().iter().any(|b| b == button))
                 .expect("the step's buttons were sent");
             let id = format!("q{round}");
             json!({"callback_query": callback_query(ANN.id, ANN.json(), prompt.sent_message_id().unwrap(), &id, button)})
