@@ -779,6 +779,7 @@ mod tests {
                 "chat.default_language",
                 "chat.time_zone",
                 "telegram.pacing",
+                "privacy.forget_after",
             ]
             .map(String::from),
         );

@@ -285,14 +285,7 @@ fn announcement(card: &TaskCard, lang: Lang) -> String {
         );
     } else {
         if !card.status.is_final() {
-            out += &pick(
-                lang,
-                format!("🏠 Flat: {}\n", escape(&card.flat)),
-                format!("🏠 门牌：{}\n", escape(&card.flat)),
-            );
-            if !card.details.is_empty() {
-                let _ = writeln!(out, "📝 {}", escape(&card.details));
-            }
+            out += &flat_and_details(card, lang);
         }
         out += &pick(
             lang,
@@ -324,6 +317,19 @@ fn announcement(card: &TaskCard, lang: Lang) -> String {
             format!("\n🗒 Note: {}", escape(note)),
             format!("\n🗒 备注：{}", escape(note)),
         );
+    }
+    out
+}
+
+/// The flat and details lines of a card.
+fn flat_and_details(card: &TaskCard, lang: Lang) -> String {
+    let mut out = pick(
+        lang,
+        format!("🏠 Flat: {}\n", escape(&card.flat)),
+        format!("🏠 门牌：{}\n", escape(&card.flat)),
+    );
+    if !card.details.is_empty() {
+        let _ = writeln!(out, "📝 {}", escape(&card.details));
     }
     out
 }
@@ -697,6 +703,15 @@ fn help_zh() -> String {
     out
 }
 
+/// Checks that `text` says something in both languages, and not the same.
+#[cfg(test)]
+pub(crate) fn assert_translated(text: &dyn std::fmt::Debug, render: impl Fn(Lang) -> String) {
+    let (en, zh) = (render(Lang::En), render(Lang::Zh));
+    assert!(!en.trim().is_empty(), "{text:?} has no English");
+    assert!(!zh.trim().is_empty(), "{text:?} has no Chinese");
+    assert_ne!(en, zh, "{text:?} is not translated");
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -814,11 +829,7 @@ mod tests {
     #[test]
     fn every_message_exists_in_both_languages() {
         for text in samples() {
-            let en = text.render(Lang::En);
-            let zh = text.render(Lang::Zh);
-            assert!(!en.trim().is_empty(), "{text:?} has no English");
-            assert!(!zh.trim().is_empty(), "{text:?} has no Chinese");
-            assert_ne!(en, zh, "{text:?} is not translated");
+            assert_translated(&text, |lang| text.render(lang));
         }
     }
 

@@ -5,7 +5,7 @@
 
 use std::fmt::Write;
 
-use super::{escape, kind_name, pick, Lang};
+use super::{escape, flat_and_details, kind_name, pick, Lang, Text};
 use crate::domain::{Draft, MediaKind, TaskCard, TaskNumber};
 
 /// Every message of the private-request steps.
@@ -142,16 +142,22 @@ impl PrivateText<'_> {
                 "Only the volunteer who holds this task now can see its details.".into(),
                 "只有当前认领该任务的志愿者才能查看它的详情。".into(),
             ),
-            PrivateText::ClaimedDetailsSent(n) => pick(
-                lang,
-                format!("🙌 You are on {n}. Thank you! I sent you the flat and details in a private chat."),
-                format!("🙌 你已认领 {n}，谢谢！门牌和说明已私信发给你。"),
-            ),
-            PrivateText::ClaimedOpenLink(n) => pick(
-                lang,
-                format!("🙌 You are on {n}. Thank you! Open a chat with me to get the flat and details."),
-                format!("🙌 你已认领 {n}，谢谢！请打开与我的私聊获取门牌和说明。"),
-            ),
+            PrivateText::ClaimedDetailsSent(n) => {
+                let claimed = Text::Claimed(n).render(lang);
+                pick(
+                    lang,
+                    format!("{claimed} I sent you the flat and details in a private chat."),
+                    format!("{claimed}门牌和说明已私信发给你。"),
+                )
+            }
+            PrivateText::ClaimedOpenLink(n) => {
+                let claimed = Text::Claimed(n).render(lang);
+                pick(
+                    lang,
+                    format!("{claimed} Open a chat with me to get the flat and details."),
+                    format!("{claimed}请打开与我的私聊获取门牌和说明。"),
+                )
+            }
             PrivateText::ButtonGetDetails => {
                 pick(lang, "🔒 Get the details".into(), "🔒 查看详情".into())
             }
@@ -202,14 +208,7 @@ fn details(card: &TaskCard, requester_id: i64, group: &str, lang: Lang) -> Strin
         kind_name(card.kind, lang),
         escape(group)
     );
-    out += &pick(
-        lang,
-        format!("🏠 Flat: {}\n", escape(&card.flat)),
-        format!("🏠 门牌：{}\n", escape(&card.flat)),
-    );
-    if !card.details.is_empty() {
-        let _ = writeln!(out, "📝 {}", escape(&card.details));
-    }
+    out += &flat_and_details(card, lang);
     let link = format!(
         "<a href=\"tg://user?id={requester_id}\">{}</a>",
         escape(&card.requester_name)
@@ -319,10 +318,7 @@ mod tests {
     #[test]
     fn every_message_exists_in_both_languages() {
         for text in samples() {
-            let en = text.render(Lang::En);
-            let zh = text.render(Lang::Zh);
-            assert!(!en.trim().is_empty() && !zh.trim().is_empty(), "{text:?}");
-            assert_ne!(en, zh, "{text:?} is not translated");
+            super::super::assert_translated(&text, |lang| text.render(lang));
         }
     }
 

@@ -5,7 +5,6 @@
 
 use chrono::{DateTime, Utc};
 
-use super::backend::Backend;
 use super::{LedgerResult, LedgerTx};
 use crate::domain::UserId;
 use crate::either;
@@ -89,70 +88,48 @@ impl LedgerTx {
         needles.sort();
         needles.dedup();
         let needles = serde_json::to_string(&needles).unwrap_or_else(|_| "[]".into());
-        let forgotten = match self.conn().await? {
-            Backend::Sqlite(c) => {
-                let tasks = sqlx::query(&format!("{ERASE} AND requester_id = $1"))
-                    .bind(user.0)
-                    .execute(&mut *c)
-                    .await?
-                    .rows_affected();
-                let inbox = sqlx::query(
-                    "DELETE FROM inbox WHERE handled_at IS NOT NULL AND (chat_key = $1
-                         OR EXISTS (SELECT 1 FROM json_each($2) WHERE instr(inbox.raw, value) > 0))",
+        // Whether `column` holds any of the texts of `$2` (a JSON array).
+        let sqlite = self.is_sqlite();
+        let quotes = |column: &str| {
+            if sqlite {
+                format!(
+                    "EXISTS (SELECT 1 FROM json_each($2) AS n WHERE instr({column}, n.value) > 0)"
                 )
-                .bind(user.0)
-                .bind(&needles)
-                .execute(&mut *c)
-                .await?
-                .rows_affected();
-                let outbox = sqlx::query(
-                    "DELETE FROM outbox WHERE state <> 'pending' AND (lane = $1
-                         OR EXISTS (SELECT 1 FROM json_each($2) WHERE instr(outbox.body, value) > 0))",
+            } else {
+                format!(
+                    "EXISTS (SELECT 1 FROM jsonb_array_elements_text($2::TEXT::JSONB) AS n(value)
+                             WHERE strpos({column}, n.value) > 0)"
                 )
-                .bind(user.0)
-                .bind(&needles)
-                .execute(&mut *c)
-                .await?
-                .rows_affected();
-                Forgotten {
-                    tasks,
-                    inbox,
-                    outbox,
-                }
-            }
-            Backend::Postgres(c) => {
-                let tasks = sqlx::query(&format!("{ERASE} AND requester_id = $1"))
-                    .bind(user.0)
-                    .execute(&mut *c)
-                    .await?
-                    .rows_affected();
-                let inbox = sqlx::query(
-                    "DELETE FROM inbox WHERE handled_at IS NOT NULL AND (chat_key = $1
-                         OR EXISTS (SELECT 1 FROM jsonb_array_elements_text($2::TEXT::JSONB) AS n(value)
-                                    WHERE strpos(inbox.raw, n.value) > 0))",
-                )
-                .bind(user.0)
-                .bind(&needles)
-                .execute(&mut *c)
-                .await?
-                .rows_affected();
-                let outbox = sqlx::query(
-                    "DELETE FROM outbox WHERE state <> 'pending' AND (lane = $1
-                         OR EXISTS (SELECT 1 FROM jsonb_array_elements_text($2::TEXT::JSONB) AS n(value)
-                                    WHERE strpos(outbox.body, n.value) > 0))",
-                )
-                .bind(user.0)
-                .bind(&needles)
-                .execute(&mut *c)
-                .await?
-                .rows_affected();
-                Forgotten {
-                    tasks,
-                    inbox,
-                    outbox,
-                }
             }
         };
+        let inbox_sql = format!(
+            "DELETE FROM inbox WHERE handled_at IS NOT NULL AND (chat_key = $1 OR {})",
+            quotes("inbox.raw")
+        );
+        let outbox_sql = format!(
+            "DELETE FROM outbox WHERE state <> 'pending' AND (lane = $1 OR {})",
+            quotes("outbox.body")
+        );
+        let forgotten = either!(self.conn().await?, c => {
+            let tasks = sqlx::query(&format!("{ERASE} AND requester_id = $1"))
+                .bind(user.0)
+                .execute(&mut *c)
+                .await?
+                .rows_affected();
+            let inbox = sqlx::query(&inbox_sql)
+                .bind(user.0)
+                .bind(&needles)
+                .execute(&mut *c)
+                .await?
+                .rows_affected();
+            let outbox = sqlx::query(&outbox_sql)
+                .bind(user.0)
+                .bind(&needles)
+                .execute(&mut *c)
+                .await?
+                .rows_affected();
+            Forgotten { tasks, inbox, outbox }
+        });
         self.drop_draft(user).await?;
         Ok(forgotten)
     }

@@ -191,7 +191,7 @@ impl LedgerTx {
         row.map(TaskRecord::try_from).transpose()
     }
 
-    fn is_sqlite(&self) -> bool {
+    pub(super) fn is_sqlite(&self) -> bool {
         matches!(self.tx, Some(Backend::Sqlite(_)))
     }
 
