@@ -795,7 +795,7 @@ fn send_media(fake: &FakeTelegram, body: &Value, field: &str) -> Reply {
     } else {
         caption.to_string()
     };
-    if plain.chars().count() > 1024 {
+    if plain.encode_utf16().count() > 1024 {
         return bad_request("message caption is too long");
     }
     if let Some(refused) = refused_privately(fake, chat) {

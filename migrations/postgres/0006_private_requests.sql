@@ -8,6 +8,7 @@ ALTER TABLE tasks ADD COLUMN media_file_id TEXT;
 CREATE TABLE drafts (
     user_id       BIGINT PRIMARY KEY,
     chat_id       BIGINT,
+    thread_id     INTEGER,
     kind          TEXT,
     flat          TEXT,
     details       TEXT,

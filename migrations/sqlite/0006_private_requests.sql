@@ -16,6 +16,7 @@ ALTER TABLE tasks ADD COLUMN media_file_id TEXT;
 CREATE TABLE drafts (
     user_id       INTEGER PRIMARY KEY,         -- the person writing it (= their private chat)
     chat_id       INTEGER,                     -- the group it is for
+    thread_id     INTEGER,                     -- the group's forum topic it was asked from
     kind          TEXT,
     flat          TEXT,
     details       TEXT,

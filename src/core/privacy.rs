@@ -26,9 +26,7 @@ pub async fn forget_due(
     // Off: only the drafts go (an unfinished request is dropped after a day).
     let before = forget_after
         .and_then(|after| TimeDelta::from_std(after).ok())
-        .map_or(chrono::DateTime::<chrono::Utc>::MIN_UTC, |after| {
-            now - after
-        });
+        .and_then(|after| now.checked_sub_signed(after));
     let mut tx = ledger.begin().await?;
     let forgotten = tx
         .forget_finished_before(before, now - INBOX_KEPT, drafts_before)

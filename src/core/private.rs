@@ -35,14 +35,15 @@ pub async fn draft_of(ledger: &Ledger, user: UserId) -> LedgerResult<Option<(Dra
 }
 
 /// The groups `user` may ask in: those the bot is in (at most
-/// [`GROUPS_OFFERED`]) where Telegram says they are a member, with titles.
+/// [`GROUPS_OFFERED`], theirs first) where Telegram says they are a
+/// member, with titles.
 pub async fn groups_for(
     ledger: &Ledger,
     members: &impl MemberCheck,
     user: UserId,
 ) -> LedgerResult<Vec<(i64, String)>> {
     let mut theirs = Vec::new();
-    for (chat_id, title) in ledger.active_groups(GROUPS_OFFERED).await? {
+    for (chat_id, title) in ledger.groups_to_offer(user, GROUPS_OFFERED).await? {
         if members.is_member(chat_id, user).await {
             theirs.push((chat_id, title.unwrap_or_else(|| chat_id.to_string())));
         }

@@ -46,6 +46,8 @@ pub struct Media {
 pub struct Draft {
     /// The group it is for.
     pub chat_id: Option<i64>,
+    /// The group's forum topic it was asked from, where its announcement goes.
+    pub thread_id: Option<i32>,
     pub kind: Option<Kind>,
     pub flat: Option<String>,
     pub details: Option<String>,
@@ -157,8 +159,13 @@ fn details(text: &str, limits: &Limits) -> Result<String, DraftError> {
 /// What a deep link (`t.me/<bot>?start=PAYLOAD`) asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DeepLink {
-    /// Ask for help in this group, privately.
-    Ask(i64),
+    /// Ask for help in this group (from this forum topic; of this kind),
+    /// privately.
+    Ask {
+        chat_id: i64,
+        thread_id: Option<i32>,
+        kind: Option<Kind>,
+    },
     /// The details of this task (by its ledger id), for its claimer.
     Details(i64),
     /// This group's households, for an admin or a building lead.
@@ -166,10 +173,24 @@ pub enum DeepLink {
 }
 
 impl DeepLink {
-    /// The payload: at most 64 of `A-Za-z0-9_-`, as Telegram allows.
+    /// The payload: at most 64 of `A-Za-z0-9_-`, as Telegram allows
+    /// (`ask_<chat>[_t<topic>][_k<kind>]`: at most 53).
     pub fn payload(self) -> String {
         match self {
-            DeepLink::Ask(chat_id) => format!("ask_{chat_id}"),
+            DeepLink::Ask {
+                chat_id,
+                thread_id,
+                kind,
+            } => {
+                let mut payload = format!("ask_{chat_id}");
+                if let Some(thread) = thread_id {
+                    payload += &format!("_t{thread}");
+                }
+                if let Some(kind) = kind {
+                    payload += &format!("_k{}", kind.as_str());
+                }
+                payload
+            }
             DeepLink::Details(task_id) => format!("task_{task_id}"),
             DeepLink::Households(chat_id) => format!("households_{chat_id}"),
         }
@@ -177,17 +198,31 @@ impl DeepLink {
 
     /// Reads a payload this made; `None` for anything else.
     pub fn parse(payload: &str) -> Option<DeepLink> {
-        let (head, id) = payload.split_once('_')?;
-        if id.starts_with('+') {
-            return None;
+        let mut parts = payload.split('_');
+        let head = parts.next()?;
+        let id: i64 = parts.next()?.parse().ok()?;
+        let (mut thread_id, mut kind) = (None, None);
+        for part in parts {
+            if let Some(thread) = part.strip_prefix('t') {
+                thread_id = Some(thread.parse().ok()?);
+            } else if let Some(word) = part.strip_prefix('k') {
+                kind = Some(Kind::ALL.into_iter().find(|k| k.as_str() == word)?);
+            } else {
+                return None;
+            }
         }
-        let id: i64 = id.parse().ok()?;
-        match head {
-            "ask" => Some(DeepLink::Ask(id)),
-            "task" => Some(DeepLink::Details(id)),
-            "households" => Some(DeepLink::Households(id)),
-            _ => None,
-        }
+        let link = match head {
+            "ask" => DeepLink::Ask {
+                chat_id: id,
+                thread_id,
+                kind,
+            },
+            "task" => DeepLink::Details(id),
+            "households" => DeepLink::Households(id),
+            _ => return None,
+        };
+        // Only the spelling we write (no `+1`, `007`, or parts out of order).
+        (link.payload() == payload).then_some(link)
     }
 }
 
@@ -256,8 +291,16 @@ mod tests {
     #[test]
     fn deep_links_round_trip_within_telegram_limits() {
         for link in [
-            DeepLink::Ask(-1_001_234_567_890),
-            DeepLink::Ask(i64::MIN),
+            DeepLink::Ask {
+                chat_id: -1_001_234_567_890,
+                thread_id: None,
+                kind: None,
+            },
+            DeepLink::Ask {
+                chat_id: i64::MIN,
+                thread_id: Some(i32::MIN),
+                kind: Some(Kind::Groceries),
+            },
             DeepLink::Details(i64::MAX),
             DeepLink::Households(-1_001_234_567_890),
         ] {
@@ -268,7 +311,19 @@ mod tests {
                 .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-'));
             assert_eq!(DeepLink::parse(&payload), Some(link));
         }
-        for forged in ["", "ask", "ask_", "ask_x", "task_+1", "other_1", "ask_1_2"] {
+        for forged in [
+            "",
+            "ask",
+            "ask_",
+            "ask_x",
+            "task_+1",
+            "other_1",
+            "ask_1_2",
+            "ask_1_kother_t2",
+            "ask_1_ktaxi",
+            "task_1_t2",
+            "ask_01",
+        ] {
             assert_eq!(DeepLink::parse(forged), None, "{forged}");
         }
     }

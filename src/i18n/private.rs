@@ -230,6 +230,7 @@ mod tests {
         let n = TaskNumber::new(4).unwrap();
         let draft: &'static Draft = Box::leak(Box::new(Draft {
             chat_id: Some(-1),
+            thread_id: None,
             kind: Some(Kind::Medicine),
             flat: Some("12-302".into()),
             details: Some("<insulin>".into()),

@@ -102,15 +102,4 @@ impl Ledger {
         .fetch_all(p)
         .await?))
     }
-
-    /// Household `id`, if it is one of chat `chat_id`'s.
-    pub async fn household(&self, chat_id: i64, id: i64) -> LedgerResult<Option<Household>> {
-        Ok(either!(self.readers(), p => sqlx::query_as(
-            "SELECT id, chat_id, flat, until_day, note FROM households WHERE id = $1 AND chat_id = $2",
-        )
-        .bind(id)
-        .bind(chat_id)
-        .fetch_optional(p)
-        .await?))
-    }
 }

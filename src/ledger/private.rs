@@ -14,6 +14,7 @@ use super::Ledger;
 #[derive(sqlx::FromRow)]
 struct DraftRow {
     chat_id: Option<i64>,
+    thread_id: Option<i32>,
     kind: Option<String>,
     flat: Option<String>,
     details: Option<String>,
@@ -34,6 +35,7 @@ impl DraftRow {
         };
         let draft = Draft {
             chat_id: self.chat_id,
+            thread_id: self.thread_id,
             kind: self.kind.as_deref().and_then(Kind::from_word),
             flat: self.flat,
             details: self.details,
@@ -55,9 +57,10 @@ impl LedgerTx {
         let media = draft.media.as_ref();
         either!(self.conn().await?, c => sqlx::query(
             "INSERT INTO drafts (user_id, chat_id, kind, flat, details, media_kind, media_file_id,
-                                 lang, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                                 lang, updated_at, thread_id)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
              ON CONFLICT (user_id) DO UPDATE SET chat_id = excluded.chat_id,
+                 thread_id = excluded.thread_id,
                  kind = excluded.kind, flat = excluded.flat, details = excluded.details,
                  media_kind = excluded.media_kind, media_file_id = excluded.media_file_id,
                  lang = excluded.lang, updated_at = excluded.updated_at",
@@ -71,6 +74,7 @@ impl LedgerTx {
         .bind(media.map(|m| m.file_id.as_str()))
         .bind(lang.as_str())
         .bind(at)
+        .bind(draft.thread_id)
         .execute(c)
         .await
         .map(drop)?);
@@ -116,7 +120,8 @@ impl Ledger {
         since: DateTime<Utc>,
     ) -> LedgerResult<Option<(Draft, Lang)>> {
         let row: Option<DraftRow> = either!(self.readers(), c => sqlx::query_as(
-            "SELECT chat_id, kind, flat, details, media_kind, media_file_id, lang FROM drafts
+            "SELECT chat_id, thread_id, kind, flat, details, media_kind, media_file_id, lang
+             FROM drafts
              WHERE user_id = $1 AND updated_at > $2",
         )
         .bind(user.0)
@@ -170,12 +175,24 @@ impl Ledger {
         row.map(TaskRecord::try_from).transpose()
     }
 
-    /// Up to `limit` groups the bot is in, with their titles, the most
-    /// recently joined first: where someone writing privately may ask.
-    pub async fn active_groups(&self, limit: u32) -> LedgerResult<Vec<(i64, Option<String>)>> {
+    /// Up to `limit` groups the bot is in, with their titles, where `user`
+    /// may ask or lead: first those where they asked, helped or lead, then
+    /// the most recently joined.
+    pub async fn groups_to_offer(
+        &self,
+        user: UserId,
+        limit: u32,
+    ) -> LedgerResult<Vec<(i64, Option<String>)>> {
         Ok(either!(self.readers(), p => sqlx::query_as(
-            "SELECT id, title FROM chats WHERE active AND id < 0 ORDER BY created_at DESC LIMIT $1",
+            "SELECT c.id, c.title FROM chats AS c WHERE c.active AND c.id < 0
+             ORDER BY (EXISTS (SELECT 1 FROM tasks AS t WHERE t.chat_id = c.id
+                               AND (t.requester_id = $1 OR t.claimer_id = $1))
+                       OR EXISTS (SELECT 1 FROM leads AS l WHERE l.chat_id = c.id
+                                  AND l.user_id = $1)) DESC,
+                      c.created_at DESC
+             LIMIT $2",
         )
+        .bind(user.0)
         .bind(i64::from(limit))
         .fetch_all(p)
         .await?))

@@ -379,12 +379,15 @@ impl LedgerTx {
                 .execute(&mut *c)
                 .await?
                 .rows_affected();
-                // The old group's language choices stay, unless the supergroup has its own.
+                // The old group's language choices stay, unless the supergroup has
+                // its own; hidden flats stay hidden.
                 sqlx::query(
                     "UPDATE chats SET
                          language = COALESCE(language, (SELECT language FROM chats WHERE id = $1)),
                          added_by_language = COALESCE(added_by_language,
-                             (SELECT added_by_language FROM chats WHERE id = $1))
+                             (SELECT added_by_language FROM chats WHERE id = $1)),
+                         hide_flats = hide_flats
+                             OR COALESCE((SELECT hide_flats FROM chats WHERE id = $1), FALSE)
                      WHERE id = $2",
                 )
                 .bind(from)
@@ -433,6 +436,31 @@ impl LedgerTx {
                 });
             }
         }
+        // Leads, households and drafts follow; what the supergroup has
+        // already wins.
+        either!(self.conn().await?, c => {
+            for table in ["leads", "households"] {
+                let key = if table == "leads" { "user_id" } else { "flat" };
+                sqlx::query(&format!(
+                    "UPDATE {table} SET chat_id = $2 WHERE chat_id = $1 AND NOT EXISTS
+                         (SELECT 1 FROM {table} AS kept WHERE kept.chat_id = $2
+                          AND kept.{key} = {table}.{key})"
+                ))
+                .bind(from)
+                .bind(to)
+                .execute(&mut *c)
+                .await?;
+                sqlx::query(&format!("DELETE FROM {table} WHERE chat_id = $1"))
+                    .bind(from)
+                    .execute(&mut *c)
+                    .await?;
+            }
+            sqlx::query("UPDATE drafts SET chat_id = $2 WHERE chat_id = $1")
+                .bind(from)
+                .bind(to)
+                .execute(&mut *c)
+                .await?;
+        });
         outbox::follow_migration_in_outbox(self.conn().await?, from, to).await?;
         self.queued
             .retain_mut(|outgoing| outgoing.follow_migration(from, to));

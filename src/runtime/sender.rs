@@ -41,7 +41,7 @@ use crate::ledger::outbox::ANSWERS_LANE;
 use crate::ledger::receipts::{Receipt, Receipts};
 use crate::ledger::{Batch, Ledger, LedgerResult, OutboxRow, Outgoing, TaskRecord};
 use crate::telegram::keyboards;
-use crate::telegram::send::{Destination, Failure, Outlet};
+use crate::telegram::send::{caption_len, Destination, Failure, Outlet, CAPTION_MAX_UTF16};
 
 /// Names lanes (chats, or [`ANSWERS_LANE`]) that may have something due.
 pub type Wake = mpsc::UnboundedSender<i64>;
@@ -404,12 +404,26 @@ impl Sender {
             .chat_title(task.chat_id)
             .await?
             .unwrap_or_default();
-        let html = PrivateText::Details {
-            card: &task.card(self.settings.chat.time_zone),
-            requester_id: task.state.requester.0,
-            group: &group,
+        let mut card = task.card(self.settings.chat.time_zone);
+        let render = |card: &crate::domain::TaskCard| {
+            PrivateText::Details {
+                card,
+                requester_id: task.state.requester.0,
+                group: &group,
+            }
+            .render(lang)
+        };
+        let mut html = render(&card);
+        // A caption is shorter than a message: the details are cut to fit.
+        while task.media.is_some() && caption_len(&html) > CAPTION_MAX_UTF16 {
+            let excess = caption_len(&html) - CAPTION_MAX_UTF16;
+            let keep = card.details.chars().count().saturating_sub(excess + 1);
+            if keep == 0 {
+                break;
+            }
+            card.details = card.details.chars().take(keep).collect::<String>() + "…";
+            html = render(&card);
         }
-        .render(lang);
         let chat_id = ChatId(claimer);
         let sent = match &task.media {
             Some(media) => self.outlet.send_media(chat_id, media, &html).await,

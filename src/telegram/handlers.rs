@@ -16,14 +16,14 @@ use teloxide::types::{ChatMemberUpdated, MaybeInaccessibleMessage, Me, UpdateKin
 
 use super::callbacks::{self, Pressed};
 use super::households::households_privately;
-use super::private::PrivateChat;
+use super::private::{media_of, PrivateChat};
 use super::send::html_to_plain;
 use super::{admins::Admins, keyboards, SharedContext, TgBot};
 use crate::core::private::Keep;
 use crate::core::{self, requests::Edited, AdminCheck, Outcome, Request};
 use crate::domain::{
-    parse_command, Action, Command, DeepLink, NewTask, Parsed, Refusal, SettingChange, TaskCommand,
-    TaskNumber, UserId as DomainUser,
+    parse_command, Action, Command, DeepLink, Kind, NewTask, Parsed, Refusal, SettingChange,
+    TaskCommand, TaskNumber, UserId as DomainUser,
 };
 use crate::i18n::private::PrivateText;
 use crate::i18n::{self, Lang, Text};
@@ -269,7 +269,7 @@ impl Asked<'_> {
         }
         let html = match command {
             Command::Need(new) => return self.create_task(&new).await,
-            Command::Ask(_) => return self.ask_privately().await,
+            Command::Ask(kind) => return self.ask_privately(kind).await,
             Command::Lead(lead) => return self.lead(lead).await,
             Command::Household(entry) => return self.household(&entry).await,
             Command::Households if self.msg.chat.is_private() => {
@@ -312,6 +312,8 @@ impl Asked<'_> {
 
     async fn create_task(&self, new: &NewTask) -> HandlerResult {
         let msg = self.msg;
+        // A photo's caption: the photo goes to the claimer of a private one.
+        let media = media_of(msg);
         let record = NewTaskRecord {
             chat_id: msg.chat.id.0,
             chat_title: msg.chat.title(),
@@ -323,16 +325,21 @@ impl Asked<'_> {
             // When it was asked, also when the bot handles it later.
             at: msg.date,
             private: false,
-            media: None,
+            media: media.as_ref(),
         };
         core::requests::file(self.batch, &record).await?;
         Ok(())
     }
 
     /// `/need` alone (or with only a KIND) in a group: a button that opens
-    /// the private chat, naming this group.
-    async fn ask_privately(&self) -> HandlerResult {
-        let link = keyboards::deep_link(self.bot_username, DeepLink::Ask(self.msg.chat.id.0));
+    /// the private chat, naming this group (its topic, and the KIND).
+    async fn ask_privately(&self, kind: Option<Kind>) -> HandlerResult {
+        let asked = DeepLink::Ask {
+            chat_id: self.msg.chat.id.0,
+            thread_id: topic_of(self.msg),
+            kind,
+        };
+        let link = keyboards::deep_link(self.bot_username, asked);
         let label = PrivateText::ButtonAskPrivately.render(self.lang);
         let mut reply = reply_to(self.msg, PrivateText::AskThere.render(self.lang));
         if let Outgoing::Message { buttons, .. } = &mut reply {
@@ -390,17 +397,20 @@ impl Asked<'_> {
                 .iter()
                 .zip(outcomes)
                 .map(|(number, outcome)| match claimed_private(action, outcome) {
-                    Some(task) if reachable => {
-                        details.push(details_for(task, self.sender, self.lang));
-                        PrivateText::ClaimedDetailsSent(*number).render(self.lang)
-                    }
                     Some(task) => {
+                        // The link stays as a way back to the details (the
+                        // claimer may have blocked the bot since).
                         let label = format!(
                             "{} {number}",
                             PrivateText::ButtonGetDetails.render(self.lang)
                         );
                         links.push(keyboards::url_button(label, self.details_link(task)));
-                        PrivateText::ClaimedOpenLink(*number).render(self.lang)
+                        if reachable {
+                            details.push(details_for(task, self.sender, self.lang));
+                            PrivateText::ClaimedDetailsSent(*number).render(self.lang)
+                        } else {
+                            PrivateText::ClaimedOpenLink(*number).render(self.lang)
+                        }
                     }
                     None => self.outcome_text(action, *number, outcome, note.is_some()),
                 })

@@ -48,16 +48,17 @@ impl Asked<'_> {
     /// and the command (which shows the flat) deleted where the bot may.
     pub(super) async fn household(&self, entry: &HouseholdEntry) -> HandlerResult {
         let chat_id = self.msg.chat.id.0;
+        // The command shows a flat and maybe a note: it goes either way.
+        let delete = Outgoing::Delete {
+            chat_id,
+            message_id: self.msg.id.0,
+        };
         if !self.manages_households(chat_id).await? {
-            return self.say(HouseholdText::OnlyAdminsAndLeads).await;
+            let refusal = HouseholdText::OnlyAdminsAndLeads.render(self.lang);
+            return self.answer(vec![reply_to(self.msg, refusal), delete]).await;
         }
-        let messages = vec![
-            reply_to(self.msg, HouseholdText::Registered.render(self.lang)),
-            Outgoing::Delete {
-                chat_id,
-                message_id: self.msg.id.0,
-            },
-        ];
+        let registered = reply_to(self.msg, HouseholdText::Registered.render(self.lang));
+        let messages = vec![registered, delete];
         core::households::register(self.batch, chat_id, entry, self.sender.id, messages).await
     }
 
@@ -169,9 +170,8 @@ pub async fn households_privately(
     let groups = match only {
         Some(chat_id) => vec![(chat_id, ctx.ledger.chat_title(chat_id).await?)],
         None => {
-            ctx.ledger
-                .active_groups(core::private::GROUPS_OFFERED)
-                .await?
+            let offered = core::private::GROUPS_OFFERED;
+            ctx.ledger.groups_to_offer(to.id, offered).await?
         }
     };
     let admins = Admins { bot };

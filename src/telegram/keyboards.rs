@@ -221,8 +221,13 @@ mod step_tests {
             assert_eq!(markup.inline_keyboard.len(), buttons.len());
         }
         assert!(markup(&Vec::new()).is_none());
-        let link = deep_link("linli_bot", DeepLink::Ask(-100));
-        assert_eq!(link, "https://t.me/linli_bot?start=ask_-100");
+        let asked = DeepLink::Ask {
+            chat_id: -100,
+            thread_id: Some(7),
+            kind: None,
+        };
+        let link = deep_link("linli_bot", asked);
+        assert_eq!(link, "https://t.me/linli_bot?start=ask_-100_t7");
         assert!(markup(&url_button("x".into(), link)).is_some());
     }
 }

@@ -51,10 +51,13 @@ enum Said<'a> {
 }
 
 /// How the outcome is told: a message, or a button's answer plus messages.
+#[derive(Default)]
 struct Told {
     messages: Vec<Outgoing>,
     /// For a button: the answer's text (empty: none) and whether it alerts.
     button: Option<(String, bool)>,
+    /// A finished draft to file, in the same unit as the messages.
+    filing: Option<Draft>,
 }
 
 impl PrivateChat<'_> {
@@ -82,7 +85,14 @@ impl PrivateChat<'_> {
                     self.details_link(task_id).await?;
                     return Ok(true);
                 }
-                Some(DeepLink::Ask(chat_id)) => Said::Begin(Draft::new(Some(chat_id), None)),
+                Some(DeepLink::Ask {
+                    chat_id,
+                    thread_id,
+                    kind,
+                }) => Said::Begin(Draft {
+                    thread_id,
+                    ..Draft::new(Some(chat_id), kind)
+                }),
                 Some(DeepLink::Households(chat_id)) => {
                     let (bot, ctx, batch) = (self.bot, self.ctx, self.batch);
                     households_privately(bot, ctx, batch, self.person, self.lang, Some(chat_id))
@@ -136,12 +146,13 @@ impl PrivateChat<'_> {
             Pressed::LastFlat | Pressed::Household(_) => {
                 let chat = draft.as_ref().and_then(|(d, _)| d.chat_id);
                 let flat = match (chat, pressed) {
+                    // Only a lead or admin is offered (or given) a household's flat.
                     (Some(chat_id), Pressed::Household(id)) => self
-                        .ctx
-                        .ledger
-                        .household(chat_id, id)
+                        .households(chat_id)
                         .await?
-                        .map(|household| household.flat),
+                        .into_iter()
+                        .find(|(household, _)| *household == id)
+                        .map(|(_, flat)| flat),
                     (Some(chat_id), _) => {
                         self.ctx.ledger.last_flat(self.person.id, chat_id).await?
                     }
@@ -158,6 +169,7 @@ impl PrivateChat<'_> {
                 Told {
                     messages: Vec::new(),
                     button: Some((PrivateText::Stale.render(self.lang), true)),
+                    ..Told::default()
                 },
             ),
             Some((draft, _)) => self.go(Some(draft), said).await?,
@@ -189,6 +201,9 @@ impl PrivateChat<'_> {
         if let Some(reply_to) = first {
             *reply_to = self.reply_to;
         }
+        if let Some(finished) = told.filing {
+            return self.file(finished, messages).await;
+        }
         let keep = match &draft {
             Some(draft) => Keep::Draft(draft, self.lang),
             None => Keep::Drop,
@@ -197,7 +212,7 @@ impl PrivateChat<'_> {
     }
 
     /// What `said` does to `draft`: the draft to keep (`None`: none) and
-    /// what to tell. Filing records its own unit and keeps no draft.
+    /// what to tell (or the draft to file).
     async fn go(
         &self,
         draft: Option<Draft>,
@@ -206,6 +221,7 @@ impl PrivateChat<'_> {
         let tell = |html: String| Told {
             messages: vec![self.message(html, Vec::new())],
             button: None,
+            ..Told::default()
         };
         match said {
             Said::Abort => Ok((None, tell(PrivateText::Aborted.render(self.lang)))),
@@ -236,6 +252,7 @@ impl PrivateChat<'_> {
                             Told {
                                 messages: vec![ask],
                                 button: None,
+                                ..Told::default()
                             },
                         ))
                     }
@@ -255,6 +272,7 @@ impl PrivateChat<'_> {
                 Told {
                     messages: vec![self.message(html, Vec::new())],
                     button: None,
+                    ..Told::default()
                 },
             ))
         };
@@ -276,6 +294,7 @@ impl PrivateChat<'_> {
                             Told {
                                 messages: vec![ask],
                                 button: None,
+                                ..Told::default()
                             },
                         ));
                     }
@@ -288,6 +307,7 @@ impl PrivateChat<'_> {
             Told {
                 messages: vec![ask],
                 button: None,
+                ..Told::default()
             },
         ))
     }
@@ -311,6 +331,7 @@ impl PrivateChat<'_> {
             Told {
                 messages: vec![why, ask],
                 button: None,
+                ..Told::default()
             },
         ))
     }
@@ -347,9 +368,7 @@ impl PrivateChat<'_> {
     /// Files a finished draft as a private task, if the person still
     /// belongs to its group.
     async fn send(&self, draft: Draft) -> LedgerResult<(Option<Draft>, Told)> {
-        let (Some(chat_id), Some(kind), Some(flat)) =
-            (draft.chat_id, draft.kind, draft.flat.clone())
-        else {
+        let Some(chat_id) = draft.chat_id.filter(|_| draft.step() == Step::Confirm) else {
             return self.ask_again(draft, None).await;
         };
         if !self.is_member(chat_id).await {
@@ -357,13 +376,30 @@ impl PrivateChat<'_> {
             let told = Told {
                 messages: vec![self.message(html, Vec::new())],
                 button: None,
+                ..Told::default()
             };
             return Ok((None, told));
         }
+        let told = Told {
+            filing: Some(draft),
+            ..Told::default()
+        };
+        Ok((None, told))
+    }
+
+    /// Files a finished draft (checked, in `send`) as a private task, with
+    /// `messages` (a button's answer), in one unit.
+    async fn file(&self, draft: Draft, messages: Vec<Outgoing>) -> HandlerResult {
+        let (Some(chat_id), Some(kind), Some(flat)) = (draft.chat_id, draft.kind, draft.flat)
+        else {
+            return Err(crate::ledger::LedgerError::Misuse(
+                "an unfinished draft filed".into(),
+            ));
+        };
         let task = NewTask {
             kind,
             flat,
-            details: draft.details.clone().unwrap_or_default(),
+            details: draft.details.unwrap_or_default(),
         };
         let group = self.group_title(chat_id).await?;
         let record = NewTaskRecord {
@@ -372,7 +408,7 @@ impl PrivateChat<'_> {
             task: &task,
             requester: self.person,
             default_lang: self.ctx.settings.chat.default_language,
-            thread_id: None,
+            thread_id: draft.thread_id,
             source_message_id: 0,
             at: self.ctx.ledger.clock().now(),
             private: true,
@@ -384,17 +420,13 @@ impl PrivateChat<'_> {
                 group: &group,
             }
             .render(self.lang);
-            vec![self.message(html, Vec::new())]
+            messages
+                .into_iter()
+                .chain([self.message(html, Vec::new())])
+                .collect()
         };
         core_private::file(self.batch, &record, filed).await?;
-        // Recorded in its own unit with the draft dropped: nothing is left to keep.
-        Ok((
-            None,
-            Told {
-                messages: Vec::new(),
-                button: None,
-            },
-        ))
+        Ok(())
     }
 
     /// `/start task_ID`: the details of a task, for the one who holds it.
@@ -457,20 +489,22 @@ impl PrivateChat<'_> {
 /// What a message without a command answers: its text, or a photo or
 /// voice message with its caption.
 fn said_in(msg: &Message) -> Option<Answer<'_>> {
-    let caption = msg.caption().unwrap_or_default();
+    match media_of(msg) {
+        Some(media) => Some(Answer::Media(media, msg.caption().unwrap_or_default())),
+        None => msg.text().map(Answer::Text),
+    }
+}
+
+/// The photo (its largest size) or voice message `msg` carries.
+pub(super) fn media_of(msg: &Message) -> Option<Media> {
     if let Some(photo) = msg.photo().and_then(|sizes| sizes.last()) {
-        let media = Media {
+        return Some(Media {
             kind: MediaKind::Photo,
             file_id: photo.file.id.0.clone(),
-        };
-        return Some(Answer::Media(media, caption));
+        });
     }
-    if let Some(voice) = msg.voice() {
-        let media = Media {
-            kind: MediaKind::Voice,
-            file_id: voice.file.id.0.clone(),
-        };
-        return Some(Answer::Media(media, caption));
-    }
-    msg.text().map(Answer::Text)
+    msg.voice().map(|voice| Media {
+        kind: MediaKind::Voice,
+        file_id: voice.file.id.0.clone(),
+    })
 }

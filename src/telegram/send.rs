@@ -315,8 +315,14 @@ where
     request.send().await.map(drop)
 }
 
-/// The most characters of a media caption.
-const CAPTION_MAX_CHARS: usize = 1024;
+/// The longest media caption Telegram takes, in UTF-16 units of its text
+/// (the markup not counted).
+pub const CAPTION_MAX_UTF16: usize = 1024;
+
+/// How long `html` is as a caption: the UTF-16 units of the text it shows.
+pub fn caption_len(html: &str) -> usize {
+    html_to_plain(html).encode_utf16().count()
+}
 
 async fn media_via<R>(
     bot: &R,
@@ -329,12 +335,17 @@ where
     R: Requester<Err = RequestError>,
 {
     let file = InputFile::file_id(FileId(media.file_id.clone()));
-    // A caption over Telegram's limit is sent as plain text, cut.
-    let plain = plain || caption.chars().count() > CAPTION_MAX_CHARS;
+    // A caption over Telegram's limit is sent as plain text, cut (the
+    // sender fits its captions, so this is a last resort).
+    let plain = plain || caption_len(caption) > CAPTION_MAX_UTF16;
     let caption = if plain {
+        let mut units = 0;
         html_to_plain(caption)
             .chars()
-            .take(CAPTION_MAX_CHARS)
+            .take_while(|c| {
+                units += c.len_utf16();
+                units <= CAPTION_MAX_UTF16
+            })
             .collect()
     } else {
         caption.to_string()

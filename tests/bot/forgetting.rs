@@ -153,3 +153,27 @@ async fn forgetme_erases_ones_finished_requests_at_once() {
     assert_eq!(app.task(GROUP, 2).await.flat, "1-101");
     assert_eq!(app.task(GROUP, 3).await.flat, "2-202");
 }
+
+#[tokio::test]
+async fn with_forgetting_off_only_old_drafts_go() {
+    let clock = Clock::manual(Utc::now());
+    let app = TestApp::spawn_with_clock(clock.clone()).await;
+    app.add_bot(GROUP, ANN);
+    app.say(GROUP, ANN, &format!("/need medicine {FLAT} {DETAILS}"));
+    app.fake.settle().await;
+    app.say(GROUP, BO, "/claim 1");
+    app.fake.settle().await;
+    app.say(GROUP, BO, "/done 1");
+    app.say(LI.id, LI, "/need pickup 3-3");
+    app.fake.settle().await;
+    clock.advance(TimeDelta::days(400));
+    let ledger = app.ledger.clone().with_clock(clock.clone());
+    let forgotten = linli::core::privacy::forget_due(&ledger, None)
+        .await
+        .expect("forgetting off works on both stores");
+    assert_eq!(forgotten.tasks, 0);
+    assert_eq!(app.task(GROUP, 1).await.flat, FLAT);
+    let drafts: i64 = either!(app.ledger.readers(), p =>
+        sqlx::query_scalar("SELECT COUNT(*) FROM drafts").fetch_one(p).await.unwrap());
+    assert_eq!(drafts, 0, "a day-old draft goes all the same");
+}

@@ -110,6 +110,28 @@ async fn admins_name_leads_who_register_and_list_households_privately() {
     assert!(last_to(&app, BO.id)
         .text()
         .contains("Anything the volunteer"));
+    // Cy, no lead, cannot get a household's flat by forging its button.
+    say(&app, CY.id, CY, "/need groceries").await;
+    let asked = last_to(&app, CY.id);
+    assert!(!asked.buttons().iter().any(|b| b.starts_with("flat:h")));
+    app.press(CY.id, CY, asked.sent_message_id().unwrap(), &household);
+    app.fake.settle().await;
+    let again = last_to(&app, CY.id);
+    assert!(again.text().contains("Which flat"), "{}", again.text());
+    let to_cy: Vec<String> = app
+        .fake
+        .calls_of("sendMessage")
+        .iter()
+        .filter(|c| c.chat_id() == Some(CY.id))
+        .map(|c| c.text().to_string())
+        .collect();
+    // Asked again for the flat; never shown the household's.
+    assert!(
+        to_cy
+            .iter()
+            .all(|t| !t.contains("Flat:") && !t.contains("Anything the volunteer")),
+        "{to_cy:?}"
+    );
     // /unlead: Bo lists no more.
     reply(&app, GROUP, ANN, (bo_said, BO), "/unlead").await;
     assert!(last_to(&app, GROUP)
@@ -130,4 +152,24 @@ async fn admins_name_leads_who_register_and_list_households_privately() {
         in_group.iter().all(|t| !t.contains("lives alone")),
         "{in_group:?}"
     );
+}
+
+#[tokio::test]
+async fn leads_households_and_hidden_flats_follow_a_group_into_its_supergroup() {
+    let app = TestApp::spawn().await;
+    let (old, new) = (-4_000_000_077, -1_000_000_000_077);
+    app.add_bot(old, ANN);
+    app.fake.set_status(old, ANN.id, "creator");
+    app.fake.set_status(new, ANN.id, "creator");
+    let bo_said = say(&app, old, BO, "I can help").await;
+    reply(&app, old, ANN, (bo_said, BO), "/lead").await;
+    say(&app, old, ANN, "/settings hide_flats on").await;
+    say(&app, old, BO, "/household 5-505 wheelchair").await;
+    app.migrate(old, new);
+    app.fake.settle().await;
+    say(&app, BO.id, BO, "/households").await;
+    assert!(last_to(&app, BO.id).text().contains("5-505 · wheelchair"));
+    say(&app, new, CY, "/need pickup 6-606 box").await;
+    let task = app.task(new, 1).await;
+    assert!(task.private, "hidden flats stay hidden after the move");
 }

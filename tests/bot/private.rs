@@ -489,3 +489,87 @@ async fn a_private_request_survives_a_sigkill_at_every_step() {
         sqlx::query_scalar("SELECT COUNT(*) FROM drafts").fetch_one(p).await.unwrap());
     assert_eq!(drafts, 0);
 }
+
+#[tokio::test]
+async fn a_voice_message_is_the_details_and_reaches_the_claimer_as_voice() {
+    let app = TestApp::spawn().await;
+    app.add_bot(GROUP, ANN);
+    // A whole /need written privately: only the confirmation is left.
+    say(&app, LI.id, LI, "/need 药 5栋 501").await;
+    let confirm = last_to(&app, LI.id);
+    assert!(
+        confirm.text().contains("5栋501") && confirm.text().contains("确认发送"),
+        "{}",
+        confirm.text()
+    );
+    // A voice message there becomes the details.
+    let id = app.fake.next_message_id(LI.id);
+    let mut voice = message(LI.id, id, LI.json(), "");
+    let fields = voice.as_object_mut().unwrap();
+    fields.remove("text");
+    fields.remove("entities");
+    voice["voice"] = serde_json::json!({"file_id": "AwACAgIAAx", "file_unique_id": "v1", "duration": 4, "mime_type": "audio/ogg"});
+    app.fake
+        .push_update(serde_json::json!({ "message": voice }));
+    app.fake.settle().await;
+    assert!(
+        last_to(&app, LI.id).text().contains("附语音"),
+        "{}",
+        last_to(&app, LI.id).text()
+    );
+    press(&app, LI.id, LI, "send:").await;
+    let task = app.task(GROUP, 1).await;
+    assert_eq!(
+        task.media.as_ref().map(|m| m.file_id.as_str()),
+        Some("AwACAgIAAx")
+    );
+    say(&app, BO.id, BO, "/mine").await;
+    press(&app, GROUP, BO, "claim:1").await;
+    let details = last_to(&app, BO.id);
+    assert_eq!(details.method, "sendVoice", "{}", details.body);
+    assert_eq!(details.body["voice"], "AwACAgIAAx");
+    assert!(details.shown().contains("5栋501"));
+}
+
+#[tokio::test]
+async fn a_request_from_a_forum_topic_is_announced_there_and_long_details_fit_a_caption() {
+    let app = TestApp::spawn().await;
+    app.add_bot(GROUP, ANN);
+    let id = app.fake.next_message_id(GROUP);
+    let mut msg = message(GROUP, id, ANN.json(), "/need 药");
+    msg["message_thread_id"] = serde_json::json!(77);
+    msg["is_topic_message"] = serde_json::json!(true);
+    msg["chat"]["is_forum"] = serde_json::json!(true);
+    app.fake.push_update(serde_json::json!({ "message": msg }));
+    app.fake.settle().await;
+    let pointer = last_to(&app, GROUP);
+    assert_eq!(pointer.body["message_thread_id"], 77);
+    let link = pointer.url_buttons().pop().unwrap();
+    assert!(
+        link.ends_with(&format!("?start=ask_{GROUP}_t77_kmedicine")),
+        "{link}"
+    );
+    // The kind came with the link: the flat is asked first.
+    let payload = link.split("start=").nth(1).unwrap();
+    say(&app, ANN.id, ANN, &format!("/start {payload}")).await;
+    assert!(last_to(&app, ANN.id).text().contains("Which flat"));
+    say(&app, ANN.id, ANN, "12-302").await;
+    // 500 characters of emoji take 1000 UTF-16 units: the caption is cut to fit.
+    app.say_with_photo(ANN.id, ANN, &"💊".repeat(500));
+    app.fake.settle().await;
+    press(&app, ANN.id, ANN, "send:").await;
+    let announcement = last_to(&app, GROUP);
+    assert!(announcement.buttons().contains(&"claim:1".to_string()));
+    assert_eq!(
+        announcement.body["message_thread_id"], 77,
+        "{}",
+        announcement.body
+    );
+    say(&app, BO.id, BO, "/mine").await;
+    press(&app, GROUP, BO, "claim:1").await;
+    let details = last_to(&app, BO.id);
+    assert_eq!(details.method, "sendPhoto");
+    let caption = details.body["caption"].as_str().unwrap();
+    assert!(caption.contains("12-302") && caption.contains("tg://user?id=101"));
+    assert!(caption.contains('…'));
+}
