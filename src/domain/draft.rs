@@ -6,6 +6,7 @@
 //! is the one place that decides what an answer does to it.
 
 use super::command::{read_flat, Limits, UsageError};
+use super::input;
 use super::kind::Kind;
 
 /// How a private request's details were given besides text: Telegram keeps
@@ -123,6 +124,19 @@ impl Draft {
         match (step, answer) {
             (Step::Group, Answer::Group(chat_id)) => next.chat_id = Some(chat_id),
             (Step::Kind, Answer::Kind(kind)) => next.kind = Some(kind),
+            // Typed as a /need is: KIND [FLAT [DETAILS]].
+            (Step::Kind, Answer::Text(text)) => {
+                let (word, rest) = input::next_word(text);
+                let kind = Kind::from_word(word).ok_or(DraftError::NotNow(Step::Kind))?;
+                next.kind = Some(kind);
+                if !rest.is_empty() {
+                    let (flat, details) = read_flat(rest, limits).map_err(DraftError::Usage)?;
+                    next.flat = Some(flat);
+                    if !details.is_empty() {
+                        next.details = Some(self::details(details, limits)?);
+                    }
+                }
+            }
             (Step::Flat, Answer::Flat(flat)) => next.flat = Some(flat),
             (Step::Flat, Answer::Text(text)) => {
                 let (flat, rest) = read_flat(text, limits).map_err(DraftError::Usage)?;
@@ -144,6 +158,18 @@ impl Draft {
         }
         Ok(next)
     }
+}
+
+/// Whether `text`, typed when everything is there, means "send it" (what
+/// people type instead of tapping the button).
+pub fn is_send_word(text: &str) -> bool {
+    const WORDS: [&str; 14] = [
+        "send", "yes", "ok", "okay", "y", "发送", "發送", "发", "發", "好", "好的", "是", "确认",
+        "確認",
+    ];
+    let word = input::fold(text.trim()).to_lowercase();
+    let word = word.trim_end_matches(['!', '.', '！', '。', '~']);
+    WORDS.contains(&word)
 }
 
 fn details(text: &str, limits: &Limits) -> Result<String, DraftError> {
@@ -261,10 +287,33 @@ mod tests {
     }
 
     #[test]
+    fn a_kind_typed_as_a_need_is_read_with_its_flat_and_details() {
+        let draft = Draft::new(Some(-5), None);
+        let typed = draft
+            .take(Answer::Text("买药 3号楼 201 降压药"), &limits())
+            .unwrap();
+        assert_eq!(typed.kind, Some(Kind::Medicine));
+        assert_eq!(typed.flat.as_deref(), Some("3号楼201"));
+        assert_eq!(typed.details.as_deref(), Some("降压药"));
+        let only = draft.take(Answer::Text("快递"), &limits()).unwrap();
+        assert_eq!((only.kind, only.step()), (Some(Kind::Pickup), Step::Flat));
+        assert_eq!(
+            draft.take(Answer::Text("你好"), &limits()),
+            Err(DraftError::NotNow(Step::Kind))
+        );
+        for word in ["发送", "好的！", "OK", "ｙｅｓ", "确认。"] {
+            assert!(is_send_word(word), "{word}");
+        }
+        for word in ["好像不对", "12-302", ""] {
+            assert!(!is_send_word(word), "{word}");
+        }
+    }
+
+    #[test]
     fn answers_out_of_turn_ask_the_question_again() {
         let draft = Draft::new(Some(-5), None);
         assert_eq!(
-            draft.take(Answer::Text("12-302"), &limits()),
+            draft.take(Answer::Skip, &limits()),
             Err(DraftError::NotNow(Step::Kind))
         );
         let draft = Draft::new(Some(-5), Some(Kind::Other));

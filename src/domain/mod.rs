@@ -25,7 +25,7 @@ pub use command::{
     parse_command, Command, CommandName, Limits, NewTask, Parsed, SettingChange, TaskCommand,
     UsageError,
 };
-pub use draft::{Answer, DeepLink, Draft, DraftError, Media, MediaKind, Step};
+pub use draft::{is_send_word, Answer, DeepLink, Draft, DraftError, Media, MediaKind, Step};
 pub use household::{may_manage_households, HouseholdEntry};
 pub use kind::Kind;
 pub use lang::Lang;

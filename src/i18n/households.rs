@@ -97,8 +97,8 @@ impl HouseholdText<'_> {
             ),
             HouseholdText::OpenChatFirst => pick(
                 lang,
-                "I may not write to you first: open a chat with me, and I send you the list there.".into(),
-                "我不能先给你发私信：请打开与我的私聊，我会把名单发到那里。".into(),
+                "I may not write to you first: open a chat with me and tap Start, and I send you the list there.".into(),
+                "我不能先给你发私信：请打开与我的私聊并点“开始”，我会把名单发到那里。".into(),
             ),
             HouseholdText::ButtonOpenChat => pick(lang, "💬 Open the chat".into(), "💬 打开私聊".into()),
             HouseholdText::List { group, households } => list(group, households, lang),
@@ -107,10 +107,15 @@ impl HouseholdText<'_> {
                 "You are not an admin or a building lead of a group I am in.".into(),
                 "你不是我所在任何群的管理员或楼长。".into(),
             ),
+            HouseholdText::Forgotten(0) => pick(
+                lang,
+                "You have no finished requests whose flat or details I still keep: there was nothing to erase. Requests still open keep theirs; send /forgetme again once they are finished.".into(),
+                "我没有保存你已结束求助的门牌或说明，没有需要删除的。未结束的求助会保留，结束后可以再发 /forgetme。".into(),
+            ),
             HouseholdText::Forgotten(tasks) => pick(
                 lang,
-                format!("🧹 Done: the flats and details of your {tasks} finished requests are erased everywhere I kept them. Counts and times stay. Requests still open keep theirs until they are finished."),
-                format!("🧹 已完成：你 {tasks} 个已结束求助的门牌和说明已从我保存的所有地方删除，只保留数量和时间。未结束的求助在结束前保留。"),
+                format!("🧹 Done: the flats, details and notes of your {tasks} finished requests are erased everywhere I kept them; the counts, times and who helped stay. Requests still open keep theirs: send /forgetme again once they are finished. Messages already delivered to volunteers cannot be taken back."),
+                format!("🧹 已完成：你 {tasks} 个已结束求助的门牌、说明和备注已从我保存的所有地方删除，只保留数量、时间和帮忙的人。未结束的求助会保留，结束后可以再发 /forgetme。已经发给志愿者的私信无法撤回。"),
             ),
             HouseholdText::ForgetMeThere => pick(
                 lang,
@@ -192,6 +197,7 @@ mod tests {
                 households: &[],
             },
             HouseholdText::NoGroupToList,
+            HouseholdText::Forgotten(0),
             HouseholdText::Forgotten(2),
             HouseholdText::ForgetMeThere,
         ];

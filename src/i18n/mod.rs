@@ -72,8 +72,9 @@ pub enum Text<'a> {
     /// `/settings`: the chat's settings (its language, whether it hides
     /// flats) and how to change them.
     SettingsShown(Lang, bool),
-    /// `/settings hide_flats on|off` done.
-    HideFlatsSet(bool),
+    /// `/settings hide_flats on|off` done; when on, whether the bot may
+    /// delete the `/need` messages.
+    HideFlatsSet(bool, bool),
     /// `/settings language …` was applied.
     LanguageSet(Lang),
     /// A setting someone who is not a chat admin tried to change.
@@ -194,19 +195,32 @@ impl Text<'_> {
                     format!("<b>本群设置</b>\nlanguage（语言）：{} — 全群看到的消息（任务公告）所用的语言。\nhide_flats（隐藏门牌）：{} — 打开后所有求助都按私信求助处理，群里只显示编号和类型。\n\n管理员可以用 /settings language zh|en 和 /settings hide_flats on|off 修改。", current.as_str(), on_off(hide_flats)),
                 )
             }
-            Text::HideFlatsSet(on) => pick(
+            Text::HideFlatsSet(false, _) => pick(
                 lang,
-                if on {
-                    "From now on every request here is private: the group sees only its number and kind, and the volunteer who takes it gets the flat and details privately. Where I may delete messages, I delete the /need message once it is recorded.".into()
-                } else {
-                    "Requests here show their flat and details to the group again; /need alone still asks privately.".into()
-                },
-                if on {
-                    "从现在起本群所有求助都按私信求助处理：群里只显示编号和类型，门牌和说明私下发给认领的志愿者。如果我有删除消息的权限，会在记录后删除 /need 消息。".into()
-                } else {
-                    "本群的求助重新在群里显示门牌和说明；单独发 /need 仍可私信求助。".into()
-                },
+                "Requests here show their flat and details to the group again; /need alone still asks privately.".into(),
+                "本群的求助重新在群里显示门牌和说明；单独发 /need 仍可私信求助。".into(),
             ),
+            Text::HideFlatsSet(true, may_delete) => {
+                let mut out = pick(
+                    lang,
+                    "From now on every request here is private: the group sees only its number and kind, and the volunteer who takes it gets the flat and details privately.".into(),
+                    "从现在起本群所有求助都按私信求助处理：群里只显示编号和类型，门牌和说明私下发给认领的志愿者。".into(),
+                );
+                out += &if may_delete {
+                    pick(
+                        lang,
+                        " I delete each /need message once it is recorded. Messages sent before stay: delete them by hand.".into(),
+                        "每条 /need 消息在记录后由我删除。之前发过的消息不会自动删除，请手动删除。".into(),
+                    )
+                } else {
+                    pick(
+                        lang,
+                        " I may not delete messages here, so a /need that shows a flat stays in the group: make me an admin with the right “Delete messages” (group settings → Administrators).".into(),
+                        "我没有“删除消息”权限，带门牌的 /need 会留在群里：请在群设置→管理员中把我设为管理员并打开“删除消息”。".into(),
+                    )
+                };
+                out
+            }
             Text::LanguageSet(new) => pick(
                 lang,
                 format!("This group's announcements are now in {}.", if new == Lang::En { "English" } else { "Chinese (中文)" }),
@@ -450,8 +464,8 @@ fn usage(error: &UsageError, lang: Lang) -> String {
         ),
         UsageError::UnknownSetting(key) => pick(
             lang,
-            format!("There is no setting “{}”. Write /settings language en or /settings language zh.", echo(key)),
-            format!("没有“{}”这个设置。请写 /settings language zh 或 /settings language en。", echo(key)),
+            format!("There is no setting “{}”. Write /settings language en|zh or /settings hide_flats on|off.", echo(key)),
+            format!("没有“{}”这个设置。请写 /settings language zh|en 或 /settings hide_flats on|off。", echo(key)),
         ),
         UsageError::BadLanguage(word) if word.is_empty() => pick(
             lang,
@@ -503,18 +517,12 @@ fn usage(error: &UsageError, lang: Lang) -> String {
 
 fn group_only(command: CommandName, groups: &[String], lang: Lang) -> String {
     let name = command.as_str();
-    let mut out = match command {
-        CommandName::Need => pick(
-            lang,
-            format!("Please ask in your residents' group chat, where the volunteers are: send /{name} KIND FLAT [DETAILS] there, e.g. /{name} pickup 12-302. A request made here would reach nobody."),
-            format!("请到小区居民群里求助，志愿者都在那里：在群里发 /{name} 类型 门牌 [说明]，例如 /{name} 取快递 3号楼201。在这里发的请求没有人能看到。"),
-        ),
-        _ => pick(
-            lang,
-            format!("/{name} works in your residents' group chat, on that group's tasks: please send it there."),
-            format!("/{name} 要在小区居民群里使用，针对群里的任务：请到群里发送。"),
-        ),
-    };
+    // (A /need in a private chat begins a private request instead.)
+    let mut out = pick(
+        lang,
+        format!("/{name} works in your residents' group chat, on that group's tasks: please send it there."),
+        format!("/{name} 要在小区居民群里使用，针对群里的任务：请到群里发送。"),
+    );
     if !groups.is_empty() {
         let names = groups
             .iter()
@@ -652,8 +660,8 @@ fn command_description(command: CommandName, lang: Lang) -> String {
             "私信求助，一步一步来",
         ),
         CommandName::Settings => (
-            "the group's settings (admins): /settings language en|zh",
-            "本群设置（管理员）：/settings language zh|en",
+            "the group's settings (admins): language en|zh, hide_flats on|off",
+            "本群设置（管理员）：language zh|en，hide_flats on|off",
         ),
     };
     pick(lang, en.into(), zh.into())
@@ -668,7 +676,7 @@ fn help_en() -> String {
          Rather not show your flat to the group? Send <code>/need</code> alone, or write to me privately: I ask step by step, and only the volunteer who takes it sees your flat and details.\n\n\
          Help: press the button under a request, or <code>/claim N</code>; then <code>/done N [NOTE]</code> or <code>/release N</code>. \
          Sent as a reply to a request, <code>/claim</code>, <code>/done</code>, <code>/release</code> and <code>/cancel</code> need no number.\n\n\
-         Admins: <code>/settings language zh|en</code> sets the language the whole group reads.\n",
+         Admins: <code>/settings language zh|en</code> sets the language the whole group reads; <code>/settings hide_flats on</code> makes every request private (give me the right to delete messages, and I delete the <code>/need</code> messages that show a flat).\n",
     );
     for command in CommandName::MENU {
         let _ = write!(
@@ -690,7 +698,7 @@ fn help_zh() -> String {
          不想让全群看到门牌？单独发 <code>/need</code>，或直接私信我：我一步一步问你，只有认领的志愿者能看到门牌和说明。\n\n\
          帮忙：点请求下面的按钮，或发 <code>/claim 编号</code>；完成后 <code>/done 编号 [备注]</code>，做不了就 <code>/release 编号</code>。\
          回复某条请求发送 <code>/claim</code>、<code>/done</code>、<code>/release</code>、<code>/cancel</code> 时不用写编号。\n\n\
-         管理员：<code>/settings language zh|en</code> 设置全群看到的语言。\n",
+         管理员：<code>/settings language zh|en</code> 设置全群看到的语言；<code>/settings hide_flats on</code> 让所有求助都按私信求助处理（给我“删除消息”权限，我会删除带门牌的 <code>/need</code> 消息）。\n",
     );
     for command in CommandName::MENU {
         let _ = write!(
@@ -769,8 +777,9 @@ mod tests {
                 Box::leak(Box::new(["3号楼邻里".to_string()])),
             ),
             Text::SettingsShown(Lang::Zh, true),
-            Text::HideFlatsSet(true),
-            Text::HideFlatsSet(false),
+            Text::HideFlatsSet(true, true),
+            Text::HideFlatsSet(true, false),
+            Text::HideFlatsSet(false, false),
             Text::LanguageSet(Lang::En),
             Text::AdminsOnly,
             Text::MoreNotShown(3),
@@ -807,7 +816,7 @@ mod tests {
                 | Text::InternalError
                 | Text::GroupOnly(..)
                 | Text::SettingsShown(..)
-                | Text::HideFlatsSet(_)
+                | Text::HideFlatsSet(..)
                 | Text::LanguageSet(_)
                 | Text::AdminsOnly
                 | Text::MoreNotShown(_)

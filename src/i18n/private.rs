@@ -68,8 +68,8 @@ impl PrivateText<'_> {
         match *self {
             PrivateText::AskThere => pick(
                 lang,
-                "To ask for help without showing your flat to the group, tap the button: I will ask you the rest in a private chat. Only the volunteer who takes it sees your flat and details.".into(),
-                "想求助又不想让全群看到门牌？点下面的按钮，我在私聊里一步一步问你。只有认领的志愿者能看到门牌和说明。".into(),
+                "To ask for help without showing your flat to the group, tap the button, then Start: I will ask you the rest in a private chat. Only the volunteer who takes it sees your flat and details.".into(),
+                "想求助又不想让全群看到门牌？点下面的按钮，再点屏幕下方的“开始”，我在私聊里一步一步问你。只有认领的志愿者能看到门牌和说明。".into(),
             ),
             PrivateText::ButtonAskPrivately => pick(lang, "✍️ Ask privately".into(), "✍️ 私信求助".into()),
             PrivateText::AskGroup => pick(
@@ -99,8 +99,8 @@ impl PrivateText<'_> {
             PrivateText::ButtonFlat(flat) => format!("🏠 {flat}"),
             PrivateText::Filed { number, group } => pick(
                 lang,
-                format!("✅ Sent to {} as {number}. The group sees only {number} and the kind; the volunteer who takes it gets your flat and details from me.", escape(group)),
-                format!("✅ 已发到“{}”，编号 {number}。群里只显示编号和类型；门牌和说明由我私下发给认领的志愿者。", escape(group)),
+                format!("✅ Sent to {} as {number}. The group sees only {number} and the kind; the volunteer who takes it gets your flat and details from me. You can follow {number} in the group.", escape(group)),
+                format!("✅ 已发到“{}”，编号 {number}。群里只显示编号和类型；门牌和说明由我私下发给认领的志愿者。可以在群里查看 {number} 的进展。", escape(group)),
             ),
             PrivateText::Aborted => pick(
                 lang,
@@ -114,18 +114,18 @@ impl PrivateText<'_> {
             ),
             PrivateText::NoGroups => pick(
                 lang,
-                "I don't know a group of yours yet. Ask in your residents' group with /need, or add me to it first.".into(),
-                "我还不知道你在哪个群。请在小区居民群里发 /need，或者先把我加进群。".into(),
+                "I don't know a group of yours yet. Send /need in your residents' group, or ask its admin to add me to it.".into(),
+                "我还不知道你在哪个群。请在小区居民群里发 /need，或请群管理员把我加进群。".into(),
             ),
             PrivateText::Stale => pick(
                 lang,
-                "This request was already sent or dropped. Write to me to start a new one.".into(),
-                "这个求助已经发出或放弃了。给我发消息可以重新开始。".into(),
+                "This button no longer works. If you did not get “✅ Sent to …”, nothing was sent: write to me to start again.".into(),
+                "这个按钮已失效。如果没收到“✅ 已发到…”，求助就没有发出：给我发任意消息重新开始。".into(),
             ),
             PrivateText::AnswerThisFirst => pick(
                 lang,
-                "Please answer this first:".into(),
-                "请先回答这个问题：".into(),
+                "Please answer this first (tap one of the buttons, or type the answer):".into(),
+                "请先回答这个问题（点下面的按钮，或直接输入）：".into(),
             ),
             PrivateText::FlatHasSpaces => pick(
                 lang,
@@ -154,8 +154,8 @@ impl PrivateText<'_> {
                 let claimed = Text::Claimed(n).render(lang);
                 pick(
                     lang,
-                    format!("{claimed} Open a chat with me to get the flat and details."),
-                    format!("{claimed}请打开与我的私聊获取门牌和说明。"),
+                    format!("{claimed} Open a chat with me (then tap Start) to get the flat and details."),
+                    format!("{claimed}请打开与我的私聊（再点“开始”）获取门牌和说明。"),
                 )
             }
             PrivateText::ButtonGetDetails => {
@@ -195,8 +195,8 @@ fn confirm(group: &str, draft: &Draft, lang: Lang) -> String {
     }
     out += &pick(
         lang,
-        "\nThe group will see only the number and the kind. Send it?".into(),
-        "\n群里只会看到编号和类型。确认发送吗？".into(),
+        "\nThe group will see only the number and the kind. Tap 📨 Send to send it; typing now replaces the details above.".into(),
+        "\n群里只会看到编号和类型。点“📨 发送”发出；现在打字会替换上面的说明。".into(),
     );
     out
 }

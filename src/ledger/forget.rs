@@ -30,7 +30,8 @@ impl LedgerTx {
     /// Update and finished message older than that (they may quote it; the
     /// inbox only before `inbox_before` too, since its rows recognise an
     /// Update delivered again); drafts last answered before `drafts_before`
-    /// go too. With `before` `None` (forgetting is off) only the drafts go.
+    /// go too, and households registered until a day before `before`.
+    /// With `before` `None` (forgetting is off) only the drafts go.
     pub async fn forget_finished_before(
         &mut self,
         before: Option<DateTime<Utc>>,
@@ -65,6 +66,11 @@ impl LedgerTx {
             .execute(&mut *c)
             .await?
             .rows_affected();
+            // A household that needed help until a day as long ago goes too.
+            sqlx::query("DELETE FROM households WHERE until_day < $1")
+                .bind(before.date_naive())
+                .execute(&mut *c)
+                .await?;
             Forgotten { tasks, inbox, outbox }
         });
         Ok(forgotten)

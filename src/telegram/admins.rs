@@ -44,6 +44,15 @@ impl Admins<'_> {
     }
 }
 
+impl Admins<'_> {
+    /// Whether the bot (`bot_id`) may delete others' messages in a group.
+    pub async fn bot_may_delete(&self, chat_id: i64, bot_id: DomainUser) -> bool {
+        self.member(chat_id, bot_id)
+            .await
+            .is_some_and(|m| m.kind.can_delete_messages())
+    }
+}
+
 impl AdminCheck for Admins<'_> {
     async fn is_admin(&self, chat_id: i64, user: DomainUser) -> bool {
         self.member(chat_id, user)

@@ -240,6 +240,7 @@ pub async fn on_message(
         lang,
         batch: &batch,
         bot_username,
+        bot_id: DomainUser(i64::try_from(me.user.id.0).unwrap_or_default()),
     };
     asked.run(command).await
 }
@@ -255,6 +256,8 @@ pub(super) struct Asked<'a> {
     pub(super) batch: &'a Batch,
     /// Deep links to the private chat name the bot by it.
     pub(super) bot_username: &'a str,
+    /// The bot's own user id (whose rights in a group are asked).
+    pub(super) bot_id: DomainUser,
 }
 
 impl Asked<'_> {
@@ -479,7 +482,11 @@ impl Asked<'_> {
                 } else {
                     let done = match change {
                         SettingChange::Language(lang) => Text::LanguageSet(lang),
-                        SettingChange::HideFlats(on) => Text::HideFlatsSet(on),
+                        SettingChange::HideFlats(on) => {
+                            let may_delete =
+                                on && admins.bot_may_delete(chat_id, self.bot_id).await;
+                            Text::HideFlatsSet(on, may_delete)
+                        }
                     };
                     let reply = reply_to(self.msg, done.render(self.lang));
                     let title = self.msg.chat.title();

@@ -17,8 +17,8 @@ use super::{admins::Admins, keyboards, SharedContext, TgBot};
 use crate::core::private::{self as core_private, Keep, MemberCheck};
 use crate::core::AdminCheck;
 use crate::domain::{
-    Answer, Command, CommandName, DeepLink, Draft, DraftError, Media, MediaKind, NewTask, Parsed,
-    Step,
+    is_send_word, Answer, Command, CommandName, DeepLink, Draft, DraftError, Media, MediaKind,
+    NewTask, Parsed, Step,
 };
 use crate::i18n::private::PrivateText;
 use crate::i18n::{Lang, Text};
@@ -126,6 +126,12 @@ impl PrivateChat<'_> {
         let said = match (said, &draft) {
             // Written with no request going: the steps begin.
             (Said::Answer(_) | Said::Other, None) => Said::Begin(Draft::default()),
+            // "好" or "发送" typed instead of tapping Send.
+            (Said::Answer(Answer::Text(text)), Some((draft, _)))
+                if draft.step() == Step::Confirm && is_send_word(text) =>
+            {
+                Said::Send
+            }
             (said, _) => said,
         };
         let (draft, told) = self.go(draft.map(|(d, _)| d), said).await?;

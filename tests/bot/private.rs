@@ -295,16 +295,18 @@ async fn writing_to_the_bot_begins_the_steps_typed_flat_abort_and_restart() {
     let stale = press(&app, LI.id, LI, "send:").await;
     let answer = answer_of(&app, &stale);
     assert_eq!(answer.body["show_alert"], true);
-    assert!(answer.body["text"]
-        .as_str()
-        .unwrap()
-        .contains("已经发出或放弃"));
+    assert!(answer.body["text"].as_str().unwrap().contains("按钮已失效"));
     assert!(app.ledger.export(None).await.unwrap().is_empty());
     // The flat is offered next time.
+    // "ok" typed instead of tapping Send sends it.
     say(&app, ANN.id, ANN, "/need pickup 5-501 at the gate").await;
-    press(&app, ANN.id, ANN, "send:").await;
+    say(&app, ANN.id, ANN, "ok").await;
+    assert!(last_to(&app, ANN.id)
+        .text()
+        .contains("Sent to Residents as #1"));
+    // A kind typed instead of tapped is read as a /need is.
     say(&app, ANN.id, ANN, "/need").await;
-    press(&app, ANN.id, ANN, "kind:other").await;
+    say(&app, ANN.id, ANN, "other").await;
     let flats = last_to(&app, ANN.id);
     assert!(
         flats.buttons().contains(&"flat:last".to_string()),
@@ -379,9 +381,13 @@ async fn a_chat_that_hides_flats_makes_every_request_private() {
     assert!(last_to(&app, GROUP).text().contains("Only a group admin"));
     app.fake.set_status(GROUP, ANN.id, "administrator");
     say(&app, GROUP, ANN, "/settings hide_flats on").await;
-    assert!(last_to(&app, GROUP)
-        .text()
-        .contains("every request here is private"));
+    let set = last_to(&app, GROUP);
+    assert!(set.text().contains("every request here is private"));
+    assert!(
+        set.text().contains("may not delete messages"),
+        "{}",
+        set.text()
+    );
     // The bot may delete messages: the /need that shows the flat goes.
     app.fake
         .set_status(GROUP, fake_telegram::BOT_ID, "administrator");
@@ -498,7 +504,7 @@ async fn a_voice_message_is_the_details_and_reaches_the_claimer_as_voice() {
     say(&app, LI.id, LI, "/need 药 5栋 501").await;
     let confirm = last_to(&app, LI.id);
     assert!(
-        confirm.text().contains("5栋501") && confirm.text().contains("确认发送"),
+        confirm.text().contains("5栋501") && confirm.text().contains("点“📨 发送”发出"),
         "{}",
         confirm.text()
     );
