@@ -37,8 +37,8 @@ pub struct Request<'a> {
 }
 
 /// Carries out `request`, or says why not, and queues the changed task's
-/// announcement and what `respond` says about the outcome, all in one unit
-/// of `batch` (committed with it).
+/// announcement and what `respond` says about the outcome (see [`act_all`]
+/// for its second argument), all in one unit of `batch` (committed with it).
 pub async fn act<R>(
     batch: &Batch,
     admins: &impl AdminCheck,
@@ -46,11 +46,19 @@ pub async fn act<R>(
     respond: R,
 ) -> LedgerResult<Outcome>
 where
-    R: Fn(&Outcome) -> Vec<Outgoing>,
+    R: Fn(&Outcome, bool) -> Vec<Outgoing>,
 {
-    let mut outcomes = act_all(batch, admins, std::slice::from_ref(request), None, |all| {
-        all.iter().flat_map(&respond).collect()
-    })
+    let mut outcomes = act_all(
+        batch,
+        admins,
+        std::slice::from_ref(request),
+        None,
+        |all, reachable| {
+            all.iter()
+                .flat_map(|outcome| respond(outcome, reachable))
+                .collect()
+        },
+    )
     .await?;
     outcomes
         .pop()
@@ -60,7 +68,10 @@ where
 /// Carries out every request of one command (`/claim 3 4`) by one person in
 /// one chat, in order, and queues the changed tasks' announcements and what
 /// `respond` says about all the outcomes: one unit of `batch`, so that the
-/// command counts once, all or nothing. A changed `chat_title` is kept in
+/// command counts once, all or nothing. `respond` is also told whether the
+/// bot may write to the actor privately, read in the same unit only when
+/// they claimed a private request (whose details go to them); `false`
+/// otherwise. A changed `chat_title` is kept in
 /// the same unit.
 ///
 /// Whether the actor is a chat admin is asked at most once, only when a
@@ -74,7 +85,7 @@ pub async fn act_all<R>(
     respond: R,
 ) -> LedgerResult<Vec<Outcome>>
 where
-    R: Fn(&[Outcome]) -> Vec<Outgoing>,
+    R: Fn(&[Outcome], bool) -> Vec<Outgoing>,
 {
     let mut is_admin: Option<bool> = None;
     'attempt: loop {
@@ -127,7 +138,18 @@ where
             };
             outcomes.push(outcome);
         }
-        for outgoing in respond(&outcomes) {
+        let claimed_private = requests.first().is_some_and(|first| {
+            outcomes.iter().any(|outcome| {
+                matches!(outcome, Outcome::Changed(task)
+                    if task.private && task.state.claimer == Some(first.actor.id)
+                        && first.action == Action::Claim)
+            })
+        });
+        let reachable = match requests.first() {
+            Some(first) if claimed_private => tx.is_reachable(first.actor.id).await?,
+            _ => false,
+        };
+        for outgoing in respond(&outcomes, reachable) {
             tx.send(outgoing);
         }
         tx.commit().await?;

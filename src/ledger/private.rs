@@ -91,6 +91,17 @@ impl LedgerTx {
         Ok(())
     }
 
+    /// Whether the bot may write to `user` privately, as this transaction
+    /// sees it (see [`Ledger::reachable`]).
+    pub async fn is_reachable(&mut self, user: UserId) -> LedgerResult<bool> {
+        let reachable: Option<bool> = either!(self.conn().await?, c =>
+            sqlx::query_scalar("SELECT reachable FROM people WHERE user_id = $1")
+                .bind(user.0)
+                .fetch_optional(c)
+                .await?);
+        Ok(reachable.unwrap_or(false))
+    }
+
     /// Records whether the bot may write to `user` privately: they wrote
     /// to it (`true`), or Telegram answered 403 for their chat (`false`).
     pub async fn set_reachable(&mut self, user: UserId, reachable: bool) -> LedgerResult<()> {

@@ -391,9 +391,7 @@ impl Asked<'_> {
                 note,
             })
             .collect();
-        let reachable =
-            action == Action::Claim && self.ctx.ledger.reachable(self.sender.id).await?;
-        let respond = |outcomes: &[Outcome]| {
+        let respond = |outcomes: &[Outcome], reachable: bool| {
             let mut details = Vec::new();
             let mut links = Vec::new();
             let lines: Vec<String> = numbers
@@ -618,9 +616,8 @@ pub async fn on_callback(
         note: None,
     };
     let admins = Admins { bot: &bot };
-    let reachable = action == Action::Claim && ctx.ledger.reachable(actor.id).await?;
     let bot_username = me.user.username.as_deref().unwrap_or_default();
-    let respond = |outcome: &Outcome| match outcome {
+    let respond = |outcome: &Outcome, reachable: bool| match outcome {
         Outcome::Changed(task) if claimed_private(action, outcome).is_some() => {
             if reachable {
                 let html = PrivateText::ClaimedDetailsSent(number).render(lang);

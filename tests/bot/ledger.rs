@@ -116,7 +116,9 @@ async fn create_in(batch: &Batch, chat_id: i64, requester: &Person) -> TaskRecor
 /// `act` in a batch of its own, committed.
 async fn act_alone(ledger: &Ledger, admins: &Admins, request: &Request<'_>) -> Outcome {
     let batch = Batch::new(ledger.clone());
-    let outcome = act(&batch, admins, request, |_| Vec::new()).await.unwrap();
+    let outcome = act(&batch, admins, request, |_, _| Vec::new())
+        .await
+        .unwrap();
     batch.commit().await.unwrap();
     outcome
 }
@@ -556,7 +558,7 @@ async fn stats_follow_a_chat_that_migrates() {
         actor: &volunteer,
         note: None,
     };
-    let claimed = act(&batch, &Admins(HashSet::new()), &request(-100), |_| {
+    let claimed = act(&batch, &Admins(HashSet::new()), &request(-100), |_, _| {
         Vec::new()
     })
     .await

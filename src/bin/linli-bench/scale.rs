@@ -217,7 +217,7 @@ pub async fn measure(tasks: i64, server: Option<&str>) -> anyhow::Result<ScaleRe
         };
         let started = Instant::now();
         let batch = Batch::new(ledger.clone());
-        act(&batch, &NoAdmins, &request, |_| Vec::new()).await?;
+        act(&batch, &NoAdmins, &request, |_, _| Vec::new()).await?;
         batch.commit().await?;
         claims.push(started.elapsed());
     }
