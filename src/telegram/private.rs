@@ -112,6 +112,8 @@ impl PrivateChat<'_> {
                 kind: Some(*kind),
                 flat: Some(flat.clone()),
                 details: Some(details.clone()),
+                // Written as a photo's caption: the photo goes with it.
+                media: media_of(msg),
                 ..Draft::default()
             }),
             // A /need written wrongly here: the steps ask it right.

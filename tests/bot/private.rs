@@ -535,6 +535,15 @@ async fn a_voice_message_is_the_details_and_reaches_the_claimer_as_voice() {
     assert_eq!(details.method, "sendVoice", "{}", details.body);
     assert_eq!(details.body["voice"], "AwACAgIAAx");
     assert!(details.shown().contains("5栋501"));
+    // A /need written as a photo's caption keeps the photo.
+    app.say_with_photo(CY.id, CY, "/need pickup 8-808 the blue box");
+    app.fake.settle().await;
+    let confirm = last_to(&app, CY.id);
+    assert!(
+        confirm.text().contains("with your photo"),
+        "{}",
+        confirm.text()
+    );
 }
 
 #[tokio::test]
