@@ -215,8 +215,9 @@ impl App {
     }
 }
 
-/// Deletes handled inbox and outbox rows past their retention, and forgets
-/// what tasks finished `privacy.forget_after` ago said, at start and now
+/// Deletes handled inbox and outbox rows past their retention, forgets
+/// what tasks finished `privacy.forget_after` ago said, and sets the
+/// digest and reminder timers of groups that have none, at start and now
 /// and then.
 async fn prune(ledger: Ledger, settings: Arc<Settings>) {
     let retention = chrono::TimeDelta::hours(
@@ -234,6 +235,13 @@ async fn prune(ledger: Ledger, settings: Arc<Settings>) {
             crate::core::privacy::forget_due(&ledger, settings.privacy.forget_after).await
         {
             tracing::error!(%error, "forgetting failed; it is tried again later");
+        }
+        match crate::core::timers::ensure_chat_timers(&ledger, &settings.reminders()).await {
+            Ok(set) if set > 0 => tracing::info!(set, "reminder and digest timers set"),
+            Err(error) => {
+                tracing::error!(%error, "cannot set the groups' timers; tried again later")
+            }
+            _ => {}
         }
         tokio::time::sleep(PRUNE_EVERY).await;
     }

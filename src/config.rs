@@ -68,6 +68,23 @@ pub struct Settings {
     pub shutdown: ShutdownSettings,
     /// `[privacy]`.
     pub privacy: PrivacySettings,
+    /// `[reminders]`: each chat's defaults (`/settings` changes them per chat).
+    pub reminders: ReminderSettings,
+}
+
+/// `[reminders]`: how the bot follows tasks up, unless a chat set its own.
+/// Each wait is `None` when `off`.
+#[derive(Debug, Clone)]
+pub struct ReminderSettings {
+    /// How long a task waits unclaimed before it is listed in its group.
+    pub unclaimed_after: Option<Duration>,
+    /// How long a claim runs before its claimer is asked "still on it?".
+    pub check_claim_after: Option<Duration>,
+    /// How long the question waits for an answer before the bot releases
+    /// the task.
+    pub auto_release_after: Option<Duration>,
+    /// The time of day of the daily digest, in the chat's time zone.
+    pub digest_at: Option<chrono::NaiveTime>,
 }
 
 /// `[privacy]`: how long what residents wrote is kept.
@@ -256,6 +273,19 @@ impl Settings {
         Limits {
             flat_max_chars: self.chat.flat_max_chars,
             details_max_chars: self.chat.details_max_chars,
+        }
+    }
+
+    /// A chat's reminders when it set none of its own.
+    pub fn reminders(&self) -> crate::domain::Reminders {
+        let wait = |d: Option<Duration>| d.and_then(|d| chrono::TimeDelta::from_std(d).ok());
+        let r = &self.reminders;
+        crate::domain::Reminders {
+            unclaimed_after: wait(r.unclaimed_after),
+            check_claim_after: wait(r.check_claim_after),
+            auto_release_after: wait(r.auto_release_after),
+            digest_at: r.digest_at,
+            time_zone: self.chat.time_zone,
         }
     }
 
@@ -664,6 +694,15 @@ impl Layers<'_> {
             })
     }
 
+    /// A time of day, `HH:MM`, or `off` (`None`).
+    fn time_of_day_or_off(&self, key: &str) -> Result<Option<chrono::NaiveTime>, SettingsError> {
+        let found = self.find(key)?;
+        found
+            .text()
+            .and_then(crate::domain::reminders::parse_time_of_day)
+            .ok_or_else(|| found.refuse(key, "a time of day such as \"20:00\", or \"off\""))
+    }
+
     fn time_zone(&self, key: &str) -> Result<chrono_tz::Tz, SettingsError> {
         let found = self.find(key)?;
         found
@@ -739,6 +778,12 @@ impl Layers<'_> {
             privacy: PrivacySettings {
                 forget_after: self.duration_or_off("privacy.forget_after")?,
             },
+            reminders: ReminderSettings {
+                unclaimed_after: self.duration_or_off("reminders.unclaimed_after")?,
+                check_claim_after: self.duration_or_off("reminders.check_claim_after")?,
+                auto_release_after: self.duration_or_off("reminders.auto_release_after")?,
+                digest_at: self.time_of_day_or_off("reminders.digest_at")?,
+            },
         };
         let poll = settings.telegram.poll_timeout_seconds;
         if settings.telegram.request_timeout_seconds <= poll {
@@ -780,6 +825,10 @@ mod tests {
                 "chat.time_zone",
                 "telegram.pacing",
                 "privacy.forget_after",
+                "reminders.unclaimed_after",
+                "reminders.check_claim_after",
+                "reminders.auto_release_after",
+                "reminders.digest_at",
             ]
             .map(String::from),
         );

@@ -97,7 +97,7 @@ impl From<&TaskRecord> for ExportedTask {
             claimed_at: task.claimed_at.map(rfc3339),
             done_at: task.done_at.map(rfc3339),
             cancelled_at: task.cancelled_at.map(rfc3339),
-            received_at: None,
+            received_at: task.received_at.map(rfc3339),
             private: task.private,
         }
     }

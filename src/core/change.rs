@@ -9,7 +9,8 @@
 
 use std::future::Future;
 
-use crate::domain::{decide, Action, Refusal, TaskNumber, UserId};
+use super::followup;
+use crate::domain::{decide, Action, Refusal, Reminders, TaskNumber, UserId};
 use crate::ledger::{Batch, Change, LedgerError, LedgerResult, Outgoing, Person, TaskRecord};
 
 /// Answers whether a user administers a chat.
@@ -42,6 +43,7 @@ pub struct Request<'a> {
 pub async fn act<R>(
     batch: &Batch,
     admins: &impl AdminCheck,
+    reminders: &Reminders,
     request: &Request<'_>,
     respond: R,
 ) -> LedgerResult<Outcome>
@@ -51,6 +53,7 @@ where
     let mut outcomes = act_all(
         batch,
         admins,
+        reminders,
         std::slice::from_ref(request),
         None,
         |all, reachable| {
@@ -66,8 +69,10 @@ where
 }
 
 /// Carries out every request of one command (`/claim 3 4`) by one person in
-/// one chat, in order, and queues the changed tasks' announcements and what
-/// `respond` says about all the outcomes: one unit of `batch`, so that the
+/// one chat, in order, and queues the changed tasks' announcements, what
+/// each change sets off ([`followup::after_change`], over the operator's
+/// `reminders`), and what `respond` says about all the outcomes: one unit
+/// of `batch`, so that the
 /// command counts once, all or nothing. `respond` is also told whether the
 /// bot may write to the actor privately, read in the same unit only when
 /// they claimed a private request (whose details go to them); `false`
@@ -80,6 +85,7 @@ where
 pub async fn act_all<R>(
     batch: &Batch,
     admins: &impl AdminCheck,
+    reminders: &Reminders,
     requests: &[Request<'_>],
     chat_title: Option<&str>,
     respond: R,
@@ -131,6 +137,10 @@ where
                                 ))
                             })?;
                             tx.send(Outgoing::announce(&changed));
+                            followup::after_change(
+                                &mut tx, &task, &changed, action, actor.id, reminders,
+                            )
+                            .await?;
                             Outcome::Changed(changed)
                         }
                     }

@@ -1,28 +1,76 @@
 //! What the ledger keeps of a chat: its settings (language, hidden flats),
 //! its title, whether the bot is in it, and its move to a supergroup.
 
-use crate::domain::{Lang, SettingChange};
-use crate::ledger::{Batch, LedgerResult, Outgoing};
+use crate::domain::{Lang, Reminders, SettingChange, TimerKind, Wait};
+use crate::ledger::timers::TimingSetting;
+use crate::ledger::{Batch, LedgerResult, LedgerTx, Outgoing};
 
 /// An admin's `/settings` change, kept for the chat, the live
-/// announcements redrawn where it changes them, and `reply` sent, in one
-/// unit of `batch`.
+/// announcements redrawn and the chat's timers moved where it changes
+/// them (over the operator's `defaults`), and `replies` sent, in one unit
+/// of `batch`.
 pub async fn set(
     batch: &Batch,
     chat_id: i64,
     title: Option<&str>,
     change: SettingChange,
-    reply: Outgoing,
+    defaults: &Reminders,
+    replies: Vec<Outgoing>,
 ) -> LedgerResult<()> {
     let mut tx = batch.begin().await?;
-    match change {
-        SettingChange::Language(lang) => tx.set_chat_language(chat_id, title, lang).await?,
-        SettingChange::HideFlats(on) => tx.set_chat_hide_flats(chat_id, title, on).await?,
+    let timing = match change {
+        SettingChange::Language(lang) => {
+            tx.set_chat_language(chat_id, title, lang).await?;
+            None
+        }
+        SettingChange::HideFlats(on) => {
+            tx.set_chat_hide_flats(chat_id, title, on).await?;
+            None
+        }
+        SettingChange::TimeZone(zone) => Some(TimingSetting::TimeZone(zone)),
+        SettingChange::Wait(wait, after) => Some(TimingSetting::Wait(wait, after)),
+        SettingChange::DigestAt(at) => Some(TimingSetting::DigestAt(at)),
+    };
+    if let Some(setting) = timing {
+        tx.set_chat_timing(chat_id, title, setting).await?;
+        retime(&mut tx, chat_id, setting, defaults).await?;
     }
-    tx.send(reply);
+    for reply in replies {
+        tx.send(reply);
+    }
     tx.commit().await?;
     tracing::info!(chat_id, ?change, "chat setting changed");
     Ok(())
+}
+
+/// Moves the chat's timers after `setting` changed: the digest to its new
+/// time, the unclaimed reminder to the new interval from now (or away
+/// when off). A claim's question and release keep the times they were
+/// set with, and do nothing when fired while turned off.
+async fn retime(
+    tx: &mut LedgerTx,
+    chat_id: i64,
+    setting: TimingSetting,
+    defaults: &Reminders,
+) -> LedgerResult<()> {
+    let now = tx.now();
+    let reminders = tx.chat_timing(chat_id).await?.over(defaults);
+    match setting {
+        TimingSetting::TimeZone(_) | TimingSetting::DigestAt(_) => {
+            match reminders.next_digest(now) {
+                Some(due) => tx.set_timer(TimerKind::Digest, chat_id, None, due).await,
+                None => tx.clear_chat_timer(TimerKind::Digest, chat_id).await,
+            }
+        }
+        TimingSetting::Wait(Wait::Unclaimed, _) => match reminders.unclaimed_after {
+            Some(after) => {
+                tx.set_timer(TimerKind::Unclaimed, chat_id, None, now + after)
+                    .await
+            }
+            None => tx.clear_chat_timer(TimerKind::Unclaimed, chat_id).await,
+        },
+        TimingSetting::Wait(..) => Ok(()),
+    }
 }
 
 /// Keeps a group's current title.

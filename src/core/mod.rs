@@ -13,6 +13,9 @@
 //!   ledger records, the announcement follows.
 //! - [`requests`] — filing a request, and editing it while it is open.
 //! - [`chats`] — a chat's language, title, membership and migration.
+//! - [`followup`] — what a change sets off: notices to the requester and
+//!   claimer, and the timers that follow the task up.
+//! - [`timers`] — reminders, questions, releases and digests that fell due.
 //! - [`households`] — building leads and registered households.
 //! - [`privacy`] — forgetting what finished tasks said.
 //! - [`private`] — private requests: their steps, filing, and the details
@@ -21,11 +24,13 @@
 
 pub mod change;
 pub mod chats;
+pub mod followup;
 pub mod households;
 pub mod privacy;
 pub mod private;
 pub mod reads;
 pub mod requests;
+pub mod timers;
 
 pub use change::{act, act_all, AdminCheck, Outcome, Request};
 

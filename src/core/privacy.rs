@@ -46,7 +46,7 @@ pub async fn forget_me(
     reply: impl FnOnce(u64) -> Outgoing,
 ) -> LedgerResult<Forgotten> {
     let mut tx = batch.begin().await?;
-    tx.set_reachable(user, true).await?;
+    tx.set_reachable(user, true, None).await?;
     let forgotten = tx.forget_requests_of(user).await?;
     tx.send(reply(forgotten.tasks));
     tx.commit().await?;

@@ -11,7 +11,7 @@ use std::future::Future;
 
 use chrono::TimeDelta;
 
-use crate::domain::{Draft, Lang, UserId};
+use crate::domain::{Draft, Lang, Reminders, UserId};
 use crate::ledger::{Batch, Ledger, LedgerResult, NewTaskRecord, Outgoing, TaskRecord};
 
 /// How long an unfinished request is kept after its last answer.
@@ -64,15 +64,17 @@ pub enum Keep<'a> {
 
 /// Records what a private chat's Update did to its sender's draft
 /// (`keep`) and the `messages` it calls for, in one unit of `batch`, in
-/// which the sender also counts as reachable: they wrote to the bot.
+/// which the sender also counts as reachable (they wrote to the bot), in
+/// their language `lang` when it is one we speak.
 pub async fn step(
     batch: &Batch,
     user: UserId,
+    lang: Option<Lang>,
     keep: Keep<'_>,
     messages: Vec<Outgoing>,
 ) -> LedgerResult<()> {
     let mut tx = batch.begin().await?;
-    tx.set_reachable(user, true).await?;
+    tx.set_reachable(user, true, lang).await?;
     match keep {
         Keep::Draft(draft, lang) => tx.save_draft(user, draft, lang).await?,
         Keep::Drop => tx.drop_draft(user).await?,
@@ -90,12 +92,14 @@ pub async fn step(
 pub async fn file(
     batch: &Batch,
     record: &NewTaskRecord<'_>,
+    reminders: &Reminders,
     respond: impl FnOnce(&TaskRecord) -> Vec<Outgoing>,
 ) -> LedgerResult<TaskRecord> {
     let mut tx = batch.begin().await?;
-    tx.set_reachable(record.requester.id, true).await?;
+    tx.set_reachable(record.requester.id, true, None).await?;
     tx.drop_draft(record.requester.id).await?;
     let task = tx.create_task(record).await?;
+    super::followup::after_filing(&mut tx, &task, reminders).await?;
     tx.send(Outgoing::Announce {
         task_id: task.id,
         chat_id: task.chat_id,
@@ -119,7 +123,7 @@ pub async fn details_asked(
     respond: impl FnOnce(bool) -> Vec<Outgoing>,
 ) -> LedgerResult<()> {
     let mut tx = batch.begin().await?;
-    tx.set_reachable(user, true).await?;
+    tx.set_reachable(user, true, Some(lang)).await?;
     let theirs = task.filter(|task| holds(task, user));
     if let Some(task) = theirs {
         tx.send(Outgoing::Details {
@@ -143,6 +147,6 @@ pub fn holds(task: &TaskRecord, user: UserId) -> bool {
 /// not write to them until they write to it.
 pub async fn unreachable(batch: &Batch, user: UserId) -> LedgerResult<()> {
     let mut tx = batch.begin().await?;
-    tx.set_reachable(user, false).await?;
+    tx.set_reachable(user, false, None).await?;
     tx.commit().await
 }

@@ -1,13 +1,20 @@
 //! Filing a request for help, and editing it while it waits.
 
-use crate::domain::{NewTask, Status, TaskNumber, UsageError};
+use super::followup;
+use crate::domain::{NewTask, Reminders, Status, TaskNumber, UsageError};
 use crate::ledger::{Batch, LedgerResult, NewTaskRecord, Outgoing, Person, TaskRecord};
 
 /// Records a new task and queues its announcement, answering the request's
-/// message, in one unit of `batch`.
-pub async fn file(batch: &Batch, record: &NewTaskRecord<'_>) -> LedgerResult<TaskRecord> {
+/// message, and its reminders (over the operator's `reminders`), in one
+/// unit of `batch`.
+pub async fn file(
+    batch: &Batch,
+    record: &NewTaskRecord<'_>,
+    reminders: &Reminders,
+) -> LedgerResult<TaskRecord> {
     let mut tx = batch.begin().await?;
     let task = tx.create_task(record).await?;
+    followup::after_filing(&mut tx, &task, reminders).await?;
     // In a chat that hides flats the task is private, and the /need message
     // that shows the flat goes once the task is recorded.
     let hidden = task.private && record.source_message_id != 0;

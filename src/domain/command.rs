@@ -8,6 +8,7 @@ use super::household::{parse_household, HouseholdEntry};
 use super::input;
 use super::kind::Kind;
 use super::lang::Lang;
+use super::reminders::{self, Wait};
 use super::task::{Action, TaskNumber};
 
 /// How long free text may be, in characters.
@@ -94,6 +95,40 @@ pub enum SettingChange {
     Language(Lang),
     /// `hide_flats on|off`: every request of the chat private.
     HideFlats(bool),
+    /// `time_zone NAME`: an IANA name such as `Asia/Shanghai`.
+    TimeZone(chrono_tz::Tz),
+    /// `unclaimed_after`, `check_claim_after`, `auto_release_after`: a
+    /// duration (`90s`, `30m`, `3h`, `2d`), or `off` (`None`).
+    Wait(Wait, Option<chrono::TimeDelta>),
+    /// `digest_at HH:MM`, or `off` (`None`).
+    DigestAt(Option<chrono::NaiveTime>),
+}
+
+impl SettingChange {
+    /// The change as `/settings` takes it (`unclaimed_after 30m`): what
+    /// [`SettingChange::parse`] reads back.
+    pub fn as_args(&self) -> String {
+        let on_off = |on: bool| if on { "on" } else { "off" };
+        match self {
+            SettingChange::Language(lang) => format!("language {}", lang.as_str()),
+            SettingChange::HideFlats(on) => format!("hide_flats {}", on_off(*on)),
+            SettingChange::TimeZone(zone) => format!("time_zone {}", zone.name()),
+            SettingChange::Wait(wait, after) => match after {
+                Some(after) => format!("{} {}", wait.key(), reminders::ShownWait(*after)),
+                None => format!("{} off", wait.key()),
+            },
+            SettingChange::DigestAt(at) => match at {
+                Some(at) => format!("digest_at {}", at.format("%H:%M")),
+                None => "digest_at off".into(),
+            },
+        }
+    }
+
+    /// Reads the arguments of `/settings`: `None` when there are none
+    /// (show the settings).
+    pub fn parse(args: &str) -> Result<Option<SettingChange>, UsageError> {
+        parse_setting(args)
+    }
 }
 
 impl Command {
@@ -196,7 +231,8 @@ impl CommandName {
         match action {
             Action::Claim => CommandName::Claim,
             Action::Release => CommandName::Release,
-            Action::Done => CommandName::Done,
+            // A receipt is a button on a done task's announcement.
+            Action::Done | Action::Receive | Action::Missing => CommandName::Done,
             Action::Cancel => CommandName::Cancel,
         }
     }
@@ -256,6 +292,12 @@ pub enum UsageError {
     BadLanguage(String),
     /// `/settings hide_flats VALUE` with a value that is neither on nor off.
     BadSwitch(String),
+    /// `/settings time_zone NAME` with a name that is no IANA time zone.
+    BadTimeZone(String),
+    /// `/settings KEY VALUE` of a wait, with a value that is no duration.
+    BadWait(Wait, String),
+    /// `/settings digest_at VALUE` with a value that is no `HH:MM`.
+    BadTimeOfDay(String),
     /// `/household` without a flat.
     MissingHouseholdFlat,
     /// `/household FLAT until DATE` with a date that is not YYYY-MM-DD.
@@ -274,7 +316,10 @@ impl UsageError {
             UsageError::TooManyNumbers(name, _) => *name,
             UsageError::UnknownSetting(_)
             | UsageError::BadLanguage(_)
-            | UsageError::BadSwitch(_) => CommandName::Settings,
+            | UsageError::BadSwitch(_)
+            | UsageError::BadTimeZone(_)
+            | UsageError::BadWait(..)
+            | UsageError::BadTimeOfDay(_) => CommandName::Settings,
             UsageError::MissingHouseholdFlat | UsageError::BadDate(_) => CommandName::Household,
         }
     }
@@ -361,7 +406,28 @@ fn parse_setting(args: &str) -> Result<Option<SettingChange>, UsageError> {
                 _ => Err(UsageError::BadSwitch(word.to_string())),
             }
         }
-        _ => Err(UsageError::UnknownSetting(key.to_string())),
+        "time_zone" | "timezone" | "time-zone" | "tz" | "时区" | "時區" => {
+            let (word, _) = input::next_word(value);
+            word.parse()
+                .map(|zone| Some(SettingChange::TimeZone(zone)))
+                .map_err(|_| UsageError::BadTimeZone(word.to_string()))
+        }
+        "digest_at" | "digest" | "digest-at" | "日报" | "日報" => {
+            let (word, _) = input::next_word(value);
+            reminders::parse_time_of_day(&input::fold(word))
+                .map(|at| Some(SettingChange::DigestAt(at)))
+                .ok_or_else(|| UsageError::BadTimeOfDay(word.to_string()))
+        }
+        other => {
+            let wait = Wait::ALL
+                .into_iter()
+                .find(|wait| wait.key() == other.replace('-', "_"))
+                .ok_or_else(|| UsageError::UnknownSetting(key.to_string()))?;
+            let (word, _) = input::next_word(value);
+            reminders::parse_wait(&input::fold(word))
+                .map(|after| Some(SettingChange::Wait(wait, after)))
+                .ok_or_else(|| UsageError::BadWait(wait, word.to_string()))
+        }
     }
 }
 

@@ -6,6 +6,8 @@
 //! - [`draft`] — a private request written step by step, and deep links.
 //! - [`household`] — households registered by admins and building leads.
 //! - [`lang`] — the languages, and which one a person reads.
+//! - [`notice`] — what a requester or claimer is told about their task.
+//! - [`reminders`] — reminders and digests: their settings and due times.
 //! - [`task`] — task states, the transitions between them and who may make them.
 //! - [`view`] — what messages about tasks show, before they are put into words.
 //!
@@ -18,6 +20,8 @@ pub mod household;
 pub mod input;
 pub mod kind;
 pub mod lang;
+pub mod notice;
+pub mod reminders;
 pub mod task;
 pub mod view;
 
@@ -29,5 +33,7 @@ pub use draft::{is_send_word, Answer, DeepLink, Draft, DraftError, Media, MediaK
 pub use household::{may_manage_households, HouseholdEntry};
 pub use kind::Kind;
 pub use lang::Lang;
+pub use notice::Notice;
+pub use reminders::{ChatTiming, Reminders, TimerKind, Wait};
 pub use task::{decide, replay, Action, Person, Refusal, Status, TaskNumber, TaskState, UserId};
 pub use view::{ChatStats, MineItem, TaskCard};

@@ -1,7 +1,9 @@
 //! Task states, the transitions between them, and who may make each one.
 //!
 //! `open → claimed → done`, `claimed → open` (released), and `open | claimed →
-//! cancelled`. Done and cancelled are final. A task has at most one claimer.
+//! cancelled`. Cancelled is final; a done task changes only by its
+//! requester's receipt: received (final), or not received (claimed again
+//! by the same volunteer). A task has at most one claimer.
 //! [`decide`] is the only place these rules live; [`replay`] rebuilds a task's
 //! state from its events, which the ledger's tests use to check its rows.
 
@@ -70,7 +72,8 @@ impl Status {
         }
     }
 
-    /// Done and cancelled tasks never change again.
+    /// Done and cancelled tasks are finished (a done one may still be
+    /// taken back by its requester's "not received").
     pub fn is_final(self) -> bool {
         matches!(self, Status::Done | Status::Cancelled)
     }
@@ -96,6 +99,8 @@ pub struct TaskState {
     pub status: Status,
     pub requester: UserId,
     pub claimer: Option<UserId>,
+    /// Its requester said a done task arrived.
+    pub received: bool,
 }
 
 impl TaskState {
@@ -105,6 +110,7 @@ impl TaskState {
             status: Status::Open,
             requester,
             claimer: None,
+            received: false,
         }
     }
 }
@@ -116,9 +122,23 @@ pub enum Action {
     Release,
     Done,
     Cancel,
+    /// The requester's "received" on a done task.
+    Receive,
+    /// The requester's "not received": the done task is claimed again by
+    /// the same volunteer.
+    Missing,
 }
 
 impl Action {
+    pub const ALL: [Action; 6] = [
+        Action::Claim,
+        Action::Release,
+        Action::Done,
+        Action::Cancel,
+        Action::Receive,
+        Action::Missing,
+    ];
+
     /// The event name the ledger records for this action.
     pub fn event_name(self) -> &'static str {
         match self {
@@ -126,11 +146,18 @@ impl Action {
             Action::Release => "released",
             Action::Done => "done",
             Action::Cancel => "cancelled",
+            Action::Receive => "received",
+            Action::Missing => "not_received",
         }
     }
 
+    /// Whether it is the requester's receipt of a done task.
+    pub fn is_receipt(self) -> bool {
+        matches!(self, Action::Receive | Action::Missing)
+    }
+
     pub fn from_event_name(name: &str) -> Option<Action> {
-        [Action::Claim, Action::Release, Action::Done, Action::Cancel]
+        Action::ALL
             .into_iter()
             .find(|action| action.event_name() == name)
     }
@@ -151,16 +178,26 @@ pub enum Refusal {
     NotYourClaim,
     /// Cancel by someone who is neither the requester nor an admin.
     NotYourRequest,
+    /// A receipt by someone who is neither the requester nor a lead or admin.
+    NotYourReceipt,
+    /// A receipt of a task that is not done (yet).
+    NotDone,
+    /// A receipt of a task already received.
+    AlreadyReceived,
 }
 
 impl Refusal {
     /// Whether being a chat admin would have allowed the action.
     pub fn admin_may_override(self) -> bool {
-        matches!(self, Refusal::NotYourClaim | Refusal::NotYourRequest)
+        matches!(
+            self,
+            Refusal::NotYourClaim | Refusal::NotYourRequest | Refusal::NotYourReceipt
+        )
     }
 }
 
-/// Applies `action` by `actor` (an admin of the chat or not) to `task`.
+/// Applies `action` by `actor` (an admin of the chat or not; for a
+/// receipt, a building lead counts as one) to `task`.
 ///
 /// Returns the state the task moves to, or why it may not.
 pub fn decide(
@@ -169,6 +206,9 @@ pub fn decide(
     actor: UserId,
     actor_is_admin: bool,
 ) -> Result<TaskState, Refusal> {
+    if action.is_receipt() {
+        return receipt(task, action, actor, actor_is_admin);
+    }
     if task.status.is_final() {
         return Err(Refusal::Finished(task.status));
     }
@@ -201,7 +241,37 @@ pub fn decide(
             ..task
         }),
         (Action::Cancel, _) => Err(Refusal::NotYourRequest),
+        (Action::Receive | Action::Missing, _) => receipt(task, action, actor, actor_is_admin),
     }
+}
+
+/// The requester's word on a done task: received, or not (claimed again by
+/// the same volunteer).
+fn receipt(
+    task: TaskState,
+    action: Action,
+    actor: UserId,
+    may_confirm: bool,
+) -> Result<TaskState, Refusal> {
+    match task.status {
+        Status::Cancelled => return Err(Refusal::Finished(Status::Cancelled)),
+        Status::Open | Status::Claimed => return Err(Refusal::NotDone),
+        Status::Done if task.received => return Err(Refusal::AlreadyReceived),
+        Status::Done => {}
+    }
+    if task.requester != actor && !may_confirm {
+        return Err(Refusal::NotYourReceipt);
+    }
+    Ok(match action {
+        Action::Missing => TaskState {
+            status: Status::Claimed,
+            ..task
+        },
+        _ => TaskState {
+            received: true,
+            ..task
+        },
+    })
 }
 
 /// Rebuilds a task's state from its requester and its recorded actions
@@ -340,6 +410,34 @@ mod tests {
     }
 
     #[test]
+    fn the_requester_or_a_lead_has_the_last_word_on_a_done_task() {
+        let claimed = claimed_by(BOB);
+        let done = decide(claimed, Action::Done, BOB, false).unwrap();
+        assert_eq!(
+            decide(done, Action::Receive, BOB, false),
+            Err(Refusal::NotYourReceipt)
+        );
+        let received = decide(done, Action::Receive, ALICE, false).unwrap();
+        assert!(received.received);
+        assert_eq!(received.status, Status::Done);
+        assert_eq!(
+            decide(received, Action::Missing, ALICE, false),
+            Err(Refusal::AlreadyReceived)
+        );
+        // Not received: claimed again by the same volunteer, by a lead too.
+        assert_eq!(decide(done, Action::Missing, CAROL, true), Ok(claimed));
+        assert_eq!(
+            decide(claimed, Action::Receive, ALICE, false),
+            Err(Refusal::NotDone)
+        );
+        let cancelled = decide(TaskState::new(ALICE), Action::Cancel, ALICE, false).unwrap();
+        assert_eq!(
+            decide(cancelled, Action::Missing, ALICE, false),
+            Err(Refusal::Finished(Status::Cancelled))
+        );
+    }
+
+    #[test]
     fn only_permission_refusals_are_overridden_by_admins() {
         assert!(Refusal::NotYourClaim.admin_may_override());
         assert!(Refusal::NotYourRequest.admin_may_override());
@@ -349,7 +447,7 @@ mod tests {
 
     #[test]
     fn event_names_round_trip() {
-        for action in [Action::Claim, Action::Release, Action::Done, Action::Cancel] {
+        for action in Action::ALL {
             assert_eq!(Action::from_event_name(action.event_name()), Some(action));
         }
         assert_eq!(Action::from_event_name("created"), None);
@@ -360,7 +458,9 @@ mod tests {
             Just(Action::Claim),
             Just(Action::Release),
             Just(Action::Done),
-            Just(Action::Cancel)
+            Just(Action::Cancel),
+            Just(Action::Receive),
+            Just(Action::Missing)
         ]
     }
 
@@ -378,7 +478,9 @@ mod tests {
             for (action, actor, is_admin) in steps {
                 let actor = UserId(actor);
                 if let Ok(next) = decide(state, action, actor, is_admin) {
-                    prop_assert!(!state.status.is_final(), "a final task changed");
+                    let receipt = state.status == Status::Done && !state.received;
+                    prop_assert!(!state.status.is_final() || receipt, "a final task changed");
+                    prop_assert!(!state.received, "a received task changed");
                     accepted.push((action, actor));
                     state = next;
                 }

@@ -24,6 +24,10 @@ pub struct TaskCard {
     /// A private request: the group sees neither its flat, nor its details,
     /// nor who asked ([`TaskCard::for_group`]).
     pub private: bool,
+    /// Its requester said it arrived.
+    pub received: bool,
+    /// In lists: how long it has waited (open) or been claimed (claimed).
+    pub since: Option<chrono::TimeDelta>,
 }
 
 impl TaskCard {
@@ -46,6 +50,8 @@ impl TaskCard {
 pub struct MineItem {
     pub chat_title: Option<String>,
     pub card: TaskCard,
+    /// The reader asked for it (else they claimed it).
+    pub asked: bool,
 }
 
 /// What `/stats` reports for one chat.
@@ -77,6 +83,8 @@ mod tests {
             done_note: None,
             asked_at: "01-02 03:04".into(),
             private: true,
+            received: false,
+            since: None,
         };
         let seen = card.clone().for_group();
         assert_eq!((seen.flat.as_str(), seen.details.as_str()), ("", ""));

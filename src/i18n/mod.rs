@@ -2,12 +2,14 @@
 //!
 //! One catalogue: [`Text`] names each message and [`Text::render`] writes it;
 //! the steps of a private request and what its claimer reads are
-//! [`private::PrivateText`], and leads, households and forgetting
-//! [`households::HouseholdText`], in the same way.
+//! [`private::PrivateText`], leads, households and forgetting
+//! [`households::HouseholdText`], and notices, reminders, digests and
+//! settings [`followup::FollowText`], in the same way.
 //! Each arm calls [`pick`] with both languages, so the compiler refuses a
 //! message that lacks one. All user text passes through [`escape`] here and
 //! nowhere else.
 
+pub mod followup;
 pub mod households;
 pub mod private;
 
@@ -69,9 +71,6 @@ pub enum Text<'a> {
     /// A command that needs a group, sent in a private chat with the bot.
     /// With the titles of the groups where the sender has asked or helped.
     GroupOnly(CommandName, &'a [String]),
-    /// `/settings`: the chat's settings (its language, whether it hides
-    /// flats) and how to change them.
-    SettingsShown(Lang, bool),
     /// `/settings hide_flats on|off` done; when on, whether the bot may
     /// delete the `/need` messages.
     HideFlatsSet(bool, bool),
@@ -155,8 +154,18 @@ impl Text<'_> {
                 "你没有已认领的任务。".into(),
             ),
             Text::MineList(items) => {
-                let mut out = pick(lang, "<b>Your tasks</b>".into(), "<b>你认领的任务</b>".into());
-                for item in items {
+                let mut out = if items[0].asked {
+                    String::new()
+                } else {
+                    pick(lang, "<b>Your tasks</b>".into(), "<b>你认领的任务</b>".into())
+                };
+                for (i, item) in items.iter().enumerate() {
+                    if item.asked && (i == 0 || !items[i - 1].asked) {
+                        if i > 0 {
+                            out.push('\n');
+                        }
+                        out += &followup::FollowText::AskedByMe.render(lang);
+                    }
                     out.push('\n');
                     out.push_str(&list_line(&item.card, lang));
                     if let Some(title) = &item.chat_title {
@@ -187,14 +196,6 @@ impl Text<'_> {
                 "抱歉，我这边出了点问题，请稍后再试。".into(),
             ),
             Text::GroupOnly(command, groups) => group_only(command, groups, lang),
-            Text::SettingsShown(current, hide_flats) => {
-                let on_off = |on: bool| if on { "on" } else { "off" };
-                pick(
-                    lang,
-                    format!("<b>Settings of this group</b>\nlanguage: {} — what the whole group reads (announcements).\nhide_flats: {} — when on, every request is private: the group sees only its number and kind.\n\nAn admin changes them with /settings language en|zh and /settings hide_flats on|off.", current.as_str(), on_off(hide_flats)),
-                    format!("<b>本群设置</b>\nlanguage（语言）：{} — 全群看到的消息（任务公告）所用的语言。\nhide_flats（隐藏门牌）：{} — 打开后所有求助都按私信求助处理，群里只显示编号和类型。\n\n管理员可以用 /settings language zh|en 和 /settings hide_flats on|off 修改。", current.as_str(), on_off(hide_flats)),
-                )
-            }
             Text::HideFlatsSet(false, _) => pick(
                 lang,
                 "Requests here show their flat and details to the group again; /need alone still asks privately.".into(),
@@ -369,12 +370,28 @@ fn list_line(card: &TaskCard, lang: Lang) -> String {
         };
         let _ = write!(line, " · {}{more}", escape(&details));
     }
-    if let (Status::Claimed, Some(name)) = (card.status, &card.claimer_name) {
-        line += &pick(
-            lang,
-            format!(" — 🚶 {}", escape(name)),
-            format!(" — 🚶 {}", escape(name)),
-        );
+    let since = card
+        .since
+        .map(|since| followup::FollowText::Since(since).render(lang));
+    match (card.status, &card.claimer_name, since) {
+        (Status::Claimed, Some(name), Some(since)) => {
+            line += &pick(
+                lang,
+                format!(" — 🚶 {} for {since}", escape(name)),
+                format!(" — 🚶 {} 已认领 {since}", escape(name)),
+            )
+        }
+        (Status::Claimed, Some(name), None) => {
+            let _ = write!(line, " — 🚶 {}", escape(name));
+        }
+        (Status::Open, _, Some(since)) => {
+            line += &pick(
+                lang,
+                format!(" — ⏳ waiting {since}"),
+                format!(" — ⏳ 已等待 {since}"),
+            )
+        }
+        _ => {}
     }
     line
 }
@@ -387,6 +404,21 @@ fn refused(card: &TaskCard, refusal: Refusal, lang: Lang) -> String {
             lang,
             format!("{n} is already {}.", status_name(status, lang)),
             format!("{n} 已经{}了，不能再更改。", status_name(status, lang)),
+        ),
+        Refusal::NotYourReceipt => pick(
+            lang,
+            format!("Only the person who asked for {n}, or a building lead or admin, can say whether it arrived."),
+            format!("只有 {n} 的求助人、楼长或管理员可以确认是否收到。"),
+        ),
+        Refusal::NotDone => pick(
+            lang,
+            format!("{n} is not done yet: nothing to confirm."),
+            format!("{n} 还没有完成，无需确认。"),
+        ),
+        Refusal::AlreadyReceived => pick(
+            lang,
+            format!("{n} was already confirmed as received."),
+            format!("{n} 已经确认收到了。"),
         ),
         Refusal::AlreadyYours => pick(
             lang,
@@ -464,8 +496,8 @@ fn usage(error: &UsageError, lang: Lang) -> String {
         ),
         UsageError::UnknownSetting(key) => pick(
             lang,
-            format!("There is no setting “{}”. Write /settings language en|zh or /settings hide_flats on|off.", echo(key)),
-            format!("没有“{}”这个设置。请写 /settings language zh|en 或 /settings hide_flats on|off。", echo(key)),
+            format!("There is no setting “{}”. The settings are language, hide_flats, time_zone, unclaimed_after, check_claim_after, auto_release_after and digest_at: send /settings to see them.", echo(key)),
+            format!("没有“{}”这个设置。可用的设置有 language、hide_flats、time_zone、unclaimed_after、check_claim_after、auto_release_after 和 digest_at：发送 /settings 查看。", echo(key)),
         ),
         UsageError::BadLanguage(word) if word.is_empty() => pick(
             lang,
@@ -497,6 +529,13 @@ fn usage(error: &UsageError, lang: Lang) -> String {
             format!("“{}” is not a language I speak: write /settings language en or /settings language zh.", echo(word)),
             format!("不支持“{}”这种语言：请写 /settings language zh 或 /settings language en。", echo(word)),
         ),
+        UsageError::BadTimeZone(word) => followup::bad_setting(followup::BadSetting::TimeZone(word), lang),
+        UsageError::BadWait(wait, word) => {
+            followup::bad_setting(followup::BadSetting::Wait(*wait, word), lang)
+        }
+        UsageError::BadTimeOfDay(word) => {
+            followup::bad_setting(followup::BadSetting::TimeOfDay(word), lang)
+        }
         UsageError::BadNumber(command, word) => pick(
             lang,
             format!(
@@ -737,6 +776,8 @@ mod tests {
             done_note: Some("left <at> door".into()),
             asked_at: "11-28 09:30".into(),
             private: false,
+            received: false,
+            since: Some(chrono::TimeDelta::minutes(95)),
         }
     }
 
@@ -776,7 +817,6 @@ mod tests {
                 CommandName::Need,
                 Box::leak(Box::new(["3号楼邻里".to_string()])),
             ),
-            Text::SettingsShown(Lang::Zh, true),
             Text::HideFlatsSet(true, true),
             Text::HideFlatsSet(true, false),
             Text::HideFlatsSet(false, false),
@@ -815,7 +855,6 @@ mod tests {
                 | Text::EditNotApplied(..)
                 | Text::InternalError
                 | Text::GroupOnly(..)
-                | Text::SettingsShown(..)
                 | Text::HideFlatsSet(..)
                 | Text::LanguageSet(_)
                 | Text::AdminsOnly

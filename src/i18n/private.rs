@@ -250,6 +250,8 @@ mod tests {
             done_note: None,
             asked_at: "01-02 03:04".into(),
             private: true,
+            received: false,
+            since: None,
         }));
         let all = vec![
             PrivateText::AskThere,

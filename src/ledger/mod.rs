@@ -18,18 +18,23 @@
 //! - [`outbox`]: messages waiting to be sent, lane by lane;
 //! - `private.rs`: private requests' drafts, and who the bot may write to;
 //! - [`households`]: building leads and registered households;
-//! - [`forget`]: erasing what finished tasks said.
+//! - [`forget`]: erasing what finished tasks said;
+//! - `follow.rs`: what reminders, digests and notices read in a unit;
+//! - [`timers`]: reminders, questions, releases and digests due at a time,
+//!   and the per-chat settings that time them.
 //!
 //! The rules themselves live in `domain`; the ledger records what they allowed.
 
 mod backend;
 pub mod batch;
+mod follow;
 pub mod forget;
 pub mod households;
 pub mod inbox;
 pub mod outbox;
 mod private;
 pub mod receipts;
+pub mod timers;
 pub mod write;
 
 pub(crate) use backend::owner_only_file;
@@ -116,6 +121,8 @@ pub struct TaskRecord {
     pub claimed_at: Option<DateTime<Utc>>,
     pub done_at: Option<DateTime<Utc>>,
     pub cancelled_at: Option<DateTime<Utc>>,
+    /// When its requester (or a lead or admin) said it arrived.
+    pub received_at: Option<DateTime<Utc>>,
     /// Asked for privately: the group sees only its number and kind.
     pub private: bool,
     /// A photo or voice message given as its details.
@@ -140,7 +147,19 @@ impl TaskRecord {
             claimer_name: self.claimer_name.clone(),
             done_note: self.done_note.clone(),
             private: self.private,
+            received: self.received_at.is_some(),
+            since: None,
         }
+    }
+
+    /// How long it has been claimed (claimed), or waited since it was
+    /// asked for (open), at `now`.
+    pub fn age(&self, now: DateTime<Utc>) -> chrono::TimeDelta {
+        let since = match self.state.status {
+            Status::Claimed => self.claimed_at.unwrap_or(self.created_at),
+            _ => self.created_at,
+        };
+        now - since
     }
 
     /// What the whole group may see of it, with times in `zone`.
@@ -148,6 +167,15 @@ impl TaskRecord {
         self.card(zone).for_group()
     }
 }
+
+/// What `/mine` lists: `$1` the user's claimed tasks in chat `$2` (or in
+/// every chat, `NULL`), and in every chat also their own live requests; at
+/// most `$3`.
+const MINE: &str = "SELECT * FROM tasks
+     WHERE ((claimer_id = $1 AND status = 'claimed')
+            OR ($2 IS NULL AND requester_id = $1 AND status IN ('open', 'claimed')))
+       AND ($2 IS NULL OR chat_id = $2)
+     ORDER BY CASE WHEN claimer_id = $1 THEN 0 ELSE 1 END, chat_id, number LIMIT $3";
 
 /// A row of `tasks` exactly as stored.
 #[derive(FromRow)]
@@ -172,6 +200,7 @@ pub(crate) struct TaskRow {
     claimed_at: Option<DateTime<Utc>>,
     done_at: Option<DateTime<Utc>>,
     cancelled_at: Option<DateTime<Utc>>,
+    received_at: Option<DateTime<Utc>>,
     private: bool,
     media_kind: Option<String>,
     media_file_id: Option<String>,
@@ -194,6 +223,7 @@ impl TryFrom<TaskRow> for TaskRecord {
                 status: Status::from_str(&row.status).map_err(|e| corrupt(&e))?,
                 requester: UserId(row.requester_id),
                 claimer: row.claimer_id.map(UserId),
+                received: row.received_at.is_some(),
             },
             lang: Lang::from_code(&row.lang).ok_or_else(|| corrupt("lang"))?,
             flat: row.flat,
@@ -208,6 +238,7 @@ impl TryFrom<TaskRow> for TaskRecord {
             claimed_at: row.claimed_at,
             done_at: row.done_at,
             cancelled_at: row.cancelled_at,
+            received_at: row.received_at,
             private: row.private,
             media: match (row.media_kind.as_deref(), row.media_file_id) {
                 (Some(kind), Some(file_id)) => Some(Media {
@@ -296,7 +327,9 @@ impl Ledger {
         records(rows)
     }
 
-    /// What `user` has claimed, in one chat or (with `None`) in every chat.
+    /// What `user` has claimed, in one chat or (with `None`) in every chat;
+    /// in every chat also what they asked for that is still live, after
+    /// what they claimed.
     pub async fn claimed_by(
         &self,
         user: UserId,
@@ -305,9 +338,7 @@ impl Ledger {
         zone: chrono_tz::Tz,
     ) -> LedgerResult<Vec<MineItem>> {
         let rows: Vec<TaskRow> = either!(self.readers(), p => sqlx::query_as(
-            "SELECT * FROM tasks
-             WHERE claimer_id = $1 AND status = 'claimed' AND ($2 IS NULL OR chat_id = $2)
-             ORDER BY chat_id, number LIMIT $3",
+            MINE,
         )
         .bind(user.0)
         .bind(chat_id)
@@ -325,7 +356,14 @@ impl Ledger {
                 Some(_) => task.group_card(zone),
                 None => task.card(zone),
             };
-            items.push(MineItem { chat_title, card });
+            let mut card = card;
+            card.since = Some(task.age(self.clock().now()));
+            let asked = task.state.claimer != Some(user);
+            items.push(MineItem {
+                chat_title,
+                card,
+                asked,
+            });
         }
         Ok(items)
     }
@@ -378,14 +416,14 @@ impl Ledger {
         Ok(u64::try_from(count).unwrap_or_default())
     }
 
-    /// How many tasks `user` holds, in one chat or (with `None`) in every chat.
+    /// How many tasks [`Ledger::claimed_by`] lists for `user`, without its limit.
     pub async fn claimed_count(&self, user: UserId, chat_id: Option<i64>) -> LedgerResult<u64> {
         let count: i64 = either!(self.readers(), p => sqlx::query_scalar(
-            "SELECT COUNT(*) FROM tasks
-             WHERE claimer_id = $1 AND status = 'claimed' AND ($2 IS NULL OR chat_id = $2)",
+            &format!("SELECT COUNT(*) FROM ({MINE}) AS mine"),
         )
         .bind(user.0)
         .bind(chat_id)
+        .bind(i64::MAX)
         .fetch_one(p)
         .await?);
         Ok(u64::try_from(count).unwrap_or_default())

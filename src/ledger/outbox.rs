@@ -16,7 +16,7 @@ use sqlx::FromRow;
 
 use super::backend::{Backend, Conn};
 use super::{Ledger, LedgerResult};
-use crate::domain::Lang;
+use crate::domain::{Lang, Notice};
 use crate::either;
 
 /// The lane of button answers.
@@ -61,6 +61,24 @@ pub enum Outgoing {
     /// Delete message `message_id` of a chat (a `/need` in a chat that
     /// hides flats), where the bot may.
     Delete { chat_id: i64, message_id: i32 },
+    /// Tell a requester or claimer something about their task (`notice`),
+    /// in `lang`: in their private chat `chat_id`, or, where `chat_id` is
+    /// the task's group, there as a reply naming its claimer. Rendered from
+    /// the task when sent; one meant for the claimer goes only while they
+    /// still hold the task.
+    Notice {
+        task_id: i64,
+        chat_id: i64,
+        notice: Notice,
+        lang: Lang,
+    },
+    /// Bring message `message_id` of the bot's, in a chat, up to date.
+    Edit {
+        chat_id: i64,
+        message_id: i32,
+        html: String,
+        buttons: Buttons,
+    },
 }
 
 /// Inline buttons under a message, row by row (at most 100 in all, as
@@ -123,10 +141,7 @@ impl OutboxRow {
                 thread_id: self.thread_id,
                 reply_to: self.reply_to,
                 html: self.body.clone()?,
-                buttons: match &self.buttons {
-                    Some(json) => serde_json::from_str(json).ok()?,
-                    None => Vec::new(),
-                },
+                buttons: self.buttons()?,
             },
             "answer" => Outgoing::Answer {
                 callback_query_id: self.callback_query_id.clone()?,
@@ -143,8 +158,33 @@ impl OutboxRow {
                 chat_id: self.chat_id?,
                 lang: Lang::from_code(self.body.as_deref()?)?,
             },
+            "notice" => {
+                let (notice, lang) = self.body.as_deref()?.split_once(':')?;
+                Outgoing::Notice {
+                    task_id: self.task_id?,
+                    chat_id: self.chat_id?,
+                    notice: notice.parse().ok()?,
+                    lang: Lang::from_code(lang)?,
+                }
+            }
+            "edit" => Outgoing::Edit {
+                chat_id: self.chat_id?,
+                message_id: self.reply_to?,
+                html: self.body.clone()?,
+                buttons: self.buttons()?,
+            },
             _ => return None,
         })
+    }
+}
+
+impl OutboxRow {
+    /// The buttons under the message; `None` if they do not read.
+    fn buttons(&self) -> Option<Buttons> {
+        match &self.buttons {
+            Some(json) => serde_json::from_str(json).ok(),
+            None => Some(Vec::new()),
+        }
     }
 }
 
@@ -165,6 +205,8 @@ impl Outgoing {
             Outgoing::Announce { chat_id, .. }
             | Outgoing::Message { chat_id, .. }
             | Outgoing::Details { chat_id, .. }
+            | Outgoing::Notice { chat_id, .. }
+            | Outgoing::Edit { chat_id, .. }
             | Outgoing::Delete { chat_id, .. } => *chat_id,
             Outgoing::Answer { .. } => ANSWERS_LANE,
         }
@@ -238,6 +280,42 @@ impl Outgoing {
                 null,
                 null
             ]),
+            Outgoing::Notice {
+                task_id,
+                chat_id,
+                notice,
+                lang,
+            } => json!([
+                lane,
+                "notice",
+                chat_id,
+                task_id,
+                null,
+                null,
+                format!("{}:{}", notice.as_str(), lang.as_str()),
+                null,
+                false,
+                null,
+                null
+            ]),
+            Outgoing::Edit {
+                chat_id,
+                message_id,
+                html,
+                buttons,
+            } => json!([
+                lane,
+                "edit",
+                chat_id,
+                null,
+                null,
+                message_id,
+                html,
+                null,
+                false,
+                serde_json::to_string(buttons).ok(),
+                null
+            ]),
         }
     }
 
@@ -246,7 +324,12 @@ impl Outgoing {
     /// message ids name other messages in the supergroup.
     pub(super) fn follow_migration(&mut self, from: i64, to: i64) -> bool {
         match self {
-            Outgoing::Delete { chat_id, .. } if *chat_id == from => return false,
+            Outgoing::Delete { chat_id, .. } | Outgoing::Edit { chat_id, .. }
+                if *chat_id == from =>
+            {
+                return false
+            }
+            Outgoing::Notice { chat_id, .. } if *chat_id == from => *chat_id = to,
             // The old group's message ids name other messages in the supergroup.
             Outgoing::Announce {
                 chat_id, reply_to, ..
@@ -324,11 +407,11 @@ pub(super) async fn follow_migration_in_outbox(
     to: i64,
 ) -> LedgerResult<()> {
     // Old message ids name other messages in the supergroup: no reply to
-    // them, and nothing deleted by them.
+    // them, and nothing deleted or edited by them.
     either!(conn, c => {
         sqlx::query(
             "UPDATE outbox SET state = 'failed', error = 'the group became a supergroup'
-             WHERE lane = $1 AND state = 'pending' AND kind = 'delete'",
+             WHERE lane = $1 AND state = 'pending' AND kind IN ('delete', 'edit')",
         )
         .bind(from)
         .execute(&mut *c)

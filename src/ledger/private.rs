@@ -104,17 +104,25 @@ impl LedgerTx {
 
     /// Records whether the bot may write to `user` privately: they wrote
     /// to it (`true`), or Telegram answered 403 for their chat (`false`).
-    pub async fn set_reachable(&mut self, user: UserId, reachable: bool) -> LedgerResult<()> {
+    /// With `lang`, also the language their private notices speak.
+    pub async fn set_reachable(
+        &mut self,
+        user: UserId,
+        reachable: bool,
+        lang: Option<Lang>,
+    ) -> LedgerResult<()> {
         let at = self.now();
         either!(self.conn().await?, c => sqlx::query(
-            "INSERT INTO people (user_id, reachable, updated_at) VALUES ($1, $2, $3)
+            "INSERT INTO people (user_id, reachable, updated_at, lang) VALUES ($1, $2, $3, $4)
              ON CONFLICT (user_id) DO UPDATE SET reachable = excluded.reachable,
-                 updated_at = excluded.updated_at
-             WHERE people.reachable <> excluded.reachable",
+                 updated_at = excluded.updated_at, lang = COALESCE(excluded.lang, people.lang)
+             WHERE people.reachable <> excluded.reachable
+                OR people.lang IS DISTINCT FROM COALESCE(excluded.lang, people.lang)",
         )
         .bind(user.0)
         .bind(reachable)
         .bind(at)
+        .bind(lang.map(Lang::as_str))
         .execute(c)
         .await
         .map(drop)?);

@@ -275,12 +275,16 @@ impl LedgerTx {
                  status = $1,
                  claimer_id = $2,
                  claimer_name = $3,
-                 claimed_at = CASE WHEN $1 = 'claimed' AND status = 'open' THEN $4
+                 claimed_at = CASE WHEN $1 = 'claimed' AND status <> 'claimed' THEN $4
                                    WHEN $1 = 'open' THEN NULL ELSE claimed_at END,
-                 done_at = CASE WHEN $1 = 'done' THEN $4 ELSE done_at END,
-                 done_note = CASE WHEN $1 = 'done' THEN $5 ELSE done_note END,
-                 cancelled_at = CASE WHEN $1 = 'cancelled' THEN $4 ELSE cancelled_at END
+                 done_at = CASE WHEN $1 = 'done' AND status <> 'done' THEN $4
+                                WHEN $1 = 'done' THEN done_at ELSE NULL END,
+                 done_note = CASE WHEN $1 = 'done' AND status <> 'done' THEN $5
+                                  WHEN $1 = 'done' THEN done_note ELSE NULL END,
+                 cancelled_at = CASE WHEN $1 = 'cancelled' THEN $4 ELSE cancelled_at END,
+                 received_at = CASE WHEN $12 THEN COALESCE(received_at, $4) ELSE NULL END
              WHERE id = $6 AND status = $7 AND claimer_id IS NOT DISTINCT FROM $8
+                   AND (received_at IS NOT NULL) = $13
              RETURNING *";
         // One round trip: the guarded update, and its event if it matched.
         let sql = match self.raw()? {
@@ -307,6 +311,8 @@ impl LedgerTx {
             .bind(change.action.event_name())
             .bind(change.actor.id.0)
             .bind(&change.actor.name)
+            .bind(next.received)
+            .bind(task.state.received)
             .fetch_all(c)
             .await?);
         super::first_record(rows)
@@ -387,7 +393,15 @@ impl LedgerTx {
                          added_by_language = COALESCE(added_by_language,
                              (SELECT added_by_language FROM chats WHERE id = $1)),
                          hide_flats = hide_flats
-                             OR COALESCE((SELECT hide_flats FROM chats WHERE id = $1), FALSE)
+                             OR COALESCE((SELECT hide_flats FROM chats WHERE id = $1), FALSE),
+                         time_zone = COALESCE(time_zone, (SELECT time_zone FROM chats WHERE id = $1)),
+                         unclaimed_after = COALESCE(unclaimed_after,
+                             (SELECT unclaimed_after FROM chats WHERE id = $1)),
+                         check_claim_after = COALESCE(check_claim_after,
+                             (SELECT check_claim_after FROM chats WHERE id = $1)),
+                         auto_release_after = COALESCE(auto_release_after,
+                             (SELECT auto_release_after FROM chats WHERE id = $1)),
+                         digest_at = COALESCE(digest_at, (SELECT digest_at FROM chats WHERE id = $1))
                      WHERE id = $2",
                 )
                 .bind(from)
@@ -436,15 +450,17 @@ impl LedgerTx {
                 });
             }
         }
-        // Leads, households and drafts follow; what the supergroup has
-        // already wins.
+        // Leads, households, timers and drafts follow; what the supergroup
+        // has already wins.
         either!(self.conn().await?, c => {
-            for table in ["leads", "households"] {
-                let key = if table == "leads" { "user_id" } else { "flat" };
+            for (table, same) in [
+                ("leads", "kept.user_id = leads.user_id"),
+                ("households", "kept.flat = households.flat"),
+                ("timers", "kept.kind = timers.kind AND kept.task_id = timers.task_id"),
+            ] {
                 sqlx::query(&format!(
                     "UPDATE {table} SET chat_id = $2 WHERE chat_id = $1 AND NOT EXISTS
-                         (SELECT 1 FROM {table} AS kept WHERE kept.chat_id = $2
-                          AND kept.{key} = {table}.{key})"
+                         (SELECT 1 FROM {table} AS kept WHERE kept.chat_id = $2 AND {same})"
                 ))
                 .bind(from)
                 .bind(to)

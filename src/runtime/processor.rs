@@ -18,6 +18,12 @@
 //! Given-up Updates keep their cause in the inbox, and the sender is told
 //! something went wrong where that is possible.
 //!
+//! Timers that fell due (reminders, questions, releases, digests) take the
+//! same path: when a batch has room after the waiting Updates, the due
+//! timers fill it, each fired in a unit of its own; one that fails is
+//! tried again after a pause and given up after a few attempts, keeping
+//! its cause in the `timers` table.
+//!
 //! The fetcher waits for the processor to look at the inbox again before it
 //! fetches more ([`Processor::run`]'s `looks`), so Updates wait in Telegram,
 //! not in the inbox, when the bot is behind: the latency of an Update stays
@@ -35,9 +41,11 @@ use tokio::sync::{watch, Notify};
 
 use super::sender::Wake;
 use crate::ledger::inbox::InboxRow;
+use crate::ledger::timers::Timer;
 use crate::ledger::{Batch, LedgerResult};
 use crate::telegram::handlers;
 use crate::telegram::schema::UpdateTree;
+use crate::telegram::timers::handle as handle_timer;
 use crate::telegram::{SharedContext, TgBot};
 
 /// How often a failing handler is tried before its Update is given up.
@@ -85,16 +93,30 @@ impl Processor {
     ) {
         while !*stop.borrow() {
             looks.send_modify(|n| *n += 1);
+            let now = self.ctx.ledger.clock().now();
             let due = self
                 .ctx
                 .ledger
-                .inbox_due(self.ctx.ledger.clock().now(), self.batch_size)
+                .inbox_due(now, self.batch_size)
                 .await
                 .unwrap_or_else(|error| {
                     tracing::error!(%error, "cannot read the inbox");
                     Vec::new()
                 });
-            if due.is_empty() {
+            let room = self.batch_size.saturating_sub(due.len() as u32);
+            let timers = match room {
+                0 => Vec::new(),
+                room => self
+                    .ctx
+                    .ledger
+                    .timers_due(now, room)
+                    .await
+                    .unwrap_or_else(|error| {
+                        tracing::error!(%error, "cannot read the timers");
+                        Vec::new()
+                    }),
+            };
+            if due.is_empty() && timers.is_empty() {
                 tokio::select! {
                     () = stored.notified() => {}
                     () = tokio::time::sleep(IDLE_LOOK) => {}
@@ -102,12 +124,13 @@ impl Processor {
                 }
                 continue;
             }
-            self.handle_batch(&due).await;
+            self.handle_batch(&due, &timers).await;
         }
     }
 
-    /// Handles `rows` in one group commit, then tells the sender.
-    pub async fn handle_batch(&self, rows: &[InboxRow]) {
+    /// Handles `rows`, then fires `timers`, in one group commit, then tells
+    /// the sender.
+    pub async fn handle_batch(&self, rows: &[InboxRow], timers: &[Timer]) {
         let started = std::time::Instant::now();
         let batch = Batch::new(self.ctx.ledger.clone());
         let mut broken = None;
@@ -123,14 +146,22 @@ impl Processor {
                     waiting.insert(row.chat_key);
                 }
                 Err(error) => {
-                    broken = Some((row, error));
+                    broken = Some((Some(row), error));
+                    break;
+                }
+            }
+        }
+        if broken.is_none() {
+            for timer in timers {
+                if let Err(error) = self.fire(timer, &batch).await {
+                    broken = Some((None, error));
                     break;
                 }
             }
         }
         let outcome = match broken {
             None => batch.flush().await.map_err(|error| (None, error)),
-            Some((row, error)) => Err((Some(row), error)),
+            Some((row, error)) => Err((row, error)),
         };
         // Also after a failure: a unit flushed before it may have queued
         // messages.
@@ -213,6 +244,33 @@ impl Processor {
         self.abandon(batch, Some(&update), update_id, failure)
             .await?;
         Ok(Fate::Done)
+    }
+
+    /// Fires one due timer in a unit of `batch`; a failure is recorded on
+    /// the timer (tried again later, or given up). An error means the
+    /// batch's transaction broke.
+    async fn fire(&self, timer: &Timer, batch: &Batch) -> LedgerResult<()> {
+        let outcome = AssertUnwindSafe(handle_timer(&self.ctx, &self.me, batch, timer))
+            .catch_unwind()
+            .await;
+        let failure = match outcome {
+            Ok(Ok(())) => return Ok(()),
+            Ok(Err(error)) => error.to_string(),
+            Err(_) => "timer panicked".to_string(),
+        };
+        let retry = timer.attempts + 1 < MAX_ATTEMPTS;
+        let at = retry.then(|| {
+            let pause = super::doubling(Duration::from_secs(1), timer.attempts, MAX_RETRY_PAUSE);
+            self.ctx.ledger.clock().now() + chrono::TimeDelta::from_std(pause).unwrap_or_default()
+        });
+        if retry {
+            tracing::warn!(timer = timer.id, kind = timer.kind.as_str(), %failure, "timer failed; will retry");
+        } else {
+            tracing::error!(timer = timer.id, kind = timer.kind.as_str(), %failure, "giving up on a timer");
+        }
+        let mut tx = batch.begin().await?;
+        tx.timer_failed(timer.id, at, &failure).await?;
+        tx.commit().await
     }
 
     /// Gives an Update up for `failure` and apologises to its sender, when

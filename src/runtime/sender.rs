@@ -34,7 +34,8 @@ use tokio::task::JoinSet;
 
 use crate::config::Settings;
 use crate::core;
-use crate::domain::{Lang, UserId};
+use crate::domain::{Lang, Notice, Status, UserId};
+use crate::i18n::followup::FollowText;
 use crate::i18n::private::PrivateText;
 use crate::i18n::Text;
 use crate::ledger::outbox::ANSWERS_LANE;
@@ -322,6 +323,33 @@ impl Sender {
                 Ok(()) => return Ok(Some(sent)),
                 Err(failure) => failure,
             },
+            Outgoing::Notice {
+                task_id,
+                chat_id,
+                notice,
+                lang,
+            } => match self.notice(*task_id, *chat_id, *notice, *lang).await? {
+                Ok(()) => return Ok(Some(sent)),
+                Err(failure) => failure,
+            },
+            Outgoing::Edit {
+                chat_id,
+                message_id,
+                html,
+                buttons,
+            } => {
+                let markup = keyboards::markup(buttons);
+                let (chat, message) = (ChatId(*chat_id), MessageId(*message_id));
+                match self
+                    .outlet
+                    .edit_html(chat, message, html, markup.as_ref())
+                    .await
+                {
+                    // A message deleted meanwhile has nothing left to bring up to date.
+                    Ok(()) | Err(Failure::Gone) => return Ok(Some(sent)),
+                    Err(failure) => failure,
+                }
+            }
             Outgoing::Announce { reply_to, .. } => {
                 match self.announce(row, snapshot, *reply_to).await {
                     Ok(receipt) => return Ok(Some(receipt)),
@@ -345,7 +373,7 @@ impl Sender {
         };
         let html =
             Text::Announcement(&task.group_card(self.settings.chat.time_zone)).render(task.lang);
-        let keyboard = keyboards::for_task(task.number, task.state.status, task.lang);
+        let keyboard = keyboards::for_task(task.number, task.state, task.lang);
         let chat_id = ChatId(task.chat_id);
         let announced = |posted| Receipt::Announced {
             task_id: task.id,
@@ -437,6 +465,75 @@ impl Sender {
             }
         };
         Ok(sent.map(drop))
+    }
+
+    /// Tells a requester or claimer `notice` about a task, in their private
+    /// chat `to`, or in the task's group naming its claimer when `to` is
+    /// that group. One meant for the claimer goes only while the task is
+    /// claimed (by `to`, when private); the receipt question only while it
+    /// is done and not yet received.
+    async fn notice(
+        &self,
+        task_id: i64,
+        to: i64,
+        notice: Notice,
+        lang: Lang,
+    ) -> LedgerResult<Result<(), Failure>> {
+        let Some(task) = self.ledger.task_by_id(task_id).await? else {
+            return Ok(Ok(()));
+        };
+        let in_group = to == task.chat_id;
+        let state = task.state;
+        let current = match notice {
+            Notice::Done => state.status == Status::Done && !state.received,
+            _ if notice.needs_the_claimer() => {
+                state.status == Status::Claimed && (in_group || state.claimer == Some(UserId(to)))
+            }
+            _ => true,
+        };
+        if !current {
+            tracing::debug!(
+                task_id,
+                notice = notice.as_str(),
+                "the task moved on before its notice went out"
+            );
+            return Ok(Ok(()));
+        }
+        let group = self
+            .ledger
+            .chat_title(task.chat_id)
+            .await?
+            .unwrap_or_default();
+        let card = task.group_card(self.settings.chat.time_zone);
+        let claimer = match (in_group, state.claimer, task.claimer_name.as_deref()) {
+            (true, Some(id), Some(name)) => Some((id.0, name)),
+            _ => None,
+        };
+        let html = FollowText::Notice {
+            notice,
+            card: &card,
+            group: &group,
+            mention: claimer,
+        }
+        .render(lang);
+        let buttons = keyboards::for_notice(notice, task.id, lang);
+        let to = Destination {
+            chat_id: ChatId(to),
+            thread_id: task
+                .thread_id
+                .filter(|_| in_group)
+                .map(|id| ThreadId(MessageId(id))),
+            reply_to: task
+                .announcement_message_id
+                .filter(|_| in_group)
+                .map(MessageId),
+        };
+        let markup = keyboards::markup(&buttons);
+        Ok(self
+            .outlet
+            .send_html(to, &html, markup.as_ref())
+            .await
+            .map(drop))
     }
 
     /// What to do about a failed attempt; the receipt to record, if any.

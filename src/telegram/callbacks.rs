@@ -1,5 +1,8 @@
 //! The data carried by the bot's buttons (at most 64 bytes, as Telegram
-//! allows): under an announcement `claim:N`, `done:N`, `release:N`; in the
+//! allows): under an announcement `claim:N`, `done:N`, `release:N`,
+//! `received:N`, `missing:N`; under a notice, which may be in a private
+//! chat and so names the task by its ledger id, `keep:tID`, `release:tID`,
+//! `received:tID`, `missing:tID`; under `/settings`, `set:KEY VALUE`; in the
 //! steps of a private request `group:ID`, `kind:KIND`, `flat:last`, `flat:hID`,
 //! `skip:`, `send:`, `abort:`.
 //!
@@ -7,13 +10,19 @@
 //! [`Pressed::data`], the callback handler decodes with [`decode`].
 //! Anything else is forged or stale.
 
-use crate::domain::{Action, Kind, TaskNumber};
+use crate::domain::{Action, Kind, SettingChange, TaskNumber};
 
 /// What a button of ours asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Pressed {
     /// A change of task N of the chat the button is in.
     Task(Action, TaskNumber),
+    /// A change of the task with this ledger id (under a notice).
+    OfTask(Action, i64),
+    /// "Still on it": the claimer keeps the task with this ledger id.
+    Keep(i64),
+    /// An admin's change of the chat's settings.
+    Set(SettingChange),
     /// A private request is for this group.
     Group(i64),
     Kind(Kind),
@@ -34,6 +43,8 @@ fn prefix(action: Action) -> Option<&'static str> {
         Action::Claim => Some("claim"),
         Action::Done => Some("done"),
         Action::Release => Some("release"),
+        Action::Receive => Some("received"),
+        Action::Missing => Some("missing"),
         // Cancelling is a command only: a button would be too easy to press.
         Action::Cancel => None,
     }
@@ -51,6 +62,9 @@ impl Pressed {
     pub fn data(self) -> Option<String> {
         Some(match self {
             Pressed::Task(action, number) => format!("{}:{}", prefix(action)?, number.get()),
+            Pressed::OfTask(action, id) => format!("{}:t{id}", prefix(action)?),
+            Pressed::Keep(id) => format!("keep:t{id}"),
+            Pressed::Set(change) => format!("set:{}", change.as_args()),
             Pressed::Group(chat_id) => format!("group:{chat_id}"),
             Pressed::Kind(kind) => format!("kind:{}", kind.as_str()),
             Pressed::LastFlat => "flat:last".into(),
@@ -73,11 +87,14 @@ pub fn decode(data: &str) -> Option<Pressed> {
         "skip" if tail.is_empty() => Pressed::Skip,
         "send" if tail.is_empty() => Pressed::Send,
         "abort" if tail.is_empty() => Pressed::Abort,
+        "keep" => Pressed::Keep(tail.strip_prefix('t')?.parse().ok()?),
+        "set" => Pressed::Set(SettingChange::parse(tail).ok()??),
         _ => {
-            let action = [Action::Claim, Action::Done, Action::Release]
-                .into_iter()
-                .find(|a| prefix(*a) == Some(head))?;
-            Pressed::Task(action, TaskNumber::parse(tail)?)
+            let action = Action::ALL.into_iter().find(|a| prefix(*a) == Some(head))?;
+            match tail.strip_prefix('t') {
+                Some(id) => Pressed::OfTask(action, id.parse().ok()?),
+                None => Pressed::Task(action, TaskNumber::parse(tail)?),
+            }
         }
     };
     // Only the spelling we write (no `#7`, `007` or `+7`).
@@ -92,10 +109,31 @@ mod tests {
     #[test]
     fn buttons_round_trip() {
         let n = TaskNumber::new(42).unwrap();
-        let mut all: Vec<Pressed> = [Action::Claim, Action::Done, Action::Release]
-            .into_iter()
-            .map(|a| Pressed::Task(a, n))
-            .collect();
+        let mut all: Vec<Pressed> = [
+            Action::Claim,
+            Action::Done,
+            Action::Release,
+            Action::Receive,
+            Action::Missing,
+        ]
+        .into_iter()
+        .flat_map(|a| [Pressed::Task(a, n), Pressed::OfTask(a, i64::MAX)])
+        .collect();
+        all.extend([
+            Pressed::Keep(7),
+            Pressed::Set(SettingChange::Language(crate::domain::Lang::Zh)),
+            Pressed::Set(SettingChange::HideFlats(true)),
+            Pressed::Set(SettingChange::Wait(
+                crate::domain::Wait::AutoRelease,
+                Some(chrono::TimeDelta::minutes(90)),
+            )),
+            Pressed::Set(SettingChange::Wait(crate::domain::Wait::Unclaimed, None)),
+            Pressed::Set(SettingChange::DigestAt(chrono::NaiveTime::from_hms_opt(
+                8, 0, 0,
+            ))),
+            Pressed::Set(SettingChange::DigestAt(None)),
+            Pressed::Set(SettingChange::TimeZone("Europe/Berlin".parse().unwrap())),
+        ]);
         all.extend(Kind::ALL.map(Pressed::Kind));
         all.extend([
             Pressed::Group(i64::MIN),
@@ -139,6 +177,13 @@ mod tests {
             "flat:12-302",
             "send:1",
             "abort:x",
+            "keep:",
+            "keep:3",
+            "keep:t",
+            "received:t-x",
+            "set:",
+            "set:colour blue",
+            "set:digest_at 25:00",
         ] {
             assert_eq!(decode(data), None, "{data}");
         }

@@ -15,6 +15,7 @@ use teloxide::prelude::*;
 use teloxide::types::{ChatMemberUpdated, MaybeInaccessibleMessage, Me, UpdateKind, User};
 
 use super::callbacks::{self, Pressed};
+use super::followup::{self, MayConfirm};
 use super::households::households_privately;
 use super::private::{media_of, PrivateChat};
 use super::send::html_to_plain;
@@ -25,6 +26,7 @@ use crate::domain::{
     parse_command, Action, Command, DeepLink, Kind, NewTask, Parsed, Refusal, SettingChange,
     TaskCommand, TaskNumber, UserId as DomainUser,
 };
+use crate::i18n::followup::FollowText;
 use crate::i18n::private::PrivateText;
 use crate::i18n::{self, Lang, Text};
 use crate::ledger::{Batch, LedgerResult, NewTaskRecord, Outgoing, Person, TaskRecord};
@@ -107,7 +109,7 @@ fn topic_of(msg: &Message) -> Option<i32> {
 }
 
 /// The answer to a button press: plain text, shown as an alert or not.
-fn button_answer(query: &CallbackQuery, html: &str, alert: bool) -> Outgoing {
+pub(super) fn button_answer(query: &CallbackQuery, html: &str, alert: bool) -> Outgoing {
     Outgoing::Answer {
         callback_query_id: query.id.0.clone(),
         text: html_to_plain(html),
@@ -140,7 +142,8 @@ pub fn apology(ctx: &SharedContext, update: &Update) -> Option<Outgoing> {
 async fn answer(batch: &Batch, msg: &Message, outgoing: Vec<Outgoing>) -> HandlerResult {
     if msg.chat.is_private() {
         let user = DomainUser(msg.chat.id.0);
-        return core::private::step(batch, user, Keep::Unchanged, outgoing).await;
+        let lang = Lang::from_telegram(msg.from.as_ref().and_then(|u| u.language_code.as_deref()));
+        return core::private::step(batch, user, lang, Keep::Unchanged, outgoing).await;
     }
     let chat = msg.chat.title().map(|title| (msg.chat.id.0, title));
     core::reply(batch, chat, outgoing).await
@@ -285,7 +288,7 @@ impl Asked<'_> {
             Command::Settings(change) => return self.settings(change).await,
             Command::Open => {
                 let listed = core::reads::open_tasks(&ctx.ledger, chat_id, limit).await?;
-                let cards: Vec<_> = listed.items.iter().map(|t| ctx.card(t)).collect();
+                let cards: Vec<_> = listed.items.iter().map(|t| ctx.listed(t)).collect();
                 let mut html = Text::OpenList(&cards).render(lang);
                 more_not_shown(&mut html, listed.left_out, lang);
                 html
@@ -330,7 +333,7 @@ impl Asked<'_> {
             private: false,
             media: media.as_ref(),
         };
-        core::requests::file(self.batch, &record).await?;
+        core::requests::file(self.batch, &record, &self.ctx.reminders()).await?;
         Ok(())
     }
 
@@ -427,6 +430,7 @@ impl Asked<'_> {
         core::act_all(
             self.batch,
             &admins,
+            &self.ctx.reminders(),
             &requests,
             self.msg.chat.title(),
             respond,
@@ -448,7 +452,7 @@ impl Asked<'_> {
         noted: bool,
     ) -> String {
         match outcome {
-            Outcome::Changed(_) => changed_text(action, number).render(self.lang),
+            Outcome::Changed(_) => changed_text(action, number, self.lang),
             Outcome::Refused(task, refusal) => {
                 let mut html = Text::Refused(&self.ctx.card(task), *refusal).render(self.lang);
                 if noted {
@@ -467,9 +471,13 @@ impl Asked<'_> {
         let chat_id = self.msg.chat.id.0;
         let html = match change {
             None => {
-                let lang = chat_lang(self.ctx, chat_id).await?;
-                let hide_flats = core::reads::hides_flats(&self.ctx.ledger, chat_id).await?;
-                Text::SettingsShown(lang, hide_flats).render(self.lang)
+                // Shown with its buttons; only an admin's press counts.
+                let view = followup::view(self.ctx, chat_id).await?;
+                let mut reply = reply_to(self.msg, FollowText::Settings(&view).render(self.lang));
+                if let Outgoing::Message { buttons, .. } = &mut reply {
+                    *buttons = followup::buttons(&view);
+                }
+                return answer(self.batch, self.msg, vec![reply]).await;
             }
             Some(change) => {
                 // No write lock held while Telegram is asked.
@@ -478,17 +486,21 @@ impl Asked<'_> {
                 if !admins.is_admin(chat_id, self.sender.id).await {
                     Text::AdminsOnly.render(self.lang)
                 } else {
-                    let done = match change {
-                        SettingChange::Language(lang) => Text::LanguageSet(lang),
-                        SettingChange::HideFlats(on) => {
-                            let may_delete =
-                                on && admins.bot_may_delete(chat_id, self.bot_id).await;
-                            Text::HideFlatsSet(on, may_delete)
-                        }
-                    };
-                    let reply = reply_to(self.msg, done.render(self.lang));
+                    let may_delete = change == SettingChange::HideFlats(true)
+                        && admins.bot_may_delete(chat_id, self.bot_id).await;
+                    let said = followup::said(change, may_delete, self.lang);
+                    let reply = reply_to(self.msg, said);
                     let title = self.msg.chat.title();
-                    return core::chats::set(self.batch, chat_id, title, change, reply).await;
+                    let reminders = self.ctx.reminders();
+                    return core::chats::set(
+                        self.batch,
+                        chat_id,
+                        title,
+                        change,
+                        &reminders,
+                        vec![reply],
+                    )
+                    .await;
                 }
             }
         };
@@ -522,12 +534,15 @@ fn details_for(task: &TaskRecord, claimer: &Person, lang: Lang) -> Outgoing {
     }
 }
 
-fn changed_text(action: Action, number: TaskNumber) -> Text<'static> {
+/// What the actor is told of a change they made.
+pub(super) fn changed_text(action: Action, number: TaskNumber, lang: Lang) -> String {
     match action {
-        Action::Claim => Text::Claimed(number),
-        Action::Release => Text::Released(number),
-        Action::Done => Text::Done(number),
-        Action::Cancel => Text::Cancelled(number),
+        Action::Claim => Text::Claimed(number).render(lang),
+        Action::Release => Text::Released(number).render(lang),
+        Action::Done => Text::Done(number).render(lang),
+        Action::Cancel => Text::Cancelled(number).render(lang),
+        Action::Receive => FollowText::Received(number).render(lang),
+        Action::Missing => FollowText::NotReceived(number).render(lang),
     }
 }
 
@@ -587,10 +602,26 @@ pub async fn on_callback(
     let actor = person(&query.from);
     let (chat_id, action, number) = match (decoded, chat) {
         (Some(Pressed::Task(action, number)), Some(chat)) if !chat.is_private() => {
-            (chat.id, action, number)
+            (chat.id.0, action, number)
+        }
+        // Under a notice, which may be in a private chat: the task by its id.
+        (Some(Pressed::OfTask(action, task_id)), Some(_)) => {
+            match ctx.ledger.task_by_id(task_id).await? {
+                Some(task) => (task.chat_id, action, task.number),
+                None => {
+                    let unknown = button_answer(Text::UnknownButton.render(lang), true);
+                    return core::reply(&batch, None, vec![unknown]).await;
+                }
+            }
+        }
+        (Some(Pressed::Keep(task_id)), Some(_)) => {
+            return followup::keep(&ctx, &batch, &query, task_id, actor.id, lang).await;
+        }
+        (Some(Pressed::Set(change)), Some(chat)) if !chat.is_private() => {
+            return followup::set_pressed(&bot, &ctx, &batch, &query, change, lang).await;
         }
         (Some(pressed), Some(chat))
-            if chat.is_private() && !matches!(pressed, Pressed::Task(..)) =>
+            if chat.is_private() && !matches!(pressed, Pressed::Task(..) | Pressed::Set(_)) =>
         {
             let private = PrivateChat {
                 bot: &bot,
@@ -609,13 +640,17 @@ pub async fn on_callback(
         }
     };
     let request = Request {
-        chat_id: chat_id.0,
+        chat_id,
         number,
         action,
         actor: &actor,
         note: None,
     };
-    let admins = Admins { bot: &bot };
+    let admins = MayConfirm {
+        admins: Admins { bot: &bot },
+        ledger: &ctx.ledger,
+        leads_count: action.is_receipt(),
+    };
     let bot_username = me.user.username.as_deref().unwrap_or_default();
     let respond = |outcome: &Outcome, reachable: bool| match outcome {
         Outcome::Changed(task) if claimed_private(action, outcome).is_some() => {
@@ -637,10 +672,7 @@ pub async fn on_callback(
                 }]
             }
         }
-        Outcome::Changed(_) => vec![button_answer(
-            changed_text(action, number).render(lang),
-            false,
-        )],
+        Outcome::Changed(_) => vec![button_answer(changed_text(action, number, lang), false)],
         Outcome::Refused(task, refusal) => {
             // "Yours already" is what a quick second tap on the claim
             // button meets: a note, not an alarm.
@@ -652,7 +684,7 @@ pub async fn on_callback(
         }
         Outcome::UnknownTask => vec![button_answer(Text::UnknownTask(number).render(lang), true)],
     };
-    core::act(&batch, &admins, &request, respond).await?;
+    core::act(&batch, &admins, &ctx.reminders(), &request, respond).await?;
     Ok(())
 }
 

@@ -193,5 +193,5 @@ pub async fn households_privately(
             buttons: Vec::new(),
         });
     }
-    core::private::step(batch, to.id, Keep::Unchanged, messages).await
+    core::private::step(batch, to.id, Some(lang), Keep::Unchanged, messages).await
 }

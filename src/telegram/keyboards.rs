@@ -12,33 +12,90 @@
 use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup};
 
 use super::callbacks::{self, Pressed};
-use crate::domain::{Action, DeepLink, Kind, Status, TaskNumber};
+use crate::domain::{Action, DeepLink, Kind, Notice, Status, TaskNumber, TaskState};
+use crate::i18n::followup::FollowText;
 use crate::i18n::private::PrivateText;
 use crate::i18n::{Lang, Text};
 use crate::ledger::outbox::{Button, Buttons, Press};
 
-/// The keyboard for a task in `status`; `None` once it is finished.
-pub fn for_task(number: TaskNumber, status: Status, lang: Lang) -> Option<InlineKeyboardMarkup> {
-    let rows: &[&[(Action, Text)]] = match status {
-        Status::Open => &[&[(Action::Claim, Text::ButtonClaim)]],
-        Status::Claimed => &[
-            &[(Action::Claim, Text::ButtonClaimed)],
-            &[
-                (Action::Done, Text::ButtonDone),
-                (Action::Release, Text::ButtonRelease),
+/// The keyboard for a task in `state`: a done one keeps its requester's
+/// receipt buttons until one is used; `None` once nothing is left to press.
+pub fn for_task(number: TaskNumber, state: TaskState, lang: Lang) -> Option<InlineKeyboardMarkup> {
+    let label = |text: Text| text.render(lang);
+    let follow = |text: FollowText| text.render(lang);
+    let rows: Vec<Vec<(Action, String)>> = match state.status {
+        Status::Open => vec![vec![(Action::Claim, label(Text::ButtonClaim))]],
+        Status::Claimed => vec![
+            vec![(Action::Claim, label(Text::ButtonClaimed))],
+            vec![
+                (Action::Done, label(Text::ButtonDone)),
+                (Action::Release, label(Text::ButtonRelease)),
             ],
         ],
+        Status::Done if !state.received => vec![vec![
+            (Action::Receive, follow(FollowText::ButtonReceived)),
+            (Action::Missing, follow(FollowText::ButtonNotReceived)),
+        ]],
         Status::Done | Status::Cancelled => return None,
     };
-    let rows = rows.iter().map(|row| {
-        row.iter()
+    let rows = rows.into_iter().map(|row| {
+        row.into_iter()
             .filter_map(|(action, label)| {
-                let data = callbacks::encode(*action, number)?;
-                Some(InlineKeyboardButton::callback(label.render(lang), data))
+                let data = callbacks::encode(action, number)?;
+                Some(InlineKeyboardButton::callback(label, data))
             })
             .collect::<Vec<_>>()
     });
     Some(InlineKeyboardMarkup::new(rows))
+}
+
+/// The buttons under a notice about the task with ledger id `task_id`:
+/// the question's `keep:` and `release:`, the requester's receipt.
+pub fn for_notice(notice: Notice, task_id: i64, lang: Lang) -> Buttons {
+    let pressed = |pressed: Pressed, text: FollowText| Button {
+        label: text.render(lang),
+        press: Press::Callback(pressed.data().unwrap_or_default()),
+    };
+    match notice {
+        Notice::StillOnIt => vec![vec![
+            pressed(Pressed::Keep(task_id), FollowText::ButtonKeep),
+            pressed(
+                Pressed::OfTask(Action::Release, task_id),
+                FollowText::ButtonRelease,
+            ),
+        ]],
+        Notice::Done => vec![vec![
+            pressed(
+                Pressed::OfTask(Action::Receive, task_id),
+                FollowText::ButtonReceived,
+            ),
+            pressed(
+                Pressed::OfTask(Action::Missing, task_id),
+                FollowText::ButtonNotReceived,
+            ),
+        ]],
+        _ => Vec::new(),
+    }
+}
+
+/// Claim buttons for the tasks `numbers` (the unclaimed reminder), four to
+/// a row.
+pub fn claims(numbers: &[TaskNumber]) -> Buttons {
+    numbers
+        .chunks(4)
+        .map(|row| {
+            row.iter()
+                .map(|number| Button {
+                    label: format!("🙋 {number}"),
+                    press: Press::Callback(
+                        Pressed::Task(Action::Claim, *number)
+                            .data()
+                            .unwrap_or_default(),
+                    ),
+                })
+                .collect()
+        })
+        .collect()
 }
 
 /// Telegram's markup for `buttons`; a URL that does not parse is left out
@@ -186,12 +243,21 @@ mod tests {
     #[test]
     fn the_button_under_the_finger_after_a_claim_is_a_claim_again() {
         let n = TaskNumber::new(1).unwrap();
-        let open = for_task(n, Status::Open, Lang::En).unwrap();
-        let claimed = for_task(n, Status::Claimed, Lang::En).unwrap();
+        let state = |status, received| TaskState {
+            status,
+            requester: crate::domain::UserId(1),
+            claimer: Some(crate::domain::UserId(2)),
+            received,
+        };
+        let open = for_task(n, state(Status::Open, false), Lang::En).unwrap();
+        let claimed = for_task(n, state(Status::Claimed, false), Lang::En).unwrap();
         assert_eq!(data(&open), [["claim:1"]]);
         assert_eq!(data(&claimed)[0], ["claim:1"]);
         assert_eq!(data(&claimed)[1], ["done:1", "release:1"]);
-        assert!(for_task(n, Status::Done, Lang::En).is_none());
+        let done = for_task(n, state(Status::Done, false), Lang::En).unwrap();
+        assert_eq!(data(&done), [["received:1", "missing:1"]]);
+        assert!(for_task(n, state(Status::Done, true), Lang::En).is_none());
+        assert!(for_task(n, state(Status::Cancelled, false), Lang::En).is_none());
     }
 }
 

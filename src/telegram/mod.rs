@@ -10,9 +10,12 @@
 //! - [`send`] — one attempt at each speaking Bot API call, its errors sorted.
 //! - [`callbacks`] — the button data codec; [`keyboards`] — the buttons.
 //! - [`admins`] — who administers a chat, from `getChatMember`.
+//! - [`followup`] — the buttons of notices (`keep:`, receipts by task id)
+//!   and of `/settings`; [`timers`] — reminders and digests put into words.
 
 pub mod admins;
 pub mod callbacks;
+pub mod followup;
 pub mod handlers;
 mod households;
 pub mod keyboards;
@@ -20,6 +23,7 @@ pub mod menu;
 pub mod private;
 pub mod schema;
 pub mod send;
+pub mod timers;
 
 use std::sync::Arc;
 
@@ -44,6 +48,19 @@ impl Context {
     /// the chat's time zone.
     pub fn card(&self, task: &crate::ledger::TaskRecord) -> crate::domain::TaskCard {
         task.group_card(self.settings.chat.time_zone)
+    }
+
+    /// `task` as a list shows it to the group: with how long it has waited
+    /// (open) or been claimed, now.
+    pub fn listed(&self, task: &crate::ledger::TaskRecord) -> crate::domain::TaskCard {
+        let mut card = self.card(task);
+        card.since = Some(task.age(self.ledger.clock().now()));
+        card
+    }
+
+    /// The operator's reminders, for chats that set none of their own.
+    pub fn reminders(&self) -> crate::domain::Reminders {
+        self.settings.reminders()
     }
 }
 

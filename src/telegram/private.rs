@@ -170,6 +170,8 @@ impl PrivateChat<'_> {
                 flat.map_or(Said::Other, |flat| Said::Answer(Answer::Flat(flat)))
             }
             Pressed::Task(..) => Said::Abort,
+            // Routed elsewhere; here they would only ask the step again.
+            Pressed::OfTask(..) | Pressed::Keep(_) | Pressed::Set(_) => Said::Other,
         };
         let (draft, mut told) = match draft {
             None => (
@@ -216,7 +218,7 @@ impl PrivateChat<'_> {
             Some(draft) => Keep::Draft(draft, self.lang),
             None => Keep::Drop,
         };
-        core_private::step(self.batch, self.person.id, keep, messages).await
+        core_private::step(self.batch, self.person.id, Some(self.lang), keep, messages).await
     }
 
     /// What `said` does to `draft`: the draft to keep (`None`: none) and
@@ -433,7 +435,7 @@ impl PrivateChat<'_> {
                 .chain([self.message(html, Vec::new())])
                 .collect()
         };
-        core_private::file(self.batch, &record, filed).await?;
+        core_private::file(self.batch, &record, &self.ctx.reminders(), filed).await?;
         Ok(())
     }
 

@@ -133,6 +133,7 @@ fn stream(fake: &FakeTelegram, rng: &mut StdRng, count: usize) -> (Vec<Value>, E
                         Action::Done => "done",
                         Action::Release => "release",
                         Action::Cancel => "cancel",
+                        Action::Receive | Action::Missing => unreachable!("no command"),
                     };
                     json!({"message": message(chat, *message_id, who.json(), &format!("/{name} {number}"))})
                 }
@@ -268,7 +269,11 @@ async fn run_with_kills(seed: u64) -> usize {
                     format!("done:{}", task.number.get()),
                     format!("release:{}", task.number.get()),
                 ],
-                Status::Done | Status::Cancelled => vec![],
+                Status::Done => vec![
+                    format!("received:{}", task.number.get()),
+                    format!("missing:{}", task.number.get()),
+                ],
+                Status::Cancelled => vec![],
             };
             assert_eq!(
                 buttons,

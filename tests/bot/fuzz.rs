@@ -195,7 +195,7 @@ fn arbitrary_updates_never_panic_a_handler() {
                     attempts: 0,
                 };
                 ledger.store_updates(&[stored]).await.unwrap();
-                processor.handle_batch(&[row]).await;
+                processor.handle_batch(&[row], &[]).await;
                 let (handled, error): (bool, Option<String>) =
                     linli::either!(ledger.readers(), p => sqlx::query_as(
                     "SELECT handled_at IS NOT NULL, error FROM inbox WHERE update_id = $1",

@@ -80,6 +80,8 @@ pub struct TestApp {
     stop: Option<oneshot::Sender<()>>,
     running: Option<JoinHandle<anyhow::Result<()>>>,
     clock: Clock,
+    /// The settings it runs with, kept for restarts.
+    vars: HashMap<String, String>,
 }
 
 impl TestApp {
@@ -98,7 +100,8 @@ impl TestApp {
         Self::spawn_configured(configure, Clock::system()).await
     }
 
-    async fn spawn_configured(
+    /// The bot telling time by `clock`, with extra settings.
+    pub async fn spawn_configured(
         configure: impl FnOnce(&mut HashMap<String, String>),
         clock: Clock,
     ) -> TestApp {
@@ -118,6 +121,7 @@ impl TestApp {
             stop: None,
             running: None,
             clock,
+            vars: vars.clone(),
         };
         app.start(vars).await;
         app
@@ -150,8 +154,12 @@ impl TestApp {
     /// Stops the bot and starts it again on the same database and fake.
     pub async fn restart(&mut self) {
         self.stop().await;
-        let vars = environment(&self.fake, &self.db);
-        self.start(vars).await;
+        self.start_again().await;
+    }
+
+    /// Starts a stopped bot again, with the settings it had.
+    pub async fn start_again(&mut self) {
+        self.start(self.vars.clone()).await;
     }
 
     /// `from` sends `text` in `chat`; returns the message id.
@@ -304,6 +312,19 @@ pub fn run_bot(vars: &HashMap<String, String>) -> Child {
         .stderr(Stdio::null())
         .spawn()
         .unwrap()
+}
+
+/// The bot's successful messages to `chat` (texts, photos, voice).
+pub fn sent_to(app: &TestApp, chat: i64) -> Vec<fake_telegram::Call> {
+    app.fake
+        .calls()
+        .into_iter()
+        .filter(|c| {
+            matches!(c.method.as_str(), "sendMessage" | "sendPhoto" | "sendVoice")
+                && c.chat_id() == Some(chat)
+                && c.succeeded()
+        })
+        .collect()
 }
 
 /// How many messages the bot got into `chat` in reply to message `id`.

@@ -113,10 +113,17 @@ async fn create_in(batch: &Batch, chat_id: i64, requester: &Person) -> TaskRecor
     created
 }
 
+/// The operator's default reminders.
+fn reminders() -> linli::domain::Reminders {
+    linli::config::Settings::from_vars(&Default::default())
+        .unwrap()
+        .reminders()
+}
+
 /// `act` in a batch of its own, committed.
 async fn act_alone(ledger: &Ledger, admins: &Admins, request: &Request<'_>) -> Outcome {
     let batch = Batch::new(ledger.clone());
-    let outcome = act(&batch, admins, request, |_, _| Vec::new())
+    let outcome = act(&batch, admins, &reminders(), request, |_, _| Vec::new())
         .await
         .unwrap();
     batch.commit().await.unwrap();
@@ -558,9 +565,13 @@ async fn stats_follow_a_chat_that_migrates() {
         actor: &volunteer,
         note: None,
     };
-    let claimed = act(&batch, &Admins(HashSet::new()), &request(-100), |_, _| {
-        Vec::new()
-    })
+    let claimed = act(
+        &batch,
+        &Admins(HashSet::new()),
+        &reminders(),
+        &request(-100),
+        |_, _| Vec::new(),
+    )
     .await
     .unwrap();
     assert!(matches!(claimed, Outcome::Changed(_)), "{claimed:?}");
@@ -725,6 +736,7 @@ async fn a_failed_statement_in_a_unit_leaves_the_batch_going() {
             status: Status::Open,
             requester: first.state.requester,
             claimer: Some(UserId(2)),
+            received: false,
         },
         actor: &person(2),
         note: None,

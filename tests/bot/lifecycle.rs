@@ -54,7 +54,11 @@ async fn a_task_lives_its_whole_life_through_buttons() {
         "{}",
         edits[1].text()
     );
-    assert!(edits[1].buttons().is_empty(), "a done task has no buttons");
+    assert_eq!(
+        edits[1].buttons(),
+        ["received:1", "missing:1"],
+        "a done task keeps only its requester's receipt buttons"
+    );
     assert!(
         !edits[1].text().contains("12-302"),
         "the flat leaves the chat once done"
@@ -106,7 +110,7 @@ async fn a_task_lives_its_whole_life_through_commands() {
     app.fake.wait_for_calls("editMessageText", 3).await;
     app.say(GROUP, BO, "/done 1 left it at the door, <ring> & go");
     let edits = app.fake.wait_for_calls("editMessageText", 4).await;
-    assert!(edits[3].buttons().is_empty());
+    assert_eq!(edits[3].buttons(), ["received:1", "missing:1"]);
     assert!(
         edits[3]
             .text()

@@ -6,6 +6,7 @@ mod helpers;
 
 mod chat_contract;
 mod crash;
+mod followup;
 mod forgetting;
 mod fuzz;
 mod households;

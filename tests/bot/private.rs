@@ -9,19 +9,6 @@ use linli::domain::Status;
 
 use crate::helpers::*;
 
-/// The bot's successful messages to `chat` (texts, photos, voice).
-fn sent_to(app: &TestApp, chat: i64) -> Vec<Call> {
-    app.fake
-        .calls()
-        .into_iter()
-        .filter(|c| {
-            matches!(c.method.as_str(), "sendMessage" | "sendPhoto" | "sendVoice")
-                && c.chat_id() == Some(chat)
-                && c.succeeded()
-        })
-        .collect()
-}
-
 /// The bot's last message to `chat`.
 fn last_to(app: &TestApp, chat: i64) -> Call {
     sent_to(app, chat)

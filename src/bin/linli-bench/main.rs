@@ -8,6 +8,8 @@
 //!   sendMessage and no database.
 //! - [`scale`]: a ledger of a million tasks; the queries behind /open,
 //!   /mine, /stats and a claim in its busiest chat; bytes per task; start-up.
+//! - [`timers`]: 100,000 pending timers; the look for due ones and the idle
+//!   bot's CPU time, against an empty timers table.
 //!
 //! Each runs on SQLite by default, or on PostgreSQL with `--database`.
 //!
@@ -18,6 +20,7 @@ mod floor;
 mod load;
 mod report;
 mod scale;
+mod timers;
 
 use clap::{Parser, Subcommand};
 
@@ -41,6 +44,9 @@ struct Cli {
     /// Tasks in the ledger of the scale run.
     #[arg(long, default_value_t = 1_000_000)]
     ledger_tasks: i64,
+    /// Pending timers in the ledger of the timers run.
+    #[arg(long, default_value_t = 100_000)]
+    timers: i64,
     /// A run of seconds, for CI: 5 chats × 3 tasks, one run, 10,000 tasks.
     #[arg(long)]
     quick: bool,
@@ -71,7 +77,7 @@ fn main() -> anyhow::Result<()> {
         None => {}
     }
     if cli.quick {
-        (cli.chats, cli.tasks, cli.runs, cli.ledger_tasks) = (5, 3, 1, 10_000);
+        (cli.chats, cli.tasks, cli.runs, cli.ledger_tasks, cli.timers) = (5, 3, 1, 10_000, 1_000);
     }
     runtime.block_on(async {
         let server = cli.database.as_deref();
@@ -83,11 +89,13 @@ fn main() -> anyhow::Result<()> {
         }
         let load = load::compare(cli.chats, cli.tasks, cli.runs, server).await?;
         let scale = scale::measure(cli.ledger_tasks, server).await?;
+        let timers = timers::measure(cli.timers, server).await?;
         let store = match server {
             Some(_) => "PostgreSQL",
             None => "SQLite",
         };
         report::print(&load, &scale, store, cli.chats, cli.tasks, cli.runs);
+        report::print_timers(&timers);
         Ok(())
     })
 }

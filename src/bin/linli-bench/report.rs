@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use crate::load::{Comparison, LoadResult};
 use crate::scale::ScaleResult;
+use crate::timers::TimersResult;
 
 fn median_of(results: &[LoadResult], measure: impl Fn(&LoadResult) -> f64) -> f64 {
     let mut values: Vec<f64> = results.iter().map(measure).collect();
@@ -137,4 +138,25 @@ pub fn print(
     );
     println!();
     println!("p99 ratio to the floor: {p99_ratio:.2}.");
+}
+
+/// Prints what pending timers cost: the look for due ones and the idle
+/// bot's CPU time, with none and with many waiting.
+pub fn print_timers(timers: &TimersResult) {
+    println!();
+    println!("## Timers (one run; the look is the median of 201)");
+    println!();
+    println!("| pending timers | look for due timers | bot CPU per idle second |");
+    println!("| ---: | ---: | ---: |");
+    for side in [&timers.empty, &timers.full] {
+        println!(
+            "| {} | {:.3} ms | {:.1} ms |",
+            side.pending,
+            ms(side.look),
+            ms(side.idle_cpu_per_second)
+        );
+    }
+    let ratio = ms(timers.full.look) / ms(timers.empty.look).max(1e-6);
+    println!();
+    println!("Look ratio full/empty: {ratio:.2}.");
 }

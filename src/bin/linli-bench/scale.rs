@@ -190,6 +190,8 @@ pub async fn measure(tasks: i64, server: Option<&str>) -> anyhow::Result<ScaleRe
         flat: "1-1".into(),
         details: String::new(),
     };
+    // A claim also sets its claimer's "still on it?" timer.
+    let reminders = settings.reminders();
     let mut claims = Vec::with_capacity(SAMPLES);
     for _ in 0..SAMPLES {
         let mut tx = ledger.begin().await?;
@@ -217,7 +219,7 @@ pub async fn measure(tasks: i64, server: Option<&str>) -> anyhow::Result<ScaleRe
         };
         let started = Instant::now();
         let batch = Batch::new(ledger.clone());
-        act(&batch, &NoAdmins, &request, |_, _| Vec::new()).await?;
+        act(&batch, &NoAdmins, &reminders, &request, |_, _| Vec::new()).await?;
         batch.commit().await?;
         claims.push(started.elapsed());
     }

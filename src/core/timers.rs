@@ -1,0 +1,258 @@
+//! Firing a timer that fell due: each is one unit of work, which also
+//! deletes the timer or moves it on, so that it fires once however often
+//! the bot restarts; one that fell due during downtime fires once, when
+//! the bot is back, and moves on from then.
+//!
+//! A timer whose task moved on (released, done, claimed by someone else)
+//! or whose feature the chat turned off is deleted and does nothing.
+
+use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
+
+use super::followup;
+use crate::domain::{decide, Action, Lang, Notice, Person, Reminders, Status, TimerKind};
+use crate::ledger::households::Household;
+use crate::ledger::timers::Timer;
+use crate::ledger::{Batch, Change, Ledger, LedgerResult, LedgerTx, Outgoing, TaskRecord};
+
+/// Most tasks one reminder or digest section lists.
+pub const LISTED: u32 = 30;
+
+/// The digest's look back when a chat has had none yet.
+const FIRST_DIGEST_LOOKS_BACK: TimeDelta = TimeDelta::days(1);
+
+/// What a chat's digest says.
+#[derive(Debug, Clone)]
+pub struct Digest {
+    /// Done since the last digest, in the order they were done.
+    pub done: Vec<TaskRecord>,
+    /// Still open or claimed.
+    pub live: Vec<TaskRecord>,
+    /// Households whose registration ends the next day.
+    pub ending: Vec<Household>,
+}
+
+impl Digest {
+    fn says_something(&self) -> bool {
+        !(self.done.is_empty() && self.live.is_empty() && self.ending.is_empty())
+    }
+}
+
+/// Puts the group's reminders and digests into words (the chat edge does).
+pub trait Say {
+    /// The list of tasks open longer than the chat's `unclaimed_after`.
+    fn unclaimed(
+        &self,
+        chat_id: i64,
+        tasks: &[TaskRecord],
+        lang: Lang,
+        reminders: &Reminders,
+    ) -> Vec<Outgoing>;
+    /// The daily digest.
+    fn digest(
+        &self,
+        chat_id: i64,
+        digest: &Digest,
+        lang: Lang,
+        reminders: &Reminders,
+    ) -> Vec<Outgoing>;
+}
+
+/// Fires `timer` in one unit of `batch`: `bot` acts when it releases a
+/// task, `defaults` are the operator's reminders, `chat_lang` the
+/// language of a chat that chose none.
+pub async fn fire(
+    batch: &Batch,
+    timer: &Timer,
+    bot: &Person,
+    defaults: &Reminders,
+    chat_lang: Lang,
+    say: &impl Say,
+) -> LedgerResult<()> {
+    let mut tx = batch.begin().await?;
+    let reminders = tx.chat_timing(timer.chat_id).await?.over(defaults);
+    match timer.kind {
+        TimerKind::Unclaimed => unclaimed(&mut tx, timer, &reminders, chat_lang, say).await?,
+        TimerKind::Digest => digest(&mut tx, timer, &reminders, chat_lang, say).await?,
+        TimerKind::CheckClaim => check_claim(&mut tx, timer, &reminders).await?,
+        TimerKind::AutoRelease => auto_release(&mut tx, timer, &reminders, bot).await?,
+    }
+    tx.commit().await?;
+    tracing::info!(
+        kind = timer.kind.as_str(),
+        chat_id = timer.chat_id,
+        "timer fired"
+    );
+    Ok(())
+}
+
+/// Lists the chat's tasks open longer than `unclaimed_after`, and sets the
+/// next look: an interval on when it listed some, else when the oldest
+/// open task will have waited that long.
+async fn unclaimed(
+    tx: &mut LedgerTx,
+    timer: &Timer,
+    reminders: &Reminders,
+    chat_lang: Lang,
+    say: &impl Say,
+) -> LedgerResult<()> {
+    let now = tx.now();
+    let Some(after) = reminders.unclaimed_after else {
+        return tx.timer_fired(timer, None, None).await;
+    };
+    let open = tx.tasks_in(timer.chat_id, &["open"], LISTED).await?;
+    let Some(oldest) = open.iter().map(|task| task.created_at).min() else {
+        return tx.timer_fired(timer, None, None).await;
+    };
+    let waited: Vec<TaskRecord> = open
+        .into_iter()
+        .filter(|task| now - task.created_at >= after)
+        .collect();
+    if waited.is_empty() {
+        let next = (oldest + after).max(timer.fired_at.map_or(now, |at| at + after));
+        return tx.timer_fired(timer, Some(next.max(now)), None).await;
+    }
+    let lang = tx.chat_lang(timer.chat_id, chat_lang).await?;
+    for message in say.unclaimed(timer.chat_id, &waited, lang, reminders) {
+        tx.send(message);
+    }
+    tx.timer_fired(timer, Some(now + after), Some(now)).await
+}
+
+/// Posts the digest when it has something to say, and sets tomorrow's.
+async fn digest(
+    tx: &mut LedgerTx,
+    timer: &Timer,
+    reminders: &Reminders,
+    chat_lang: Lang,
+    say: &impl Say,
+) -> LedgerResult<()> {
+    let now = tx.now();
+    let Some(next) = reminders.next_digest(now) else {
+        return tx.timer_fired(timer, None, None).await;
+    };
+    let since = timer.fired_at.unwrap_or(now - FIRST_DIGEST_LOOKS_BACK);
+    let tomorrow = tomorrow(now, reminders);
+    let digest = Digest {
+        done: tx.done_since(timer.chat_id, since, LISTED).await?,
+        live: tx
+            .tasks_in(timer.chat_id, &["open", "claimed"], LISTED)
+            .await?,
+        ending: match tomorrow {
+            Some(day) => tx.households_until(timer.chat_id, day).await?,
+            None => Vec::new(),
+        },
+    };
+    if !digest.says_something() {
+        return tx.timer_fired(timer, Some(next), None).await;
+    }
+    let lang = tx.chat_lang(timer.chat_id, chat_lang).await?;
+    for message in say.digest(timer.chat_id, &digest, lang, reminders) {
+        tx.send(message);
+    }
+    tx.timer_fired(timer, Some(next), Some(now)).await
+}
+
+/// The day after `now` in the chat's time zone.
+fn tomorrow(now: DateTime<Utc>, reminders: &Reminders) -> Option<NaiveDate> {
+    now.with_timezone(&reminders.time_zone)
+        .date_naive()
+        .succ_opt()
+}
+
+/// The task `timer` concerns, if its claimer still holds it.
+async fn still_held(tx: &mut LedgerTx, timer: &Timer) -> LedgerResult<Option<TaskRecord>> {
+    let Some(task_id) = timer.task_id else {
+        return Ok(None);
+    };
+    Ok(tx
+        .task(task_id)
+        .await?
+        .filter(|task| task.state.status == Status::Claimed && task.state.claimer == timer.claimer))
+}
+
+/// Asks the claimer "still on it?", and sets the release if they do not
+/// answer.
+async fn check_claim(tx: &mut LedgerTx, timer: &Timer, reminders: &Reminders) -> LedgerResult<()> {
+    tx.timer_fired(timer, None, None).await?;
+    let Some(task) = still_held(tx, timer).await? else {
+        return Ok(());
+    };
+    if reminders.check_claim_after.is_none() {
+        return Ok(());
+    }
+    followup::tell_claimer(tx, &task, Notice::StillOnIt).await?;
+    if let (Some(after), Some(claimer)) = (reminders.auto_release_after, task.state.claimer) {
+        let due = tx.now() + after;
+        tx.set_timer(
+            TimerKind::AutoRelease,
+            task.chat_id,
+            Some((task.id, claimer)),
+            due,
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// Releases a task whose claimer did not answer, with the bot as actor:
+/// the announcement follows and the claimer is told.
+async fn auto_release(
+    tx: &mut LedgerTx,
+    timer: &Timer,
+    reminders: &Reminders,
+    bot: &Person,
+) -> LedgerResult<()> {
+    tx.timer_fired(timer, None, None).await?;
+    let Some(task) = still_held(tx, timer).await? else {
+        return Ok(());
+    };
+    if reminders.auto_release_after.is_none() {
+        return Ok(());
+    }
+    let Ok(next) = decide(task.state, Action::Release, bot.id, true) else {
+        return Ok(());
+    };
+    let change = Change {
+        action: Action::Release,
+        next,
+        actor: bot,
+        note: None,
+        at: tx.now(),
+    };
+    let Some(released) = tx.apply(&task, &change).await? else {
+        return Ok(());
+    };
+    tx.send(Outgoing::announce(&released));
+    if let Some(claimer) = task.state.claimer {
+        followup::tell(tx, &released, claimer, Notice::ReleasedByBot).await?;
+    }
+    tx.clear_task_timers(task.id, &[TimerKind::CheckClaim, TimerKind::AutoRelease])
+        .await?;
+    let now = tx.now();
+    followup::list_unclaimed_later(tx, task.chat_id, reminders, now).await
+}
+
+/// Sets the digest of every group that has none, and the unclaimed
+/// reminder of every group with open tasks that has none (groups from
+/// before reminders, or joined since), over the operator's `defaults`.
+/// Run at start and now and then.
+pub async fn ensure_chat_timers(ledger: &Ledger, defaults: &Reminders) -> LedgerResult<u64> {
+    let mut set = 0;
+    for (kind, open_only) in [(TimerKind::Digest, false), (TimerKind::Unclaimed, true)] {
+        for chat_id in ledger.chats_without_timer(kind, open_only).await? {
+            let now = ledger.clock().now();
+            let reminders = ledger.chat_timing(chat_id).await?.over(defaults);
+            let due = match kind {
+                TimerKind::Digest => reminders.next_digest(now),
+                _ => reminders.unclaimed_after.map(|after| now + after),
+            };
+            if let Some(due) = due {
+                let mut tx = ledger.begin().await?;
+                tx.ensure_chat_timer(kind, chat_id, due).await?;
+                tx.commit().await?;
+                set += 1;
+            }
+        }
+    }
+    Ok(set)
+}
