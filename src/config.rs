@@ -694,6 +694,18 @@ impl Layers<'_> {
             })
     }
 
+    /// A reminder's wait: a duration of at most a year, or `off` (`None`).
+    fn wait_or_off(&self, key: &str) -> Result<Option<Duration>, SettingsError> {
+        let found = self.find(key)?;
+        match found.text().and_then(crate::domain::reminders::parse_wait) {
+            Some(wait) => Ok(wait.and_then(|w| w.to_std().ok())),
+            None => Err(found.refuse(
+                key,
+                "a duration of at most a year such as \"90s\", \"30m\", \"3h\" or \"2d\", or \"off\"",
+            )),
+        }
+    }
+
     /// A time of day, `HH:MM`, or `off` (`None`).
     fn time_of_day_or_off(&self, key: &str) -> Result<Option<chrono::NaiveTime>, SettingsError> {
         let found = self.find(key)?;
@@ -779,9 +791,9 @@ impl Layers<'_> {
                 forget_after: self.duration_or_off("privacy.forget_after")?,
             },
             reminders: ReminderSettings {
-                unclaimed_after: self.duration_or_off("reminders.unclaimed_after")?,
-                check_claim_after: self.duration_or_off("reminders.check_claim_after")?,
-                auto_release_after: self.duration_or_off("reminders.auto_release_after")?,
+                unclaimed_after: self.wait_or_off("reminders.unclaimed_after")?,
+                check_claim_after: self.wait_or_off("reminders.check_claim_after")?,
+                auto_release_after: self.wait_or_off("reminders.auto_release_after")?,
                 digest_at: self.time_of_day_or_off("reminders.digest_at")?,
             },
         };

@@ -1,6 +1,7 @@
 //! What the ledger keeps of a chat: its settings (language, hidden flats),
 //! its title, whether the bot is in it, and its move to a supergroup.
 
+use crate::domain::reminders::later;
 use crate::domain::{Lang, Reminders, SettingChange, TimerKind, Wait};
 use crate::ledger::timers::TimingSetting;
 use crate::ledger::{Batch, LedgerResult, LedgerTx, Outgoing};
@@ -64,7 +65,7 @@ async fn retime(
         }
         TimingSetting::Wait(Wait::Unclaimed, _) => match reminders.unclaimed_after {
             Some(after) => {
-                tx.set_timer(TimerKind::Unclaimed, chat_id, None, now + after)
+                tx.set_timer(TimerKind::Unclaimed, chat_id, None, later(now, after))
                     .await
             }
             None => tx.clear_chat_timer(TimerKind::Unclaimed, chat_id).await,

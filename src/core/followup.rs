@@ -12,6 +12,7 @@
 
 use chrono::{DateTime, Utc};
 
+use crate::domain::reminders::later;
 use crate::domain::{Action, Notice, Reminders, Status, TimerKind, UserId};
 use crate::ledger::{Batch, LedgerResult, LedgerTx, Outgoing, TaskRecord};
 
@@ -92,7 +93,7 @@ pub async fn check_claim_later(
 ) -> LedgerResult<()> {
     match (reminders.check_claim_after, task.state.claimer) {
         (Some(after), Some(claimer)) => {
-            let due = at + after;
+            let due = later(at, after);
             tx.set_timer(
                 TimerKind::CheckClaim,
                 task.chat_id,
@@ -115,7 +116,7 @@ pub async fn list_unclaimed_later(
 ) -> LedgerResult<()> {
     match reminders.unclaimed_after {
         Some(after) => {
-            tx.ensure_chat_timer(TimerKind::Unclaimed, chat_id, at + after)
+            tx.ensure_chat_timer(TimerKind::Unclaimed, chat_id, later(at, after))
                 .await
         }
         None => Ok(()),
@@ -200,4 +201,22 @@ pub async fn keep(
     }
     tx.commit().await?;
     Ok(kept.is_some())
+}
+
+/// Telegram refused `notice` to a claimer's private chat (they blocked the
+/// bot since): while they still hold task `task_id`, it is said in the
+/// group instead, naming them, in one unit of `batch`.
+pub async fn say_in_group_instead(batch: &Batch, task_id: i64, notice: Notice) -> LedgerResult<()> {
+    let mut tx = batch.begin().await?;
+    if let Some(task) = tx.task(task_id).await? {
+        if task.state.status == Status::Claimed {
+            tx.send(Outgoing::Notice {
+                task_id,
+                chat_id: task.chat_id,
+                notice,
+                lang: task.lang,
+            });
+        }
+    }
+    tx.commit().await
 }

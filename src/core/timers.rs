@@ -3,12 +3,14 @@
 //! the bot restarts; one that fell due during downtime fires once, when
 //! the bot is back, and moves on from then.
 //!
-//! A timer whose task moved on (released, done, claimed by someone else)
-//! or whose feature the chat turned off is deleted and does nothing.
+//! A timer whose task moved on (released, done, claimed by someone else),
+//! whose feature the chat turned off, or whose group the bot left is
+//! deleted and does nothing.
 
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 
 use super::followup;
+use crate::domain::reminders::later;
 use crate::domain::{decide, Action, Lang, Notice, Person, Reminders, Status, TimerKind};
 use crate::ledger::households::Household;
 use crate::ledger::timers::Timer;
@@ -23,10 +25,13 @@ const FIRST_DIGEST_LOOKS_BACK: TimeDelta = TimeDelta::days(1);
 /// What a chat's digest says.
 #[derive(Debug, Clone)]
 pub struct Digest {
-    /// Done since the last digest, in the order they were done.
+    /// Done since the last digest, in the order they were done (the first
+    /// [`LISTED`]), and how many in all.
     pub done: Vec<TaskRecord>,
-    /// Still open or claimed.
+    pub done_count: u64,
+    /// Still open or claimed (the first [`LISTED`]), and how many in all.
     pub live: Vec<TaskRecord>,
+    pub live_count: u64,
     /// Households whose registration ends the next day.
     pub ending: Vec<Household>,
 }
@@ -39,11 +44,13 @@ impl Digest {
 
 /// Puts the group's reminders and digests into words (the chat edge does).
 pub trait Say {
-    /// The list of tasks open longer than the chat's `unclaimed_after`.
+    /// The list of tasks open longer than the chat's `unclaimed_after`
+    /// (the first [`LISTED`]; `count` in all).
     fn unclaimed(
         &self,
         chat_id: i64,
         tasks: &[TaskRecord],
+        count: u64,
         lang: Lang,
         reminders: &Reminders,
     ) -> Vec<Outgoing>;
@@ -69,6 +76,15 @@ pub async fn fire(
     say: &impl Say,
 ) -> LedgerResult<()> {
     let mut tx = batch.begin().await?;
+    if !tx.timer_is_current(timer).await? {
+        // Moved or deleted by an Update earlier in this batch.
+        return Ok(());
+    }
+    if !tx.chat_active(timer.chat_id).await? {
+        // The bot left the group: nothing to say there, nor to release.
+        tx.timer_fired(timer, None, None).await?;
+        return tx.commit().await;
+    }
     let reminders = tx.chat_timing(timer.chat_id).await?.over(defaults);
     match timer.kind {
         TimerKind::Unclaimed => unclaimed(&mut tx, timer, &reminders, chat_lang, say).await?,
@@ -108,14 +124,18 @@ async fn unclaimed(
         .filter(|task| now - task.created_at >= after)
         .collect();
     if waited.is_empty() {
-        let next = (oldest + after).max(timer.fired_at.map_or(now, |at| at + after));
+        let next = later(oldest, after).max(timer.fired_at.map_or(now, |at| later(at, after)));
         return tx.timer_fired(timer, Some(next.max(now)), None).await;
     }
     let lang = tx.chat_lang(timer.chat_id, chat_lang).await?;
-    for message in say.unclaimed(timer.chat_id, &waited, lang, reminders) {
+    let count = tx
+        .count_live(timer.chat_id, false, Some(now - after))
+        .await?;
+    for message in say.unclaimed(timer.chat_id, &waited, count, lang, reminders) {
         tx.send(message);
     }
-    tx.timer_fired(timer, Some(now + after), Some(now)).await
+    tx.timer_fired(timer, Some(later(now, after)), Some(now))
+        .await
 }
 
 /// Posts the digest when it has something to say, and sets tomorrow's.
@@ -131,12 +151,15 @@ async fn digest(
         return tx.timer_fired(timer, None, None).await;
     };
     let since = timer.fired_at.unwrap_or(now - FIRST_DIGEST_LOOKS_BACK);
-    let tomorrow = tomorrow(now, reminders);
+    // The day after the digest's own day, also when it fires late.
+    let tomorrow = tomorrow(timer.due_at, reminders);
     let digest = Digest {
         done: tx.done_since(timer.chat_id, since, LISTED).await?,
+        done_count: tx.count_done_since(timer.chat_id, since).await?,
         live: tx
             .tasks_in(timer.chat_id, &["open", "claimed"], LISTED)
             .await?,
+        live_count: tx.count_live(timer.chat_id, true, None).await?,
         ending: match tomorrow {
             Some(day) => tx.households_until(timer.chat_id, day).await?,
             None => Vec::new(),
@@ -152,9 +175,9 @@ async fn digest(
     tx.timer_fired(timer, Some(next), Some(now)).await
 }
 
-/// The day after `now` in the chat's time zone.
-fn tomorrow(now: DateTime<Utc>, reminders: &Reminders) -> Option<NaiveDate> {
-    now.with_timezone(&reminders.time_zone)
+/// The day after `at` in the chat's time zone.
+fn tomorrow(at: DateTime<Utc>, reminders: &Reminders) -> Option<NaiveDate> {
+    at.with_timezone(&reminders.time_zone)
         .date_naive()
         .succ_opt()
 }
@@ -182,7 +205,7 @@ async fn check_claim(tx: &mut LedgerTx, timer: &Timer, reminders: &Reminders) ->
     }
     followup::tell_claimer(tx, &task, Notice::StillOnIt).await?;
     if let (Some(after), Some(claimer)) = (reminders.auto_release_after, task.state.claimer) {
-        let due = tx.now() + after;
+        let due = later(tx.now(), after);
         tx.set_timer(
             TimerKind::AutoRelease,
             task.chat_id,
@@ -244,7 +267,7 @@ pub async fn ensure_chat_timers(ledger: &Ledger, defaults: &Reminders) -> Ledger
             let reminders = ledger.chat_timing(chat_id).await?.over(defaults);
             let due = match kind {
                 TimerKind::Digest => reminders.next_digest(now),
-                _ => reminders.unclaimed_after.map(|after| now + after),
+                _ => reminders.unclaimed_after.map(|after| later(now, after)),
             };
             if let Some(due) = due {
                 let mut tx = ledger.begin().await?;

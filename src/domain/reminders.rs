@@ -164,8 +164,12 @@ fn local_moment(local: chrono::NaiveDateTime, zone: Tz) -> Option<DateTime<Utc>>
     }
 }
 
+/// The longest wait a chat may set: a year.
+pub const LONGEST_WAIT: TimeDelta = TimeDelta::days(365);
+
 /// Reads a duration as the settings write it (`90s`, `30m`, `3h`, `2d`,
-/// more than none), or `off` (`Some(None)`); `None` when it is neither.
+/// more than none and at most [`LONGEST_WAIT`]), or `off` (`Some(None)`);
+/// `None` when it is neither.
 pub fn parse_wait(text: &str) -> Option<Option<TimeDelta>> {
     let text = text.trim();
     if ["off", "关", "關", "0"]
@@ -178,7 +182,15 @@ pub fn parse_wait(text: &str) -> Option<Option<TimeDelta>> {
         .ok()
         .filter(|d| !d.is_zero())
         .and_then(|d| TimeDelta::from_std(d).ok())
+        .filter(|d| *d <= LONGEST_WAIT)
         .map(Some)
+}
+
+/// `at` plus `wait`, or the latest time there is when that overflows (no
+/// wait we accept does).
+pub fn later(at: DateTime<Utc>, wait: TimeDelta) -> DateTime<Utc> {
+    at.checked_add_signed(wait)
+        .unwrap_or(DateTime::<Utc>::MAX_UTC)
 }
 
 /// Reads a time of day, `HH:MM` (also `H:MM` and a full-width colon), or
@@ -277,7 +289,7 @@ mod tests {
         assert_eq!(parse_wait("3h"), Some(Some(TimeDelta::hours(3))));
         assert_eq!(parse_wait("2d"), Some(Some(TimeDelta::days(2))));
         assert_eq!(parse_wait("OFF"), Some(None));
-        for bad in ["", "soon", "-3h", "0s", "3 parsecs"] {
+        for bad in ["", "soon", "-3h", "0s", "3 parsecs", "366d", "300000y"] {
             assert_eq!(parse_wait(bad), None, "{bad}");
         }
         assert_eq!(parse_time_of_day("20:00"), Some(Some(hm(20, 0))));

@@ -34,12 +34,18 @@ pub enum FollowText<'a> {
     /// Tasks open longer than `after`, listed in the group.
     Unclaimed {
         cards: &'a [TaskCard],
+        /// How many more waited as long than are listed.
+        more: u64,
         after: TimeDelta,
     },
     /// The daily digest.
     Digest {
+        /// The first tasks done, and how many in all.
         done: &'a [TaskCard],
+        done_count: u64,
+        /// The first tasks still open or claimed, and how many in all.
         live: &'a [TaskCard],
+        live_count: u64,
         ending: &'a [Household],
         /// The chat hides flats: households are counted, not named.
         hide_flats: bool,
@@ -79,15 +85,19 @@ impl FollowText<'_> {
             } => {
                 let mut out = match mention {
                     Some((id, name)) => {
-                        format!("<a href=\"tg://user?id={id}\">{}</a>, ", escape(name))
+                        format!(
+                            "<a href=\"tg://user?id={id}\">{}</a>{} ",
+                            escape(name),
+                            pick(lang, ",".into(), "，".into())
+                        )
                     }
                     None => String::new(),
                 };
                 out += &notice_text(notice, card, group, lang);
                 out
             }
-            FollowText::Unclaimed { cards, after } => {
-                let after = ShownWait(after);
+            FollowText::Unclaimed { cards, more, after } => {
+                let after = age(after, lang);
                 let mut out = pick(
                     lang,
                     format!("⏰ <b>Waiting more than {after} for a volunteer</b> — can you help?"),
@@ -97,31 +107,34 @@ impl FollowText<'_> {
                     out.push('\n');
                     out += &list_line(card, lang);
                 }
+                out += &more_line(more, lang);
                 out
             }
             FollowText::Digest {
                 done,
+                done_count,
                 live,
+                live_count,
                 ending,
                 hide_flats,
-            } => digest(done, live, ending, hide_flats, lang),
+            } => digest((done, done_count), (live, live_count), ending, hide_flats, lang),
             FollowText::Received(n) => pick(
                 lang,
-                format!("Thank you! {n} is marked as received."),
-                format!("谢谢！{n} 已确认收到。"),
+                format!("Thank you! {n} is confirmed as done."),
+                format!("谢谢！{n} 已确认办好。"),
             ),
             FollowText::NotReceived(n) => pick(
                 lang,
-                format!("Sorry! {n} is back with its volunteer, who has been told."),
-                format!("抱歉！{n} 已退回给原志愿者，并已通知对方。"),
+                format!("Noted: {n} is not done yet. Its volunteer has been asked to check again."),
+                format!("已记录：{n} 还没办好，已请原志愿者再跟进。"),
             ),
             FollowText::Kept(n, Some(after)) => pick(
                 lang,
                 format!(
                     "Thank you! {n} stays yours; I will ask again in {}.",
-                    ShownWait(after)
+                    age(after, lang)
                 ),
-                format!("谢谢！{n} 仍由你负责，{} 后我再问你。", ShownWait(after)),
+                format!("谢谢！{n} 仍由你负责，{}后我再问你。", age(after, lang)),
             ),
             FollowText::Kept(n, None) => pick(
                 lang,
@@ -130,8 +143,8 @@ impl FollowText<'_> {
             ),
             FollowText::NoLongerYours => pick(
                 lang,
-                "That task is no longer yours: nothing to keep.".into(),
-                "这个任务已经不归你负责了，无需保留。".into(),
+                "This question is only for the volunteer who holds the task (and it may have moved on).".into(),
+                "这个问题只问正在负责该任务的志愿者（任务也可能已有变化）。".into(),
             ),
             FollowText::Settings(view) => settings(view, lang),
             FollowText::SettingSet(change) => setting_set(change, lang),
@@ -146,9 +159,9 @@ impl FollowText<'_> {
                 "<b>我发起的请求</b>".into(),
             ),
             FollowText::Since(since) => age(since, lang),
-            FollowText::ButtonReceived => pick(lang, "📦 Received".into(), "📦 已收到".into()),
+            FollowText::ButtonReceived => pick(lang, "👍 Done, thanks".into(), "👍 已办好".into()),
             FollowText::ButtonNotReceived => {
-                pick(lang, "❓ Not received".into(), "❓ 没收到".into())
+                pick(lang, "❓ Not done".into(), "❓ 没办好".into())
             }
             FollowText::ButtonKeep => pick(lang, "👍 Still on it".into(), "👍 还在处理".into()),
             FollowText::ButtonRelease => pick(lang, "↩️ Release it".into(), "↩️ 放弃认领".into()),
@@ -165,55 +178,69 @@ fn notice_text(notice: Notice, card: &TaskCard, group: &str, lang: Lang) -> Stri
     match notice {
         Notice::Claimed => pick(
             lang,
-            format!("🙋 Your request {n} ({kind}) in «{group}» was taken by {claimer}."),
+            format!("🙋 Your request {n} ({kind}) in “{group}” was taken by {claimer}."),
             format!("🙋 你在「{group}」的请求 {n}（{kind}）已由 {claimer} 认领。"),
         ),
         Notice::Done => pick(
             lang,
-            format!("✅ {claimer} marked your request {n} ({kind}) in «{group}» as done. Did it arrive? Tap a button below (or under the group's message)."),
-            format!("✅ {claimer} 已把你在「{group}」的请求 {n}（{kind}）标为完成。收到了吗？请点下面的按钮（或群里那条消息下的按钮）。"),
+            format!("✅ {claimer} marked your request {n} ({kind}) in “{group}” as done. Was it done as you asked? Tap a button below (or under the group's message)."),
+            format!("✅ {claimer} 已把你在「{group}」的请求 {n}（{kind}）标为完成。事情办好了吗？请点下面的按钮（或群里那条消息下的按钮）。"),
         ),
         Notice::ReleasedByOther => pick(
             lang,
-            format!("↩️ {n} ({kind}) in «{group}» was released by an admin: it is no longer yours."),
-            format!("↩️ 你在「{group}」认领的 {n}（{kind}）已被管理员放回：不再由你负责。"),
+            format!("↩️ {n} ({kind}) in “{group}” was released by an admin: it is no longer yours, and waits for someone to take it."),
+            format!("↩️ 管理员已取消你对「{group}」{n}（{kind}）的认领，它重新等待别人认领。"),
         ),
         Notice::Cancelled => pick(
             lang,
-            format!("🚫 {n} ({kind}) in «{group}», which you took, was cancelled: no need to do it."),
+            format!("🚫 {n} ({kind}) in “{group}”, which you took, was cancelled: no need to do it."),
             format!("🚫 你在「{group}」认领的 {n}（{kind}）已取消，不用再做了。"),
         ),
         Notice::ReleasedByBot => pick(
             lang,
-            format!("↩️ You did not answer, so I released {n} ({kind}) in «{group}» for someone else to take. Thank you all the same!"),
-            format!("↩️ 你没有回复，所以我把「{group}」的 {n}（{kind}）放回，让其他人认领。仍然感谢你！"),
+            format!("↩️ You did not answer, so I released {n} ({kind}) in “{group}” for someone else to take. Still doing it? Claim it again with 🙋. Thank you all the same!"),
+            format!("↩️ 你没有回复，所以我把「{group}」的 {n}（{kind}）重新开放给别人认领。如果还在做，请再点 🙋 认领。仍然感谢你！"),
         ),
         Notice::NotReceived => pick(
             lang,
-            format!("❓ The requester says {n} ({kind}) in «{group}» did not arrive. It is yours again: please check with them."),
-            format!("❓ 求助人说「{group}」的 {n}（{kind}）没有收到。任务重新交给你，请和对方确认。"),
+            format!("❓ The requester says {n} ({kind}) in “{group}” is not done. It is yours again: please check with them."),
+            format!("❓ 求助人说「{group}」的 {n}（{kind}）还没办好，任务重新交给你，请和对方确认。"),
         ),
         Notice::StillOnIt => pick(
             lang,
-            format!("⏰ Are you still on {n} ({kind}) in «{group}»? If there is no answer, I will release it for someone else."),
-            format!("⏰ 你还在处理「{group}」的 {n}（{kind}）吗？如果没有回复，我会把它放回给其他人。"),
+            format!("⏰ Are you still on {n} ({kind}) in “{group}”? Please tap a button below."),
+            format!("⏰ 你还在处理「{group}」的 {n}（{kind}）吗？请点下面的按钮。"),
         ),
     }
 }
 
+/// "… and N more" on a line of its own, when N > 0.
+fn more_line(more: u64, lang: Lang) -> String {
+    if more == 0 {
+        return String::new();
+    }
+    format!("\n{}", super::Text::MoreNotShown(more).render(lang))
+}
+
+/// The digest: what was done (the first cards, and how many in all), what
+/// is still live (the same), and the households ending tomorrow.
 fn digest(
-    done: &[TaskCard],
-    live: &[TaskCard],
+    (done, done_count): (&[TaskCard], u64),
+    (live, live_count): (&[TaskCard], u64),
     ending: &[Household],
     hide_flats: bool,
     lang: Lang,
 ) -> String {
-    let mut out = pick(lang, "🗓 <b>Today</b>".into(), "🗓 <b>今日小结</b>".into());
+    let mut out = pick(
+        lang,
+        "🗓 <b>Daily summary</b>".into(),
+        "🗓 <b>每日小结</b>".into(),
+    );
     if !done.is_empty() {
         out += &pick(
             lang,
-            format!("\n\n✅ Done: {}", done.len()),
-            format!("\n\n✅ 已完成：{} 个", done.len()),
+            format!("\n\n✅ Done: {done_count}"),
+            format!("\n\n✅ 已完成：{done_count} 个"),
         );
         for card in done {
             let helper = escape(card.claimer_name.as_deref().unwrap_or("?"));
@@ -224,6 +251,7 @@ fn digest(
                 kind_name(card.kind, lang)
             );
         }
+        out += &more_line(done_count.saturating_sub(done.len() as u64), lang);
         let mut helpers: Vec<&str> = done
             .iter()
             .filter_map(|card| card.claimer_name.as_deref())
@@ -240,19 +268,20 @@ fn digest(
     if !live.is_empty() {
         out += &pick(
             lang,
-            format!("\n\n⏳ Still open: {}", live.len()),
-            format!("\n\n⏳ 仍待完成：{} 个", live.len()),
+            format!("\n\n⏳ Still open: {live_count}"),
+            format!("\n\n⏳ 仍待完成：{live_count} 个"),
         );
         for card in live {
             out.push('\n');
             out += &list_line(card, lang);
         }
+        out += &more_line(live_count.saturating_sub(live.len() as u64), lang);
     }
     if !ending.is_empty() {
         out += &pick(
             lang,
             format!(
-                "\n\n🏠 Registered households whose help ends tomorrow: {}",
+                "\n\n🏠 Households whose registration ends tomorrow: {}",
                 ending.len()
             ),
             format!("\n\n🏠 明天到期的登记住户：{} 户", ending.len()),
@@ -311,27 +340,27 @@ fn settings(view: &SettingsView, lang: Lang) -> String {
         lang,
         format!(
             "<b>Settings of this group</b>\n\
-             language: {} — what the whole group reads.\n\
-             hide_flats: {} — every request private: the group sees only its number and kind.\n\
-             time_zone: {zone} — for the digest and the times shown.\n\
-             unclaimed_after: {unclaimed} — open tasks are listed after this long.\n\
-             check_claim_after: {check} — a claimer is asked “still on it?” after this long.\n\
-             auto_release_after: {release} — no answer this long, and the task is released.\n\
-             digest_at: {digest} — the daily summary.\n\n\
+             🌐 language: {} — what the whole group reads.\n\
+             🔒 hide_flats: {} — on: every request is private, the group sees only its number and kind.\n\
+             time_zone: {zone} — for the daily summary and the times shown.\n\
+             ⏰ unclaimed_after: {unclaimed} — open tasks are listed in the group after this long.\n\
+             ❔ check_claim_after: {check} — a volunteer is asked “still on it?” after this long.\n\
+             ↩️ auto_release_after: {release} — no answer this long, and the task is released.\n\
+             🗓 digest_at: {digest} — the daily summary.\n\n\
              Admins: tap a button, or write /settings KEY VALUE (durations like 90s, 30m, 3h, 2d or off; /settings time_zone Europe/Berlin).",
             view.lang.as_str(),
             on_off(view.hide_flats),
         ),
         format!(
             "<b>本群设置</b>\n\
-             language（语言）：{} — 全群看到的消息所用的语言。\n\
-             hide_flats（隐藏门牌）：{} — 所有求助按私信处理，群里只显示编号和类型。\n\
+             🌐 language（语言）：{} — 全群看到的消息所用的语言。\n\
+             🔒 hide_flats（隐藏门牌）：{} — on 时所有求助按私信处理，群里只显示编号和类型。\n\
              time_zone（时区）：{zone} — 每日小结和显示时间所用的时区。\n\
-             unclaimed_after：{unclaimed} — 请求等待这么久无人认领就在群里提醒。\n\
-             check_claim_after：{check} — 认领这么久后私下问志愿者“还在处理吗？”。\n\
-             auto_release_after：{release} — 提问后这么久没有回复就自动放回。\n\
-             digest_at：{digest} — 每日小结的时间。\n\n\
-             管理员可点下面的按钮，或写 /settings 名称 值（时长如 90s、30m、3h、2d 或 off；/settings time_zone Asia/Shanghai）。",
+             ⏰ unclaimed_after（无人认领提醒）：{unclaimed} — 请求等待这么久无人认领就在群里提醒。\n\
+             ❔ check_claim_after（询问志愿者）：{check} — 认领这么久后问志愿者“还在处理吗？”。\n\
+             ↩️ auto_release_after（自动放回）：{release} — 提问后这么久没有回复就重新开放认领。\n\
+             🗓 digest_at（每日小结）：{digest} — 每日小结的时间。\n\n\
+             管理员可点下面的按钮，或写 /settings 名称 值（时长如 90s、30m、3h、2d，m=分钟、h=小时、d=天，或 off；/settings time_zone Asia/Shanghai 即北京时间）。",
             view.lang.as_str(),
             on_off(view.hide_flats),
         ),
@@ -358,14 +387,45 @@ fn setting_set(change: SettingChange, lang: Lang) -> String {
             "No more daily digest in this group.".into(),
             "本群不再发送每日小结。".into(),
         ),
-        SettingChange::Wait(wait, after) => {
+        SettingChange::Wait(wait, Some(after)) => {
+            let (key, shown) = (wait.key(), age(after, lang));
+            match wait {
+                Wait::Unclaimed => pick(
+                    lang,
+                    format!("{key}: open tasks are now listed in the group after {shown}."),
+                    format!("{key}：无人认领的请求{shown}后在群里提醒。"),
+                ),
+                Wait::CheckClaim => pick(
+                    lang,
+                    format!("{key}: volunteers are now asked “still on it?” after {shown}."),
+                    format!("{key}：认领{shown}后询问志愿者是否还在处理。"),
+                ),
+                Wait::AutoRelease => pick(
+                    lang,
+                    format!("{key}: with no answer for {shown}, the task is now released."),
+                    format!("{key}：提问后{shown}没有回复，任务将重新开放认领。"),
+                ),
+            }
+        }
+        SettingChange::Wait(wait, None) => {
             let key = wait.key();
-            let shown = wait_shown(after, lang);
-            pick(
-                lang,
-                format!("{key} is now {shown}."),
-                format!("{key} 现在是 {shown}。"),
-            )
+            match wait {
+                Wait::Unclaimed => pick(
+                    lang,
+                    format!("{key}: off. Open tasks are no longer listed in the group."),
+                    format!("{key}：已关闭，不再在群里提醒无人认领的请求。"),
+                ),
+                Wait::CheckClaim => pick(
+                    lang,
+                    format!("{key}: off. Volunteers are no longer asked “still on it?”."),
+                    format!("{key}：已关闭，不再询问志愿者是否还在处理。"),
+                ),
+                Wait::AutoRelease => pick(
+                    lang,
+                    format!("{key}: off. The bot no longer releases unanswered tasks."),
+                    format!("{key}：已关闭，不再自动放回没有回复的任务。"),
+                ),
+            }
         }
         // Said by their own texts; here only for completeness.
         SettingChange::Language(_) | SettingChange::HideFlats(_) => {
@@ -380,17 +440,17 @@ pub fn bad_setting(error: BadSetting<'_>, lang: Lang) -> String {
         BadSetting::TimeZone(word) => pick(
             lang,
             format!("“{}” is not a time zone I know: write an IANA name such as Asia/Shanghai or Europe/Berlin.", echo(word)),
-            format!("不认识“{}”这个时区：请写 IANA 名称，例如 Asia/Shanghai 或 Europe/Berlin。", echo(word)),
+            format!("不认识“{}”这个时区：请写时区名称，例如 Asia/Shanghai（北京时间）或 Europe/Berlin。", echo(word)),
         ),
         BadSetting::Wait(wait, word) => pick(
             lang,
             format!("“{}” is not a duration: write, for example, /settings {} 30m (90s, 30m, 3h, 2d), or off.", echo(word), wait.key()),
-            format!("“{}”不是时长：请写，例如 /settings {} 30m（90s、30m、3h、2d），或 off。", echo(word), wait.key()),
+            format!("“{}”不是有效的时长：请写，例如 /settings {} 30m（90s、30m、3h、2d；s=秒、m=分钟、h=小时、d=天），或 off。", echo(word), wait.key()),
         ),
         BadSetting::TimeOfDay(word) => pick(
             lang,
             format!("“{}” is not a time of day: write, for example, /settings digest_at 20:00, or off.", echo(word)),
-            format!("“{}”不是时间：请写，例如 /settings digest_at 20:00，或 off。", echo(word)),
+            format!("“{}”不是有效的时间：请写，例如 /settings digest_at 20:00，或 off。", echo(word)),
         ),
     }
 }
@@ -464,11 +524,14 @@ mod tests {
         all.extend([
             FollowText::Unclaimed {
                 cards,
+                more: 2,
                 after: TimeDelta::minutes(30),
             },
             FollowText::Digest {
                 done: cards,
+                done_count: 40,
                 live: cards,
+                live_count: 1,
                 ending: std::slice::from_ref(&household),
                 hide_flats: false,
             },

@@ -319,6 +319,11 @@ fn announcement(card: &TaskCard, lang: Lang) -> String {
             format!("🚶 {claimer} is on it"),
             format!("🚶 {claimer} 正在处理"),
         ),
+        Status::Done if card.received => pick(
+            lang,
+            format!("✅ Done by {claimer}\n👍 The requester confirmed it"),
+            format!("✅ 已由 {claimer} 完成\n👍 求助人已确认办好"),
+        ),
         Status::Done => pick(
             lang,
             format!("✅ Done by {claimer}"),
@@ -377,8 +382,8 @@ fn list_line(card: &TaskCard, lang: Lang) -> String {
         (Status::Claimed, Some(name), Some(since)) => {
             line += &pick(
                 lang,
-                format!(" — 🚶 {} for {since}", escape(name)),
-                format!(" — 🚶 {} 已认领 {since}", escape(name)),
+                format!(" — 🚶 {}, claimed {since} ago", escape(name)),
+                format!(" — 🚶 {} · 已认领{since}", escape(name)),
             )
         }
         (Status::Claimed, Some(name), None) => {
@@ -407,18 +412,18 @@ fn refused(card: &TaskCard, refusal: Refusal, lang: Lang) -> String {
         ),
         Refusal::NotYourReceipt => pick(
             lang,
-            format!("Only the person who asked for {n}, or a building lead or admin, can say whether it arrived."),
-            format!("只有 {n} 的求助人、楼长或管理员可以确认是否收到。"),
+            format!("Only the person who asked for {n}, or a building lead or admin, can say whether it was done."),
+            format!("只有 {n} 的求助人、楼长或管理员可以确认是否办好。"),
         ),
         Refusal::NotDone => pick(
             lang,
-            format!("{n} is not done yet: nothing to confirm."),
-            format!("{n} 还没有完成，无需确认。"),
+            format!("{n} is not marked done yet (or its volunteer is on it again): nothing to confirm now."),
+            format!("{n} 还没有标为完成（或志愿者正在重新处理），现在无需确认。"),
         ),
         Refusal::AlreadyReceived => pick(
             lang,
-            format!("{n} was already confirmed as received."),
-            format!("{n} 已经确认收到了。"),
+            format!("{n} was already confirmed as done."),
+            format!("{n} 已经确认办好了。"),
         ),
         Refusal::AlreadyYours => pick(
             lang,

@@ -47,6 +47,43 @@ impl LedgerTx {
         super::records(rows)
     }
 
+    /// How many of a chat's tasks are open (with `claimed_too`, or claimed),
+    /// of those asked for at `asked_by` or before when given.
+    pub async fn count_live(
+        &mut self,
+        chat_id: i64,
+        claimed_too: bool,
+        asked_by: Option<DateTime<Utc>>,
+    ) -> LedgerResult<u64> {
+        let count: i64 = either!(self.conn().await?, c => sqlx::query_scalar(
+            "SELECT COUNT(*) FROM tasks
+             WHERE chat_id = $1 AND (status = 'open' OR ($2 AND status = 'claimed'))
+               AND ($3 IS NULL OR created_at <= $3)",
+        )
+        .bind(chat_id)
+        .bind(claimed_too)
+        .bind(asked_by)
+        .fetch_one(c)
+        .await?);
+        Ok(u64::try_from(count).unwrap_or_default())
+    }
+
+    /// How many of a chat's tasks were done after `since`.
+    pub async fn count_done_since(
+        &mut self,
+        chat_id: i64,
+        since: DateTime<Utc>,
+    ) -> LedgerResult<u64> {
+        let count: i64 = either!(self.conn().await?, c => sqlx::query_scalar(
+            "SELECT COUNT(*) FROM tasks WHERE chat_id = $1 AND status = 'done' AND done_at > $2",
+        )
+        .bind(chat_id)
+        .bind(since)
+        .fetch_one(c)
+        .await?);
+        Ok(u64::try_from(count).unwrap_or_default())
+    }
+
     /// A chat's tasks done after `since`, in the order they were done, at
     /// most `limit`.
     pub async fn done_since(
@@ -81,6 +118,16 @@ impl LedgerTx {
         .bind(day)
         .fetch_all(c)
         .await?))
+    }
+
+    /// Whether the bot is still in a chat (an unknown chat is not).
+    pub async fn chat_active(&mut self, chat_id: i64) -> LedgerResult<bool> {
+        let active: Option<bool> = either!(self.conn().await?, c =>
+            sqlx::query_scalar("SELECT active FROM chats WHERE id = $1")
+                .bind(chat_id)
+                .fetch_optional(c)
+                .await?);
+        Ok(active.unwrap_or(false))
     }
 
     /// The language a chat's shared messages speak: its own, else its

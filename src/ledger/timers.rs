@@ -236,6 +236,21 @@ impl LedgerTx {
         Ok(())
     }
 
+    /// Whether `timer` is still pending as it was read (a unit before it
+    /// in the same batch may have moved or deleted it).
+    pub async fn timer_is_current(&mut self, timer: &Timer) -> LedgerResult<bool> {
+        let found: Option<i64> = either!(self.conn().await?, c => sqlx::query_scalar(
+            "SELECT id FROM timers WHERE id = $1 AND state = 'pending' AND due_at = $2
+             AND claimer_id IS NOT DISTINCT FROM $3",
+        )
+        .bind(timer.id)
+        .bind(timer.due_at)
+        .bind(timer.claimer.map(|u| u.0))
+        .fetch_optional(c)
+        .await?);
+        Ok(found.is_some())
+    }
+
     /// What a chat set for itself, as this unit sees it.
     pub async fn chat_timing(&mut self, chat_id: i64) -> LedgerResult<ChatTiming> {
         let row: Option<TimingRow> = either!(self.conn().await?, c => sqlx::query_as(TIMING)
@@ -325,8 +340,8 @@ impl Ledger {
     ) -> LedgerResult<Vec<i64>> {
         Ok(either!(self.readers(), p => sqlx::query_scalar(
             "SELECT c.id FROM chats AS c WHERE c.active AND c.id < 0
-             AND NOT EXISTS (SELECT 1 FROM timers AS t
-                             WHERE t.kind = $1 AND t.chat_id = c.id AND t.task_id = 0)
+             AND NOT EXISTS (SELECT 1 FROM timers AS t WHERE t.kind = $1 AND t.chat_id = c.id
+                             AND t.task_id = 0 AND t.state = 'pending')
              AND (NOT $2 OR EXISTS (SELECT 1 FROM tasks AS k
                                     WHERE k.chat_id = c.id AND k.status = 'open'))",
         )

@@ -330,6 +330,13 @@ impl Sender {
                 lang,
             } => match self.notice(*task_id, *chat_id, *notice, *lang).await? {
                 Ok(()) => return Ok(Some(sent)),
+                // A claimer who blocked the bot is still asked: in the group.
+                Err(Failure::BotRemoved(error)) if notice.needs_the_claimer() && *chat_id > 0 => {
+                    let batch = Batch::new(self.ledger.clone());
+                    core::followup::say_in_group_instead(&batch, *task_id, *notice).await?;
+                    batch.commit().await?;
+                    Failure::BotRemoved(error)
+                }
                 Err(failure) => failure,
             },
             Outgoing::Edit {

@@ -288,7 +288,8 @@ impl Asked<'_> {
             Command::Settings(change) => return self.settings(change).await,
             Command::Open => {
                 let listed = core::reads::open_tasks(&ctx.ledger, chat_id, limit).await?;
-                let cards: Vec<_> = listed.items.iter().map(|t| ctx.listed(t)).collect();
+                let zone = ctx.zone_of(chat_id).await?;
+                let cards: Vec<_> = listed.items.iter().map(|t| ctx.listed(t, zone)).collect();
                 let mut html = Text::OpenList(&cards).render(lang);
                 more_not_shown(&mut html, listed.left_out, lang);
                 html
@@ -296,7 +297,10 @@ impl Asked<'_> {
             Command::Mine => {
                 // In a private chat, what the sender holds in every group.
                 let scope = (!self.msg.chat.is_private()).then_some(chat_id);
-                let zone = ctx.settings.chat.time_zone;
+                let zone = match scope {
+                    Some(chat_id) => ctx.zone_of(chat_id).await?,
+                    None => ctx.settings.chat.time_zone,
+                };
                 let listed =
                     core::reads::claimed(&ctx.ledger, self.sender.id, scope, limit, zone).await?;
                 let mut html = Text::MineList(&listed.items).render(lang);
@@ -605,7 +609,11 @@ pub async fn on_callback(
             (chat.id.0, action, number)
         }
         // Under a notice, which may be in a private chat: the task by its id.
-        (Some(Pressed::OfTask(action, task_id)), Some(_)) => {
+        // Only what notices carry: a claim or a done by id could reach a
+        // task of a group the presser is not in.
+        (Some(Pressed::OfTask(action, task_id)), Some(_))
+            if matches!(action, Action::Release | Action::Receive | Action::Missing) =>
+        {
             match ctx.ledger.task_by_id(task_id).await? {
                 Some(task) => (task.chat_id, action, task.number),
                 None => {

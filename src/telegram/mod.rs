@@ -50,12 +50,23 @@ impl Context {
         task.group_card(self.settings.chat.time_zone)
     }
 
-    /// `task` as a list shows it to the group: with how long it has waited
-    /// (open) or been claimed, now.
-    pub fn listed(&self, task: &crate::ledger::TaskRecord) -> crate::domain::TaskCard {
-        let mut card = self.card(task);
+    /// `task` as a list shows it to the group, with times in `zone`: with
+    /// how long it has waited (open) or been claimed, now.
+    pub fn listed(
+        &self,
+        task: &crate::ledger::TaskRecord,
+        zone: chrono_tz::Tz,
+    ) -> crate::domain::TaskCard {
+        let mut card = task.group_card(zone);
         card.since = Some(task.age(self.ledger.clock().now()));
         card
+    }
+
+    /// A group's time zone: its own (`/settings time_zone`), else the
+    /// operator's.
+    pub async fn zone_of(&self, chat_id: i64) -> crate::ledger::LedgerResult<chrono_tz::Tz> {
+        let timing = self.ledger.chat_timing(chat_id).await?;
+        Ok(timing.time_zone.unwrap_or(self.settings.chat.time_zone))
     }
 
     /// The operator's reminders, for chats that set none of their own.

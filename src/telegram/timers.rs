@@ -71,6 +71,7 @@ impl Say for Speaker {
         &self,
         chat_id: i64,
         tasks: &[TaskRecord],
+        count: u64,
         lang: Lang,
         reminders: &Reminders,
     ) -> Vec<Outgoing> {
@@ -78,6 +79,7 @@ impl Say for Speaker {
         let after = reminders.unclaimed_after.unwrap_or_default();
         let html = FollowText::Unclaimed {
             cards: &cards,
+            more: count.saturating_sub(cards.len() as u64),
             after,
         }
         .render(lang);
@@ -101,7 +103,9 @@ impl Say for Speaker {
             .collect();
         let html = FollowText::Digest {
             done: &done,
+            done_count: digest.done_count,
             live: &live,
+            live_count: digest.live_count,
             ending: &digest.ending,
             hide_flats: self.hide_flats,
         }

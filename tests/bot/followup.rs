@@ -210,7 +210,9 @@ async fn requester_and_claimer_are_told_privately_when_the_bot_may_write_to_them
     app.say(GROUP, BO, "/done 2");
     app.fake.settle().await;
     let task = app.task(GROUP, 2).await;
-    let asked = said_to(&app, ANN.id, "Did it arrive?").pop().unwrap();
+    let asked = said_to(&app, ANN.id, "Was it done as you asked?")
+        .pop()
+        .unwrap();
     let received = format!("received:t{}", task.id);
     assert_eq!(
         asked.buttons(),
@@ -505,7 +507,11 @@ async fn open_shows_how_long_and_mine_lists_what_i_asked_for() {
         .find(|c| c.body["reply_parameters"]["message_id"] == asked)
         .unwrap();
     assert!(open.text().contains("waiting 2h 5m"), "{}", open.text());
-    assert!(open.text().contains("Bo for 2h 5m"), "{}", open.text());
+    assert!(
+        open.text().contains("Bo, claimed 2h 5m ago"),
+        "{}",
+        open.text()
+    );
 
     app.say(ANN.id, ANN, "/mine");
     app.fake.settle().await;
@@ -564,4 +570,105 @@ async fn the_binary_releases_an_unanswered_claim() {
     let tasks: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(tasks[0]["status"], "open");
     assert_eq!(tasks[0]["claimer_id"], serde_json::Value::Null);
+}
+
+/// A timer whose work keeps failing (here: its task's row cannot be read)
+/// is tried again after a pause and given up after three attempts, keeping
+/// its cause; the chat's other timers and Updates are not held up.
+#[tokio::test]
+async fn a_failing_timer_is_retried_then_given_up_and_holds_nothing_up() {
+    let (app, clock) = on_clock(Utc::now(), &[("LINLI_REMINDERS__UNCLAIMED_AFTER", "off")]).await;
+    starts_the_bot(&app, BO).await;
+    app.say(GROUP, ANN, "/need pickup 12-302");
+    app.say(GROUP, BO, "/claim 1");
+    app.fake.settle().await;
+    let task = app.task(GROUP, 1).await;
+    // A second task whose kind the ledger cannot read, with a question due.
+    linli::either!(app.ledger.writer(), p => {
+        sqlx::query(
+            "INSERT INTO tasks (chat_id, number, kind, flat, details, status, requester_id,
+                                requester_name, claimer_id, claimer_name, lang,
+                                source_message_id, created_at, claimed_at)
+             SELECT chat_id, 2, 'taxi', flat, details, status, requester_id, requester_name,
+                    claimer_id, claimer_name, lang, 0, created_at, claimed_at
+             FROM tasks WHERE id = $1",
+        )
+        .bind(task.id)
+        .execute(p)
+        .await
+        .unwrap();
+        sqlx::query(
+            "INSERT INTO timers (kind, chat_id, task_id, claimer_id, due_at)
+             SELECT 'check_claim', chat_id, id, claimer_id, $1 FROM tasks WHERE number = 2",
+        )
+        .bind(clock.now())
+        .execute(p)
+        .await
+        .unwrap();
+    });
+    let state = || async {
+        let row: (String, i64, Option<String>) = linli::either!(app.ledger.readers(), p =>
+            sqlx::query_as(
+                "SELECT state, attempts, error FROM timers WHERE kind = 'check_claim'
+                 AND task_id <> $1",
+            )
+            .bind(task.id)
+            .fetch_one(p)
+            .await
+            .unwrap());
+        row
+    };
+    // Each retry waits longer (1 s, 2 s): the clock moves them along.
+    for _ in 0..20 {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        if state().await.0 == "failed" {
+            break;
+        }
+        clock.advance(TimeDelta::seconds(5));
+    }
+    let (given_up, attempts, error) = state().await;
+    assert_eq!((given_up.as_str(), attempts), ("failed", 3));
+    assert!(error.unwrap_or_default().contains("kind"));
+    // The good task's question still comes, and a new request is answered.
+    clock.advance(TimeDelta::hours(3));
+    wait_said(&app, BO.id, "⏰").await;
+    app.say(GROUP, ANN, "/need rubbish 12-302");
+    app.fake.settle().await;
+    assert!(app.announcement_id(GROUP, 3) > 0);
+}
+
+/// A claimer who blocked the bot after claiming is still asked "still on
+/// it?": Telegram's 403 sends the question to the group, naming them.
+#[tokio::test]
+async fn a_claimer_who_blocked_the_bot_is_asked_in_the_group() {
+    let (app, clock) = on_clock(Utc::now(), &[("LINLI_REMINDERS__UNCLAIMED_AFTER", "off")]).await;
+    starts_the_bot(&app, BO).await;
+    app.say(GROUP, ANN, "/need pickup 12-302");
+    app.say(GROUP, BO, "/claim 1");
+    app.fake.settle().await;
+    let task_id = app.task(GROUP, 1).await.id;
+    app.fake.block(BO.id);
+    clock.advance(TimeDelta::minutes(181));
+    let asked = wait_said(&app, GROUP, &format!("tg://user?id={}", BO.id)).await;
+    assert!(asked.text().contains("⏰"), "{}", asked.text());
+    assert_eq!(
+        asked.buttons(),
+        [format!("keep:t{task_id}"), format!("release:t{task_id}")]
+    );
+    // Bo answers there.
+    let query = app.press(
+        GROUP,
+        BO,
+        asked.sent_message_id().unwrap(),
+        &format!("keep:t{task_id}"),
+    );
+    assert_eq!(answer_to(&app, &query).await.body["show_alert"], false);
+    // Someone else's press is refused.
+    let query = app.press(
+        GROUP,
+        CY,
+        asked.sent_message_id().unwrap(),
+        &format!("keep:t{task_id}"),
+    );
+    assert_eq!(answer_to(&app, &query).await.body["show_alert"], true);
 }
