@@ -223,6 +223,7 @@ async fn prune(ledger: Ledger, settings: Arc<Settings>) {
     let retention = chrono::TimeDelta::hours(
         i64::try_from(settings.database.handled_retention_hours).unwrap_or(i64::MAX / 3600),
     );
+    let mut first = true;
     loop {
         match ledger.prune_handled(retention).await {
             Ok((inbox, outbox)) if inbox + outbox > 0 => {
@@ -236,13 +237,16 @@ async fn prune(ledger: Ledger, settings: Arc<Settings>) {
         {
             tracing::error!(%error, "forgetting failed; it is tried again later");
         }
-        match crate::core::timers::ensure_chat_timers(&ledger, &settings.reminders()).await {
+        let reminders = settings.reminders();
+        // Claims from before reminders are looked for once, at start.
+        match crate::core::timers::ensure_chat_timers(&ledger, &reminders, first).await {
             Ok(set) if set > 0 => tracing::info!(set, "reminder and digest timers set"),
             Err(error) => {
                 tracing::error!(%error, "cannot set the groups' timers; tried again later")
             }
             _ => {}
         }
+        first = false;
         tokio::time::sleep(PRUNE_EVERY).await;
     }
 }

@@ -30,7 +30,9 @@ CREATE TABLE timers (
     attempts   BIGINT NOT NULL DEFAULT 0,
     state      TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'failed')),
     error      TEXT,
-    UNIQUE (kind, chat_id, task_id)
+    UNIQUE (chat_id, task_id, kind)
 );
 CREATE INDEX timers_due ON timers (due_at) WHERE state = 'pending';
 CREATE INDEX timers_task ON timers (task_id) WHERE task_id <> 0;
+
+CREATE INDEX tasks_requester_live ON tasks (requester_id) WHERE status IN ('open', 'claimed');

@@ -87,7 +87,10 @@ CREATE TABLE timers (
     attempts   INTEGER NOT NULL DEFAULT 0,
     state      TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'failed')),
     error      TEXT,
-    UNIQUE (kind, chat_id, task_id)
+    UNIQUE (chat_id, task_id, kind)         -- also finds a chat's own timers
 );
 CREATE INDEX timers_due ON timers (due_at) WHERE state = 'pending';
 CREATE INDEX timers_task ON timers (task_id) WHERE task_id <> 0;
+
+-- /mine in a private chat lists the sender's own live requests.
+CREATE INDEX tasks_requester_live ON tasks (requester_id) WHERE status IN ('open', 'claimed');

@@ -1,6 +1,7 @@
 //! What the ledger keeps of a chat: its settings (language, hidden flats),
 //! its title, whether the bot is in it, and its move to a supergroup.
 
+use super::followup;
 use crate::domain::reminders::later;
 use crate::domain::{Lang, Reminders, SettingChange, TimerKind, Wait};
 use crate::ledger::timers::TimingSetting;
@@ -70,9 +71,20 @@ async fn retime(
             }
             None => tx.clear_chat_timer(TimerKind::Unclaimed, chat_id).await,
         },
+        // Claims made while nobody was asked are asked about from now on.
+        TimingSetting::Wait(Wait::CheckClaim, Some(_)) => {
+            for task in tx.unwatched_claims(Some(chat_id), CLAIMS_WATCHED).await? {
+                followup::check_claim_later(tx, &task, &reminders, now).await?;
+            }
+            Ok(())
+        }
         TimingSetting::Wait(..) => Ok(()),
     }
 }
+
+/// Most claims of a chat that a setting change starts watching at once (a
+/// group has far fewer live tasks).
+const CLAIMS_WATCHED: u32 = 1000;
 
 /// Keeps a group's current title.
 pub async fn note_title(batch: &Batch, chat_id: i64, title: &str) -> LedgerResult<()> {

@@ -16,11 +16,13 @@ use crate::domain::reminders::later;
 use crate::domain::{Action, Notice, Reminders, Status, TimerKind, UserId};
 use crate::ledger::{Batch, LedgerResult, LedgerTx, Outgoing, TaskRecord};
 
-/// The timers of a task, dropped when it moves on.
-const TASK_TIMERS: [TimerKind; 2] = [TimerKind::CheckClaim, TimerKind::AutoRelease];
-
 /// Records what `action` by `actor`, which turned `before` into `after`,
-/// sets off, with the chat's reminders read in `tx` over `defaults`.
+/// sets off, over the operator's `defaults`. What it needs to know (the
+/// chat's reminders, whether the one to tell can be written to) is read in
+/// one query, and only when something depends on it.
+///
+/// A task has timers only while claimed, so a claim (from open, or from
+/// done by "not received") finds none to drop.
 pub async fn after_change(
     tx: &mut LedgerTx,
     before: &TaskRecord,
@@ -30,61 +32,90 @@ pub async fn after_change(
     defaults: &Reminders,
 ) -> LedgerResult<()> {
     let at = tx.now();
-    let reminders = tx.chat_timing(after.chat_id).await?.over(defaults);
     let requester = after.state.requester;
-    match action {
-        Action::Claim | Action::Missing => {
-            if action == Action::Claim && actor != requester {
-                tell(tx, after, requester, Notice::Claimed).await?;
-            }
-            if action == Action::Missing {
-                tell_claimer(tx, after, Notice::NotReceived).await?;
-            }
-            tx.clear_task_timers(after.id, &[TimerKind::AutoRelease])
-                .await?;
-            check_claim_later(tx, after, &reminders, at).await?;
+    let someone_else = |user: Option<UserId>| user.filter(|user| *user != actor);
+    // Who is told what, if anyone.
+    let told = match action {
+        Action::Claim => someone_else(Some(requester)).map(|u| (u, Notice::Claimed)),
+        Action::Done => someone_else(Some(requester)).map(|u| (u, Notice::Done)),
+        Action::Missing => after.state.claimer.map(|u| (u, Notice::NotReceived)),
+        Action::Release => someone_else(before.state.claimer).map(|u| (u, Notice::ReleasedByOther)),
+        Action::Cancel => someone_else(before.state.claimer).map(|u| (u, Notice::Cancelled)),
+        Action::Receive => None,
+    };
+    let timed = matches!(action, Action::Claim | Action::Missing | Action::Release);
+    if told.is_none() && !timed {
+        if matches!(action, Action::Done | Action::Cancel) {
+            tx.clear_task_timers(after.id, None).await?;
         }
-        Action::Release | Action::Done | Action::Cancel | Action::Receive => {
-            tx.clear_task_timers(after.id, &TASK_TIMERS).await?;
-            let notice = match action {
-                Action::Release => Some(Notice::ReleasedByOther),
-                Action::Cancel => Some(Notice::Cancelled),
-                _ => None,
-            };
-            if let (Some(notice), Some(claimer)) = (notice, before.state.claimer) {
-                if claimer != actor {
-                    tell(tx, after, claimer, notice).await?;
-                }
+        return Ok(());
+    }
+    let (timing, reach) = tx
+        .follow_context(after.chat_id, told.map(|(user, _)| user), after.lang)
+        .await?;
+    let reminders = timing.over(defaults);
+    if let Some((user, notice)) = told {
+        let to = match reach {
+            Some(lang) => Some((user.0, lang)),
+            // "Not received" is said in the group when it cannot be said privately.
+            None if notice.needs_the_claimer() => Some((after.chat_id, after.lang)),
+            None => {
+                tracing::debug!(
+                    task_id = after.id,
+                    notice = notice.as_str(),
+                    "the bot cannot write to them privately; not told"
+                );
+                None
             }
-            if action == Action::Done && actor != requester {
-                tell(tx, after, requester, Notice::Done).await?;
-            }
-            if action == Action::Release {
-                list_unclaimed_later(tx, after.chat_id, &reminders, at).await?;
-            }
+        };
+        if let Some((chat_id, lang)) = to {
+            tx.send(Outgoing::Notice {
+                task_id: after.id,
+                chat_id,
+                notice,
+                lang,
+            });
         }
     }
-    Ok(())
+    match action {
+        Action::Claim | Action::Missing => check_claim_later(tx, after, &reminders, at).await,
+        Action::Release => {
+            tx.clear_task_timers(after.id, None).await?;
+            list_unclaimed_later(tx, after.chat_id, &reminders, at).await
+        }
+        Action::Done | Action::Cancel => tx.clear_task_timers(after.id, None).await,
+        Action::Receive => Ok(()),
+    }
 }
 
-/// A new task: listed after `unclaimed_after`, and the chat's digest set.
+/// A new task: listed after `unclaimed_after`, and the chat's digest set,
+/// where they are not yet (the chat's settings and its pending timers are
+/// read in one query; most tasks set nothing).
 pub async fn after_filing(
     tx: &mut LedgerTx,
     task: &TaskRecord,
     defaults: &Reminders,
 ) -> LedgerResult<()> {
     let at = tx.now();
-    let reminders = tx.chat_timing(task.chat_id).await?.over(defaults);
-    list_unclaimed_later(tx, task.chat_id, &reminders, at).await?;
-    if let Some(due) = reminders.next_digest(at) {
-        tx.ensure_chat_timer(TimerKind::Digest, task.chat_id, due)
-            .await?;
-    }
-    Ok(())
+    let (timing, pending) = tx.chat_timers(task.chat_id).await?;
+    let reminders = timing.over(defaults);
+    let timers: Vec<(TimerKind, DateTime<Utc>)> = [
+        (
+            TimerKind::Unclaimed,
+            reminders.unclaimed_after.map(|after| later(at, after)),
+        ),
+        (TimerKind::Digest, reminders.next_digest(at)),
+    ]
+    .into_iter()
+    .filter(|(kind, _)| !pending.contains(kind))
+    .filter_map(|(kind, due)| due.map(|due| (kind, due)))
+    .collect();
+    tx.ensure_chat_timers(task.chat_id, &timers).await
 }
 
 /// Sets the question to `task`'s claimer `check_claim_after` from `at`,
-/// when the chat asks at all.
+/// when the chat asks at all (a task just claimed has no timer to drop
+/// when it does not).
 pub async fn check_claim_later(
     tx: &mut LedgerTx,
     task: &TaskRecord,
@@ -102,7 +133,7 @@ pub async fn check_claim_later(
             )
             .await
         }
-        _ => tx.clear_task_timers(task.id, &TASK_TIMERS).await,
+        _ => Ok(()),
     }
 }
 
@@ -116,7 +147,8 @@ pub async fn list_unclaimed_later(
 ) -> LedgerResult<()> {
     match reminders.unclaimed_after {
         Some(after) => {
-            tx.ensure_chat_timer(TimerKind::Unclaimed, chat_id, later(at, after))
+            let due = later(at, after);
+            tx.ensure_chat_timers(chat_id, &[(TimerKind::Unclaimed, due)])
                 .await
         }
         None => Ok(()),
@@ -191,7 +223,7 @@ pub async fn keep(
     if let Some(task) = held {
         let reminders = tx.chat_timing(task.chat_id).await?.over(defaults);
         let now = tx.now();
-        tx.clear_task_timers(task.id, &[TimerKind::AutoRelease])
+        tx.clear_task_timers(task.id, Some(TimerKind::AutoRelease))
             .await?;
         check_claim_later(&mut tx, &task, &reminders, now).await?;
         kept = Some((task, reminders));

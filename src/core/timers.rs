@@ -16,6 +16,9 @@ use crate::ledger::households::Household;
 use crate::ledger::timers::Timer;
 use crate::ledger::{Batch, Change, Ledger, LedgerResult, LedgerTx, Outgoing, TaskRecord};
 
+/// Most claims from before reminders given a question at one start.
+const UNWATCHED_AT_START: u32 = 10_000;
+
 /// Most tasks one reminder or digest section lists.
 pub const LISTED: u32 = 30;
 
@@ -249,18 +252,36 @@ async fn auto_release(
     if let Some(claimer) = task.state.claimer {
         followup::tell(tx, &released, claimer, Notice::ReleasedByBot).await?;
     }
-    tx.clear_task_timers(task.id, &[TimerKind::CheckClaim, TimerKind::AutoRelease])
-        .await?;
+    tx.clear_task_timers(task.id, None).await?;
     let now = tx.now();
     followup::list_unclaimed_later(tx, task.chat_id, reminders, now).await
 }
 
-/// Sets the digest of every group that has none, and the unclaimed
-/// reminder of every group with open tasks that has none (groups from
-/// before reminders, or joined since), over the operator's `defaults`.
-/// Run at start and now and then.
-pub async fn ensure_chat_timers(ledger: &Ledger, defaults: &Reminders) -> LedgerResult<u64> {
+/// Sets the digest of every group that has none, the unclaimed reminder
+/// of every group with open tasks that has none (groups from before
+/// reminders, or joined since), and with `claims`, when no timer was ever
+/// set (the first start with reminders), the question about every claim,
+/// over the operator's `defaults`. Run at start (with `claims`) and now
+/// and then. (Later, a claim without a timer was asked already, or claimed
+/// while its group asked nobody: `/settings check_claim_after` covers it.)
+pub async fn ensure_chat_timers(
+    ledger: &Ledger,
+    defaults: &Reminders,
+    claims: bool,
+) -> LedgerResult<u64> {
     let mut set = 0;
+    if claims && ledger.no_timer_yet().await? {
+        let mut tx = ledger.begin().await?;
+        let now = tx.now();
+        for task in tx.unwatched_claims(None, UNWATCHED_AT_START).await? {
+            let reminders = tx.chat_timing(task.chat_id).await?.over(defaults);
+            if reminders.check_claim_after.is_some() {
+                followup::check_claim_later(&mut tx, &task, &reminders, now).await?;
+                set += 1;
+            }
+        }
+        tx.commit().await?;
+    }
     for (kind, open_only) in [(TimerKind::Digest, false), (TimerKind::Unclaimed, true)] {
         for chat_id in ledger.chats_without_timer(kind, open_only).await? {
             let now = ledger.clock().now();
@@ -271,7 +292,7 @@ pub async fn ensure_chat_timers(ledger: &Ledger, defaults: &Reminders) -> Ledger
             };
             if let Some(due) = due {
                 let mut tx = ledger.begin().await?;
-                tx.ensure_chat_timer(kind, chat_id, due).await?;
+                tx.ensure_chat_timers(chat_id, &[(kind, due)]).await?;
                 tx.commit().await?;
                 set += 1;
             }

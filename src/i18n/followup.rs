@@ -61,8 +61,6 @@ pub enum FollowText<'a> {
     Settings(&'a SettingsView),
     /// A setting changed (the language and hide_flats have their own words).
     SettingSet(SettingChange),
-    /// `/settings` asked for in a private chat.
-    SettingsInGroup,
     /// The "asked by me" heading of `/mine` in a private chat.
     AskedByMe,
     /// How long a task has waited (open) or been claimed, in lists.
@@ -148,11 +146,6 @@ impl FollowText<'_> {
             ),
             FollowText::Settings(view) => settings(view, lang),
             FollowText::SettingSet(change) => setting_set(change, lang),
-            FollowText::SettingsInGroup => pick(
-                lang,
-                "Settings belong to a group: send /settings there.".into(),
-                "设置属于群组：请在群里发送 /settings。".into(),
-            ),
             FollowText::AskedByMe => pick(
                 lang,
                 "<b>Asked by me</b>".into(),
@@ -544,7 +537,6 @@ mod tests {
             FollowText::SettingSet(SettingChange::DigestAt(None)),
             FollowText::SettingSet(SettingChange::TimeZone(chrono_tz::Asia::Shanghai)),
             FollowText::SettingSet(SettingChange::Wait(Wait::CheckClaim, None)),
-            FollowText::SettingsInGroup,
             FollowText::AskedByMe,
             FollowText::Since(TimeDelta::hours(5)),
             FollowText::ButtonReceived,

@@ -5,8 +5,9 @@
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::households::Household;
+use super::timers::TimingRow;
 use super::{LedgerResult, LedgerTx, TaskRecord, TaskRow};
-use crate::domain::{Lang, UserId};
+use crate::domain::{ChatTiming, Lang, TimerKind, UserId};
 use crate::either;
 
 impl LedgerTx {
@@ -41,6 +42,28 @@ impl LedgerTx {
         )
         .bind(chat_id)
         .bind(claimed_too)
+        .bind(i64::from(limit))
+        .fetch_all(c)
+        .await?);
+        super::records(rows)
+    }
+
+    /// Claimed tasks, of one chat or (`None`) of every group the bot is
+    /// in, that no pending timer watches (claimed before reminders were
+    /// there, or while their chat did not ask), at most `limit`.
+    pub async fn unwatched_claims(
+        &mut self,
+        chat_id: Option<i64>,
+        limit: u32,
+    ) -> LedgerResult<Vec<TaskRecord>> {
+        let rows: Vec<TaskRow> = either!(self.conn().await?, c => sqlx::query_as(
+            "SELECT t.* FROM tasks AS t JOIN chats AS c ON c.id = t.chat_id
+             WHERE t.status = 'claimed' AND c.active AND ($1 IS NULL OR t.chat_id = $1)
+               AND NOT EXISTS (SELECT 1 FROM timers AS m
+                               WHERE m.task_id = t.id AND m.state = 'pending')
+             ORDER BY t.id LIMIT $2",
+        )
+        .bind(chat_id)
         .bind(i64::from(limit))
         .fetch_all(c)
         .await?);
@@ -144,6 +167,79 @@ impl LedgerTx {
             .as_deref()
             .and_then(Lang::from_code)
             .unwrap_or(default))
+    }
+
+    /// What a change's follow-through needs, in one query: the chat's own
+    /// settings, and, for `user`, the language to tell them something
+    /// privately in (theirs, else `fallback`), `None` when the bot may not
+    /// write to them.
+    pub async fn follow_context(
+        &mut self,
+        chat_id: i64,
+        user: Option<UserId>,
+        fallback: Lang,
+    ) -> LedgerResult<(ChatTiming, Option<Lang>)> {
+        #[derive(sqlx::FromRow)]
+        struct Context {
+            #[sqlx(flatten)]
+            timing: TimingRow,
+            reachable: Option<bool>,
+            lang: Option<String>,
+        }
+        let row: Context = either!(self.conn().await?, c => sqlx::query_as(
+            "SELECT c.time_zone, c.unclaimed_after, c.check_claim_after, c.auto_release_after,
+                    c.digest_at, p.reachable, p.lang
+             FROM (SELECT 1 AS one) AS here
+             LEFT JOIN chats AS c ON c.id = $1
+             LEFT JOIN people AS p ON p.user_id = $2",
+        )
+        .bind(chat_id)
+        .bind(user.map(|u| u.0))
+        .fetch_one(c)
+        .await?);
+        let reach = match (row.reachable, row.lang) {
+            (Some(true), lang) => Some(
+                lang.as_deref()
+                    .and_then(Lang::from_code)
+                    .unwrap_or(fallback),
+            ),
+            _ => None,
+        };
+        Ok((row.timing.timing(), reach))
+    }
+
+    /// A chat's own settings, and which of its timers `kinds` are pending,
+    /// in one query (a new task sets those that are not).
+    pub async fn chat_timers(
+        &mut self,
+        chat_id: i64,
+    ) -> LedgerResult<(ChatTiming, Vec<TimerKind>)> {
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            #[sqlx(flatten)]
+            timing: TimingRow,
+            pending: Option<String>,
+        }
+        let rows: Vec<Row> = either!(self.conn().await?, c => sqlx::query_as(
+            "SELECT c.time_zone, c.unclaimed_after, c.check_claim_after, c.auto_release_after,
+                    c.digest_at, t.kind AS pending
+             FROM (SELECT 1 AS one) AS here
+             LEFT JOIN chats AS c ON c.id = $1
+             LEFT JOIN timers AS t ON t.chat_id = $1 AND t.task_id = 0 AND t.state = 'pending'",
+        )
+        .bind(chat_id)
+        .fetch_all(c)
+        .await?);
+        let pending = rows
+            .iter()
+            .filter_map(|row| row.pending.as_deref()?.parse().ok())
+            .collect();
+        let timing = rows
+            .into_iter()
+            .next()
+            .map(|row| row.timing.timing())
+            .unwrap_or_default();
+        Ok((timing, pending))
     }
 
     /// The language to tell `user` something privately in (theirs, else

@@ -171,11 +171,17 @@ impl TaskRecord {
 /// What `/mine` lists: `$1` the user's claimed tasks in chat `$2` (or in
 /// every chat, `NULL`), and in every chat also their own live requests; at
 /// most `$3`.
-const MINE: &str = "SELECT * FROM tasks
-     WHERE ((claimer_id = $1 AND status = 'claimed')
-            OR ($2 IS NULL AND requester_id = $1 AND status IN ('open', 'claimed')))
-       AND ($2 IS NULL OR chat_id = $2)
-     ORDER BY CASE WHEN claimer_id = $1 THEN 0 ELSE 1 END, chat_id, number LIMIT $3";
+///
+/// Two branches, so that each reads through its own index
+/// (`tasks_claimed_by`, `tasks_requester_live`).
+const MINE: &str = "SELECT * FROM (
+         SELECT *, 0 AS mine_order FROM tasks
+         WHERE claimer_id = $1 AND status = 'claimed' AND ($2 IS NULL OR chat_id = $2)
+         UNION ALL
+         SELECT *, 1 AS mine_order FROM tasks
+         WHERE $2 IS NULL AND requester_id = $1 AND status IN ('open', 'claimed')
+           AND claimer_id IS DISTINCT FROM $1
+     ) AS mine ORDER BY mine_order, chat_id, number LIMIT $3";
 
 /// A row of `tasks` exactly as stored.
 #[derive(FromRow)]

@@ -68,7 +68,7 @@ impl TryFrom<TimerRow> for Timer {
 
 /// A chat's own settings as stored (NULL: the default).
 #[derive(FromRow)]
-struct TimingRow {
+pub(super) struct TimingRow {
     time_zone: Option<String>,
     unclaimed_after: Option<i64>,
     check_claim_after: Option<i64>,
@@ -77,7 +77,7 @@ struct TimingRow {
 }
 
 impl TimingRow {
-    fn timing(self) -> ChatTiming {
+    pub(super) fn timing(self) -> ChatTiming {
         // 0 seconds is off.
         let wait = |s: Option<i64>| s.map(|s| (s > 0).then(|| TimeDelta::seconds(s)));
         ChatTiming {
@@ -97,7 +97,7 @@ const TIMING: &str = "SELECT time_zone, unclaimed_after, check_claim_after, auto
 /// `$2` chat, `$3` task (0), `$4` claimer, `$5` due.
 const SET: &str = "INSERT INTO timers (kind, chat_id, task_id, claimer_id, due_at)
      VALUES ($1, $2, $3, $4, $5)
-     ON CONFLICT (kind, chat_id, task_id) DO UPDATE SET claimer_id = excluded.claimer_id,
+     ON CONFLICT (chat_id, task_id, kind) DO UPDATE SET claimer_id = excluded.claimer_id,
          due_at = excluded.due_at, attempts = 0, state = 'pending', error = NULL";
 
 impl LedgerTx {
@@ -122,26 +122,34 @@ impl LedgerTx {
         Ok(())
     }
 
-    /// Sets a chat's timer `kind` to fall due at `due` unless one is set
-    /// already (one that was given up is set again).
-    pub async fn ensure_chat_timer(
+    /// Sets each chat timer of `timers` (kind and due time) unless one of
+    /// its kind is set already (one that was given up is set again), in one
+    /// statement.
+    pub async fn ensure_chat_timers(
         &mut self,
-        kind: TimerKind,
         chat_id: i64,
-        due: DateTime<Utc>,
+        timers: &[(TimerKind, DateTime<Utc>)],
     ) -> LedgerResult<()> {
-        either!(self.conn().await?, c => sqlx::query(
-            "INSERT INTO timers (kind, chat_id, due_at) VALUES ($1, $2, $3)
-             ON CONFLICT (kind, chat_id, task_id) DO UPDATE SET due_at = excluded.due_at,
+        if timers.is_empty() {
+            return Ok(());
+        }
+        let rows: Vec<String> = (0..timers.len())
+            .map(|i| format!("(${}, $1, ${})", 2 * i + 2, 2 * i + 3))
+            .collect();
+        let sql = format!(
+            "INSERT INTO timers (kind, chat_id, due_at) VALUES {}
+             ON CONFLICT (chat_id, task_id, kind) DO UPDATE SET due_at = excluded.due_at,
                  attempts = 0, state = 'pending', error = NULL
              WHERE timers.state = 'failed'",
-        )
-        .bind(kind.as_str())
-        .bind(chat_id)
-        .bind(due)
-        .execute(c)
-        .await
-        .map(drop)?);
+            rows.join(", ")
+        );
+        either!(self.conn().await?, c => {
+            let mut query = sqlx::query(&sql).bind(chat_id);
+            for (kind, due) in timers {
+                query = query.bind(kind.as_str()).bind(*due);
+            }
+            query.execute(c).await.map(drop)?
+        });
         Ok(())
     }
 
@@ -158,30 +166,20 @@ impl LedgerTx {
         Ok(())
     }
 
-    /// Deletes a task's timers of `kinds` (the task moved on).
+    /// Deletes a task's timers (the task moved on), or `only` that kind.
     pub async fn clear_task_timers(
         &mut self,
         task_id: i64,
-        kinds: &[TimerKind],
+        only: Option<TimerKind>,
     ) -> LedgerResult<()> {
-        let kinds: Vec<&str> = kinds.iter().map(|kind| kind.as_str()).collect();
-        let kinds = serde_json::to_string(&kinds).unwrap_or_default();
-        let sql = match self.raw()? {
-            super::Backend::Sqlite(_) => {
-                "DELETE FROM timers WHERE task_id = $1
-                 AND kind IN (SELECT value FROM json_each($2))"
-            }
-            super::Backend::Postgres(_) => {
-                "DELETE FROM timers WHERE task_id = $1
-                 AND kind IN (SELECT json_array_elements_text($2::json))"
-            }
-        };
-        either!(self.conn().await?, c => sqlx::query(sql)
-            .bind(task_id)
-            .bind(kinds)
-            .execute(c)
-            .await
-            .map(drop)?);
+        either!(self.conn().await?, c => sqlx::query(
+            "DELETE FROM timers WHERE task_id = $1 AND ($2 IS NULL OR kind = $2)",
+        )
+        .bind(task_id)
+        .bind(only.map(TimerKind::as_str))
+        .execute(c)
+        .await
+        .map(drop)?);
         Ok(())
     }
 
@@ -320,6 +318,16 @@ impl Ledger {
         .fetch_all(p)
         .await?);
         rows.into_iter().map(Timer::try_from).collect()
+    }
+
+    /// Whether the timers table is empty: no timer was ever set, or all
+    /// have fired.
+    pub async fn no_timer_yet(&self) -> LedgerResult<bool> {
+        let any: Option<i64> = either!(self.readers(), p =>
+            sqlx::query_scalar("SELECT id FROM timers LIMIT 1")
+                .fetch_optional(p)
+                .await?);
+        Ok(any.is_none())
     }
 
     /// What a chat set for itself, as committed.

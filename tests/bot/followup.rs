@@ -672,3 +672,25 @@ async fn a_claimer_who_blocked_the_bot_is_asked_in_the_group() {
     );
     assert_eq!(answer_to(&app, &query).await.body["show_alert"], true);
 }
+
+/// A claim from before reminders existed (no timer at all, as after the
+/// upgrade) is watched from the first start on.
+#[tokio::test]
+async fn claims_from_before_reminders_are_asked_about_after_the_upgrade() {
+    let (mut app, clock) =
+        on_clock(Utc::now(), &[("LINLI_REMINDERS__UNCLAIMED_AFTER", "off")]).await;
+    starts_the_bot(&app, BO).await;
+    app.say(GROUP, ANN, "/need pickup 12-302");
+    app.say(GROUP, BO, "/claim 1");
+    app.fake.settle().await;
+    app.stop().await;
+    linli::either!(app.ledger.writer(), p => sqlx::query("DELETE FROM timers")
+        .execute(p)
+        .await
+        .map(drop)
+        .unwrap());
+    app.start_again().await;
+    app.fake.settle().await;
+    clock.advance(TimeDelta::minutes(181));
+    wait_said(&app, BO.id, "⏰").await;
+}

@@ -307,6 +307,10 @@ async fn chat_commands_read_through_indexes() {
     }
     assert_plan(&ledger, "SELECT * FROM tasks WHERE chat_id = 1 AND status IN ('open', 'claimed') ORDER BY number LIMIT 30", &["USING INDEX tasks_live"]).await;
     assert_plan(&ledger, "SELECT * FROM tasks WHERE claimer_id = 1 AND status = 'claimed' AND (NULL IS NULL OR chat_id = NULL) ORDER BY chat_id, number LIMIT 30", &["USING INDEX tasks_claimed_by"]).await;
+    // /mine in a private chat: the sender's own live requests.
+    assert_plan(&ledger, "SELECT * FROM tasks WHERE NULL IS NULL AND requester_id = 1 AND status IN ('open', 'claimed') AND claimer_id IS DISTINCT FROM 1", &["USING INDEX tasks_requester_live"]).await;
+    // The processor's look for due timers, however many wait.
+    assert_plan(&ledger, "SELECT id FROM timers WHERE state = 'pending' AND due_at <= '2026-12-03' ORDER BY due_at LIMIT 8", &["INDEX timers_due (due_at<?)"]).await;
     // /stats reads kept counts, not the chat's tasks.
     assert_plan(
         &ledger,
