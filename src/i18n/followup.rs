@@ -381,7 +381,7 @@ fn setting_set(change: SettingChange, lang: Lang) -> String {
             "本群不再发送每日小结。".into(),
         ),
         SettingChange::Wait(wait, Some(after)) => {
-            let (key, shown) = (wait.key(), age(after, lang));
+            let (key, shown) = (wait.key(), ShownWait(after));
             match wait {
                 Wait::Unclaimed => pick(
                     lang,
@@ -437,8 +437,8 @@ pub fn bad_setting(error: BadSetting<'_>, lang: Lang) -> String {
         ),
         BadSetting::Wait(wait, word) => pick(
             lang,
-            format!("“{}” is not a duration: write, for example, /settings {} 30m (90s, 30m, 3h, 2d), or off.", echo(word), wait.key()),
-            format!("“{}”不是有效的时长：请写，例如 /settings {} 30m（90s、30m、3h、2d；s=秒、m=分钟、h=小时、d=天），或 off。", echo(word), wait.key()),
+            format!("“{}” is not a duration of at most a year (365d): write, for example, /settings {} 30m (90s, 30m, 3h, 2d), or off.", echo(word), wait.key()),
+            format!("“{}”不是一年（365d）以内的有效时长：请写，例如 /settings {} 30m（90s、30m、3h、2d；s=秒、m=分钟、h=小时、d=天），或 off。", echo(word), wait.key()),
         ),
         BadSetting::TimeOfDay(word) => pick(
             lang,

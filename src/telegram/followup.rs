@@ -174,13 +174,13 @@ pub async fn set_pressed(
         _ => false,
     };
     let view = changed(view(ctx, chat_id).await?, change);
-    let chat_lang = view.lang;
     let replies = vec![
         button_answer(query, &said(change, may_delete, lang), false),
         Outgoing::Edit {
             chat_id,
             message_id: message.id.0,
-            html: FollowText::Settings(&view).render(chat_lang),
+            // In the language of whoever pressed, as `/settings` answered them.
+            html: FollowText::Settings(&view).render(lang),
             buttons: buttons(&view),
         },
     ];
