@@ -427,18 +427,13 @@ impl Sender {
         claimer: i64,
         lang: Lang,
     ) -> LedgerResult<Result<(), Failure>> {
-        let Some(task) = self.ledger.task_by_id(task_id).await? else {
+        let Some((task, group)) = self.task_and_group(task_id).await? else {
             return Ok(Ok(()));
         };
         if !core::private::holds(&task, UserId(claimer)) {
             tracing::debug!(task_id, "the task moved on before its details went out");
             return Ok(Ok(()));
         }
-        let group = self
-            .ledger
-            .chat_title(task.chat_id)
-            .await?
-            .unwrap_or_default();
         let mut card = task.card(self.settings.chat.time_zone);
         let render = |card: &crate::domain::TaskCard| {
             PrivateText::Details {
@@ -486,7 +481,7 @@ impl Sender {
         notice: Notice,
         lang: Lang,
     ) -> LedgerResult<Result<(), Failure>> {
-        let Some(task) = self.ledger.task_by_id(task_id).await? else {
+        let Some((task, group)) = self.task_and_group(task_id).await? else {
             return Ok(Ok(()));
         };
         let in_group = to == task.chat_id;
@@ -506,11 +501,6 @@ impl Sender {
             );
             return Ok(Ok(()));
         }
-        let group = self
-            .ledger
-            .chat_title(task.chat_id)
-            .await?
-            .unwrap_or_default();
         let card = task.group_card(self.settings.chat.time_zone);
         let claimer = match (in_group, state.claimer, task.claimer_name.as_deref()) {
             (true, Some(id), Some(name)) => Some((id.0, name)),
@@ -541,6 +531,16 @@ impl Sender {
             .send_html(to, &html, markup.as_ref())
             .await
             .map(drop))
+    }
+
+    /// Task `task_id` and the title of its group, as messages about it
+    /// name it; `None` when there is no such task.
+    async fn task_and_group(&self, task_id: i64) -> LedgerResult<Option<(TaskRecord, String)>> {
+        let Some(task) = self.ledger.task_by_id(task_id).await? else {
+            return Ok(None);
+        };
+        let group = self.ledger.chat_title(task.chat_id).await?;
+        Ok(Some((task, group.unwrap_or_default())))
     }
 
     /// What to do about a failed attempt; the receipt to record, if any.

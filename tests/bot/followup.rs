@@ -28,6 +28,17 @@ async fn on_clock(start: DateTime<Utc>, settings: &[(&str, &str)]) -> (TestApp, 
     (app, clock)
 }
 
+/// Ann asks, and Bo, who started the bot, claims #1 (no unclaimed
+/// reminders to get in the way).
+async fn bo_on_a_task() -> (TestApp, Clock) {
+    let (app, clock) = on_clock(Utc::now(), &[("LINLI_REMINDERS__UNCLAIMED_AFTER", "off")]).await;
+    starts_the_bot(&app, BO).await;
+    app.say(GROUP, ANN, "/need pickup 12-302");
+    app.say(GROUP, BO, "/claim 1");
+    app.fake.settle().await;
+    (app, clock)
+}
+
 /// `who` writes to the bot privately, so that it may write to them.
 async fn starts_the_bot(app: &TestApp, who: Resident) {
     app.say(who.id, who, "/start");
@@ -350,12 +361,7 @@ async fn a_timer_does_nothing_once_its_task_moved_on() {
 
 #[tokio::test]
 async fn a_timer_set_before_a_restart_fires_once_after_it() {
-    let (mut app, clock) =
-        on_clock(Utc::now(), &[("LINLI_REMINDERS__UNCLAIMED_AFTER", "off")]).await;
-    starts_the_bot(&app, BO).await;
-    app.say(GROUP, ANN, "/need pickup 12-302");
-    app.say(GROUP, BO, "/claim 1");
-    app.fake.settle().await;
+    let (mut app, clock) = bo_on_a_task().await;
     clock.advance(TimeDelta::hours(1));
     app.restart().await;
     clock.advance(TimeDelta::minutes(121));
@@ -577,11 +583,7 @@ async fn the_binary_releases_an_unanswered_claim() {
 /// its cause; the chat's other timers and Updates are not held up.
 #[tokio::test]
 async fn a_failing_timer_is_retried_then_given_up_and_holds_nothing_up() {
-    let (app, clock) = on_clock(Utc::now(), &[("LINLI_REMINDERS__UNCLAIMED_AFTER", "off")]).await;
-    starts_the_bot(&app, BO).await;
-    app.say(GROUP, ANN, "/need pickup 12-302");
-    app.say(GROUP, BO, "/claim 1");
-    app.fake.settle().await;
+    let (app, clock) = bo_on_a_task().await;
     let task = app.task(GROUP, 1).await;
     // A second task whose kind the ledger cannot read, with a question due.
     linli::either!(app.ledger.writer(), p => {
@@ -641,11 +643,7 @@ async fn a_failing_timer_is_retried_then_given_up_and_holds_nothing_up() {
 /// it?": Telegram's 403 sends the question to the group, naming them.
 #[tokio::test]
 async fn a_claimer_who_blocked_the_bot_is_asked_in_the_group() {
-    let (app, clock) = on_clock(Utc::now(), &[("LINLI_REMINDERS__UNCLAIMED_AFTER", "off")]).await;
-    starts_the_bot(&app, BO).await;
-    app.say(GROUP, ANN, "/need pickup 12-302");
-    app.say(GROUP, BO, "/claim 1");
-    app.fake.settle().await;
+    let (app, clock) = bo_on_a_task().await;
     let task_id = app.task(GROUP, 1).await.id;
     app.fake.block(BO.id);
     clock.advance(TimeDelta::minutes(181));
@@ -677,12 +675,7 @@ async fn a_claimer_who_blocked_the_bot_is_asked_in_the_group() {
 /// upgrade) is watched from the first start on.
 #[tokio::test]
 async fn claims_from_before_reminders_are_asked_about_after_the_upgrade() {
-    let (mut app, clock) =
-        on_clock(Utc::now(), &[("LINLI_REMINDERS__UNCLAIMED_AFTER", "off")]).await;
-    starts_the_bot(&app, BO).await;
-    app.say(GROUP, ANN, "/need pickup 12-302");
-    app.say(GROUP, BO, "/claim 1");
-    app.fake.settle().await;
+    let (mut app, clock) = bo_on_a_task().await;
     app.stop().await;
     linli::either!(app.ledger.writer(), p => sqlx::query("DELETE FROM timers")
         .execute(p)
