@@ -13,7 +13,7 @@
 use chrono::{DateTime, Utc};
 
 use crate::domain::reminders::later;
-use crate::domain::{Action, Notice, Reminders, Status, TimerKind, UserId};
+use crate::domain::{Action, Lang, Notice, Reminders, Status, TimerKind, UserId};
 use crate::ledger::{Batch, LedgerResult, LedgerTx, Outgoing, TaskRecord};
 
 /// Records what `action` by `actor`, which turned `before` into `after`,
@@ -55,27 +55,7 @@ pub async fn after_change(
         .await?;
     let reminders = timing.over(defaults);
     if let Some((user, notice)) = told {
-        let to = match reach {
-            Some(lang) => Some((user.0, lang)),
-            // "Not received" is said in the group when it cannot be said privately.
-            None if notice.needs_the_claimer() => Some((after.chat_id, after.lang)),
-            None => {
-                tracing::debug!(
-                    task_id = after.id,
-                    notice = notice.as_str(),
-                    "the bot cannot write to them privately; not told"
-                );
-                None
-            }
-        };
-        if let Some((chat_id, lang)) = to {
-            tx.send(Outgoing::Notice {
-                task_id: after.id,
-                chat_id,
-                notice,
-                lang,
-            });
-        }
+        address(tx, after, user, notice, reach);
     }
     match action {
         Action::Claim | Action::Missing => check_claim_later(tx, after, &reminders, at).await,
@@ -156,50 +136,49 @@ pub async fn list_unclaimed_later(
 }
 
 /// Tells `user` `notice` about `task` privately, when the bot may write
-/// to them; otherwise nothing (logged): nobody else waits for it.
+/// to them; otherwise nothing (logged): nobody else waits for it. A
+/// notice for the claimer goes to the group instead, naming them.
 pub async fn tell(
     tx: &mut LedgerTx,
     task: &TaskRecord,
     user: UserId,
     notice: Notice,
 ) -> LedgerResult<()> {
-    match tx.reachable_in(user, task.lang).await? {
-        Some(lang) => tx.send(Outgoing::Notice {
-            task_id: task.id,
-            chat_id: user.0,
-            notice,
-            lang,
-        }),
-        None => tracing::debug!(
-            task_id = task.id,
-            notice = notice.as_str(),
-            "the bot cannot write to them privately; not told"
-        ),
-    }
+    let (_, reach) = tx
+        .follow_context(task.chat_id, Some(user), task.lang)
+        .await?;
+    address(tx, task, user, notice, reach);
     Ok(())
 }
 
-/// Tells `task`'s claimer `notice` privately, or in the group, naming
-/// them, when the bot cannot write to them.
-pub async fn tell_claimer(
+/// Queues `notice` about `task` for `user`: in their private chat in
+/// `reach` (their language, when the bot may write to them); else, for
+/// the claimer, in the group as a reply naming them; else nowhere.
+fn address(
     tx: &mut LedgerTx,
     task: &TaskRecord,
+    user: UserId,
     notice: Notice,
-) -> LedgerResult<()> {
-    let Some(claimer) = task.state.claimer else {
-        return Ok(());
-    };
-    let (chat_id, lang) = match tx.reachable_in(claimer, task.lang).await? {
-        Some(lang) => (claimer.0, lang),
-        None => (task.chat_id, task.lang),
+    reach: Option<Lang>,
+) {
+    let to = match reach {
+        Some(lang) => (user.0, lang),
+        None if notice.needs_the_claimer() => (task.chat_id, task.lang),
+        None => {
+            tracing::debug!(
+                task_id = task.id,
+                notice = notice.as_str(),
+                "the bot cannot write to them privately; not told"
+            );
+            return;
+        }
     };
     tx.send(Outgoing::Notice {
         task_id: task.id,
-        chat_id,
+        chat_id: to.0,
         notice,
-        lang,
+        lang: to.1,
     });
-    Ok(())
 }
 
 /// `keep:` pressed by `user` under the question about task `task_id`:

@@ -206,7 +206,9 @@ async fn check_claim(tx: &mut LedgerTx, timer: &Timer, reminders: &Reminders) ->
     if reminders.check_claim_after.is_none() {
         return Ok(());
     }
-    followup::tell_claimer(tx, &task, Notice::StillOnIt).await?;
+    if let Some(claimer) = task.state.claimer {
+        followup::tell(tx, &task, claimer, Notice::StillOnIt).await?;
+    }
     if let (Some(after), Some(claimer)) = (reminders.auto_release_after, task.state.claimer) {
         let due = later(tx.now(), after);
         tx.set_timer(

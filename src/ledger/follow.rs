@@ -241,26 +241,4 @@ impl LedgerTx {
             .unwrap_or_default();
         Ok((timing, pending))
     }
-
-    /// The language to tell `user` something privately in (theirs, else
-    /// `fallback`); `None` when the bot may not write to them.
-    pub async fn reachable_in(
-        &mut self,
-        user: UserId,
-        fallback: Lang,
-    ) -> LedgerResult<Option<Lang>> {
-        let found: Option<(bool, Option<String>)> = either!(self.conn().await?, c =>
-            sqlx::query_as("SELECT reachable, lang FROM people WHERE user_id = $1")
-                .bind(user.0)
-                .fetch_optional(c)
-                .await?);
-        Ok(match found {
-            Some((true, lang)) => Some(
-                lang.as_deref()
-                    .and_then(Lang::from_code)
-                    .unwrap_or(fallback),
-            ),
-            _ => None,
-        })
-    }
 }
