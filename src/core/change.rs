@@ -109,9 +109,9 @@ where
                 actor,
                 note,
             } = request;
-            let outcome = match tx.find_task(chat_id, number).await? {
+            let outcome = match tx.find_task_to_change(chat_id, number).await? {
                 None => Outcome::UnknownTask,
-                Some(task) => {
+                Some((task, context)) => {
                     match decide(task.state, action, actor.id, is_admin.unwrap_or(false)) {
                         Err(refusal) if refusal.admin_may_override() && is_admin.is_none() => {
                             // Release the write lock while Telegram is asked.
@@ -137,10 +137,14 @@ where
                                 ))
                             })?;
                             tx.send(Outgoing::announce(&changed));
-                            followup::after_change(
-                                &mut tx, &task, &changed, action, actor.id, reminders,
-                            )
-                            .await?;
+                            let change = followup::Changed {
+                                before: &task,
+                                after: &changed,
+                                action,
+                                actor: actor.id,
+                                context: &context,
+                            };
+                            followup::after_change(&mut tx, &change, reminders).await?;
                             Outcome::Changed(changed)
                         }
                     }

@@ -14,23 +14,37 @@ use chrono::{DateTime, Utc};
 
 use crate::domain::reminders::later;
 use crate::domain::{Action, Lang, Notice, Reminders, Status, TimerKind, UserId};
-use crate::ledger::{Batch, LedgerResult, LedgerTx, Outgoing, TaskRecord};
+use crate::ledger::{Batch, FollowContext, LedgerResult, LedgerTx, Outgoing, TaskRecord};
 
-/// Records what `action` by `actor`, which turned `before` into `after`,
-/// sets off, over the operator's `defaults`. What it needs to know (the
-/// chat's reminders, whether the one to tell can be written to) is read in
-/// one query, and only when something depends on it.
+/// A change made: `action` by `actor` turned `before` into `after`;
+/// `context` was read with `before`.
+#[derive(Debug, Clone, Copy)]
+pub struct Changed<'a> {
+    pub before: &'a TaskRecord,
+    pub after: &'a TaskRecord,
+    pub action: Action,
+    pub actor: UserId,
+    pub context: &'a FollowContext,
+}
+
+/// Records what `change` sets off, over the operator's `defaults`, with
+/// no read of its own: what it needs (the chat's reminders, whether the
+/// one to tell can be written to) came with the task.
 ///
 /// A task has timers only while claimed, so a claim (from open, or from
 /// done by "not received") finds none to drop.
 pub async fn after_change(
     tx: &mut LedgerTx,
-    before: &TaskRecord,
-    after: &TaskRecord,
-    action: Action,
-    actor: UserId,
+    change: &Changed<'_>,
     defaults: &Reminders,
 ) -> LedgerResult<()> {
+    let &Changed {
+        before,
+        after,
+        action,
+        actor,
+        context,
+    } = change;
     let at = tx.now();
     let requester = after.state.requester;
     let someone_else = |user: Option<UserId>| user.filter(|user| *user != actor);
@@ -43,18 +57,9 @@ pub async fn after_change(
         Action::Cancel => someone_else(before.state.claimer).map(|u| (u, Notice::Cancelled)),
         Action::Receive => None,
     };
-    let timed = matches!(action, Action::Claim | Action::Missing | Action::Release);
-    if told.is_none() && !timed {
-        if matches!(action, Action::Done | Action::Cancel) {
-            tx.clear_task_timers(after.id, None).await?;
-        }
-        return Ok(());
-    }
-    let (timing, reach) = tx
-        .follow_context(after.chat_id, told.map(|(user, _)| user), after.lang)
-        .await?;
-    let reminders = timing.over(defaults);
+    let reminders = context.timing.over(defaults);
     if let Some((user, notice)) = told {
+        let reach = context.reach(user, after.lang);
         address(tx, after, user, notice, reach);
     }
     match action {

@@ -10,6 +10,29 @@ use super::{LedgerResult, LedgerTx, TaskRecord, TaskRow};
 use crate::domain::{ChatTiming, Lang, TimerKind, UserId};
 use crate::either;
 
+/// What a change's follow-through needs to know besides the task, read
+/// with it ([`LedgerTx::find_task_to_change`]): the chat's own settings,
+/// and of its requester and claimer whether the bot may write to them, in
+/// which language.
+#[derive(Debug, Clone, Default)]
+pub struct FollowContext {
+    pub timing: ChatTiming,
+    /// (who, the bot may write to them, their language if known)
+    pub(super) people: Vec<(UserId, bool, Option<Lang>)>,
+}
+
+impl FollowContext {
+    /// The language to tell `user` something privately in (theirs, else
+    /// `fallback`); `None` when the bot may not write to them, or they
+    /// are not the task's requester or claimer.
+    pub fn reach(&self, user: UserId, fallback: Lang) -> Option<Lang> {
+        self.people
+            .iter()
+            .find(|(who, reachable, _)| *who == user && *reachable)
+            .map(|(_, _, lang)| lang.unwrap_or(fallback))
+    }
+}
+
 impl LedgerTx {
     /// The task with ledger id `id`; on PostgreSQL locked until the unit
     /// ends, since a change may follow.

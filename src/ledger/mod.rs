@@ -41,6 +41,7 @@ pub(crate) use backend::owner_only_file;
 pub use backend::{Backend, Conn, Pools, RunLock};
 pub(crate) use backend::{POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS};
 pub use batch::Batch;
+pub use follow::FollowContext;
 pub use outbox::{OutboxRow, Outgoing};
 pub use write::{Change, LedgerTx, NewTaskRecord};
 

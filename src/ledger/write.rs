@@ -19,6 +19,8 @@ use sqlx::Executor;
 
 use super::backend::{Backend, Conn, Tx};
 use super::batch::{Ended, Slot};
+use super::follow::FollowContext;
+use super::timers::TimingRow;
 use super::{LedgerError, LedgerResult, Person, TaskRecord, TaskRow};
 use crate::clock::Clock;
 use crate::domain::Lang;
@@ -177,18 +179,32 @@ impl LedgerTx {
         chat_id: i64,
         number: TaskNumber,
     ) -> LedgerResult<Option<TaskRecord>> {
+        Ok(self
+            .find_task_to_change(chat_id, number)
+            .await?
+            .map(|(task, _)| task))
+    }
+
+    /// [`LedgerTx::find_task`], with what a change's follow-through needs
+    /// read in the same round trip: the chat's own settings and whether
+    /// the requester and the claimer may be written to.
+    pub async fn find_task_to_change(
+        &mut self,
+        chat_id: i64,
+        number: TaskNumber,
+    ) -> LedgerResult<Option<(TaskRecord, FollowContext)>> {
         let sql = if self.is_sqlite() {
-            super::TASK_BY_NUMBER.to_string()
+            TASK_TO_CHANGE.to_string()
         } else {
-            format!("{} FOR UPDATE", super::TASK_BY_NUMBER)
+            format!("{TASK_TO_CHANGE} FOR UPDATE OF t")
         };
         let (sql, conn) = self.start(&sql).await?;
-        let row: Option<TaskRow> = either!(conn, c => sqlx::query_as(&sql)
+        let row: Option<TaskToChange> = either!(conn, c => sqlx::query_as(&sql)
             .bind(chat_id)
             .bind(i64::from(number.get()))
             .fetch_optional(c)
             .await?);
-        row.map(TaskRecord::try_from).transpose()
+        row.map(TaskToChange::split).transpose()
     }
 
     pub(super) fn is_sqlite(&self) -> bool {
@@ -626,6 +642,56 @@ impl Drop for LedgerTx {
         if let (Some(tx), Some(batch)) = (self.tx.take(), self.batch.take()) {
             Slot::put_back(&batch, tx, self.ended(false));
         }
+    }
+}
+
+/// A task by chat and number, with its chat's own settings and what the
+/// ledger knows of its requester and claimer (see [`FollowContext`]).
+const TASK_TO_CHANGE: &str = "SELECT t.*, c.time_zone, c.unclaimed_after, c.check_claim_after,
+            c.auto_release_after, c.digest_at,
+            pr.reachable AS requester_reachable, pr.lang AS requester_lang,
+            pc.reachable AS claimer_reachable, pc.lang AS claimer_lang
+     FROM tasks AS t
+     LEFT JOIN chats AS c ON c.id = t.chat_id
+     LEFT JOIN people AS pr ON pr.user_id = t.requester_id
+     LEFT JOIN people AS pc ON pc.user_id = t.claimer_id
+     WHERE t.chat_id = $1 AND t.number = $2";
+
+/// A row of [`TASK_TO_CHANGE`].
+#[derive(sqlx::FromRow)]
+struct TaskToChange {
+    #[sqlx(flatten)]
+    task: TaskRow,
+    #[sqlx(flatten)]
+    timing: TimingRow,
+    requester_reachable: Option<bool>,
+    requester_lang: Option<String>,
+    claimer_reachable: Option<bool>,
+    claimer_lang: Option<String>,
+}
+
+impl TaskToChange {
+    fn split(self) -> LedgerResult<(TaskRecord, FollowContext)> {
+        let task = TaskRecord::try_from(self.task)?;
+        let mut people = vec![(
+            task.state.requester,
+            self.requester_reachable,
+            self.requester_lang,
+        )];
+        if let Some(claimer) = task.state.claimer {
+            people.push((claimer, self.claimer_reachable, self.claimer_lang));
+        }
+        let context = FollowContext {
+            timing: self.timing.timing(),
+            people: people
+                .into_iter()
+                .map(|(user, reachable, lang)| {
+                    let lang = lang.as_deref().and_then(Lang::from_code);
+                    (user, reachable == Some(true), lang)
+                })
+                .collect(),
+        };
+        Ok((task, context))
     }
 }
 
