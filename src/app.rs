@@ -131,6 +131,7 @@ impl App {
         );
         self.publish_commands().await;
 
+        let bot_username = me.user.username.clone().unwrap_or_default();
         let stored = Arc::new(Notify::new());
         let (looks_tx, looks) = watch::channel(0);
         let (queued, queued_lanes) = mpsc::unbounded_channel();
@@ -161,6 +162,8 @@ impl App {
             outlet: self.outlet.clone(),
             settings: self.settings.clone(),
             receipts: Receipts::start(self.ledger.clone()),
+            bot_username,
+            board_pace: Default::default(),
         };
         let (drain_tx, drain) = watch::channel(false);
         let fetching = tokio::spawn(fetcher.run(stop.clone()));

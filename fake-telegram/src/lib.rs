@@ -127,6 +127,11 @@ struct Inner {
     started: std::collections::HashSet<i64>,
     /// Users who blocked the bot.
     blocked: std::collections::HashSet<i64>,
+    /// chat → the message pinned there.
+    pinned: HashMap<i64, i64>,
+    /// Answers setMessageReaction with 400 REACTION_INVALID, as a chat
+    /// that allows no reactions does.
+    reactions_off: bool,
 }
 
 /// Called with every recorded call, outside the fake's lock.
@@ -173,6 +178,11 @@ impl AnswerKey {
                 }
                 keys
             }
+            // A reaction on the request acknowledges it too.
+            "setMessageReaction" => match (call.chat_id(), call.body["message_id"].as_i64()) {
+                (Some(chat), Some(message_id)) => vec![AnswerKey::Message(chat, message_id)],
+                _ => Vec::new(),
+            },
             _ => Vec::new(),
         }
     }
@@ -278,6 +288,34 @@ impl FakeTelegram {
         self.lock()
             .statuses
             .insert((chat, user), status.to_string());
+    }
+
+    /// Someone deletes a message of the bot's by hand.
+    pub fn delete_by_hand(&self, chat: i64, message_id: i64) {
+        self.lock().messages.remove(&(chat, message_id));
+    }
+
+    /// The message pinned in `chat`, if any.
+    pub fn pinned(&self, chat: i64) -> Option<i64> {
+        self.lock().pinned.get(&chat).copied()
+    }
+
+    /// Whether a message of the bot's in the chat still exists.
+    pub fn message_exists(&self, chat: i64, message_id: i64) -> bool {
+        self.lock().messages.contains_key(&(chat, message_id))
+    }
+
+    /// The text (HTML as sent) of a message of the bot's, as it shows now.
+    pub fn message_text(&self, chat: i64, message_id: i64) -> Option<String> {
+        self.lock()
+            .messages
+            .get(&(chat, message_id))
+            .map(|m| m.text.clone())
+    }
+
+    /// Chats refuse reactions from now on (400 REACTION_INVALID).
+    pub fn refuse_reactions(&self) {
+        self.lock().reactions_off = true;
     }
 
     /// Answers sendMessage with 429 past `max` messages per chat in `window`.
@@ -572,6 +610,8 @@ async fn handle(
             "editMessageText" => edit_message_text(&fake, &body),
             "answerCallbackQuery" => answer_callback_query(&fake, &body),
             "getChatMember" => get_chat_member(&fake, &body),
+            "setMessageReaction" => set_message_reaction(&fake, &body),
+            "pinChatMessage" => pin_chat_message(&fake, &body),
             _ => (
                 StatusCode::NOT_FOUND,
                 json!({"ok": false, "error_code": 404, "description": "Not Found"}),
@@ -920,15 +960,56 @@ fn answer_callback_query(fake: &FakeTelegram, body: &Value) -> Reply {
     ok(json!(true))
 }
 
-/// A bot deletes others' messages in a group only as an administrator.
+/// A bot deletes its own messages anywhere, and others' messages in a
+/// group only as an administrator.
 fn delete_message(fake: &FakeTelegram, body: &Value) -> Reply {
-    let (Some(chat), Some(_)) = (body["chat_id"].as_i64(), body["message_id"].as_i64()) else {
+    let (Some(chat), Some(message_id)) = (body["chat_id"].as_i64(), body["message_id"].as_i64())
+    else {
         return bad_request("message to delete not found");
     };
-    let status = fake.lock().statuses.get(&(chat, BOT_ID)).cloned();
+    let mut inner = fake.lock();
+    if inner.messages.remove(&(chat, message_id)).is_some() {
+        return ok(json!(true));
+    }
+    let status = inner.statuses.get(&(chat, BOT_ID)).cloned();
     if chat < 0 && !matches!(status.as_deref(), Some("administrator" | "creator")) {
         return bad_request("message can't be deleted");
     }
+    ok(json!(true))
+}
+
+/// Telegram's standard reactions that a bot may set (a few of them).
+const REACTIONS: [&str; 8] = ["👍", "👎", "❤", "🔥", "👏", "🙏", "👌", "✍"];
+
+fn set_message_reaction(fake: &FakeTelegram, body: &Value) -> Reply {
+    let (Some(_), Some(_)) = (body["chat_id"].as_i64(), body["message_id"].as_i64()) else {
+        return bad_request("message to react not found");
+    };
+    let reactions = body["reaction"].as_array().cloned().unwrap_or_default();
+    let valid = reactions.iter().all(|r| {
+        r["type"] == "emoji" && r["emoji"].as_str().is_some_and(|e| REACTIONS.contains(&e))
+    });
+    if !valid || reactions.len() > 1 || fake.lock().reactions_off {
+        return bad_request("REACTION_INVALID");
+    }
+    ok(json!(true))
+}
+
+/// In a group only an administrator with the right pins.
+fn pin_chat_message(fake: &FakeTelegram, body: &Value) -> Reply {
+    let (Some(chat), Some(message_id)) = (body["chat_id"].as_i64(), body["message_id"].as_i64())
+    else {
+        return bad_request("message to pin not found");
+    };
+    let mut inner = fake.lock();
+    let status = inner.statuses.get(&(chat, BOT_ID)).cloned();
+    if chat < 0 && !matches!(status.as_deref(), Some("administrator" | "creator")) {
+        return bad_request("not enough rights to manage pinned messages in the chat");
+    }
+    if !inner.messages.contains_key(&(chat, message_id)) {
+        return bad_request("message to pin not found");
+    }
+    inner.pinned.insert(chat, message_id);
     ok(json!(true))
 }
 

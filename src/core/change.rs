@@ -26,6 +26,17 @@ pub enum Outcome {
     UnknownTask,
 }
 
+/// What `respond` is told besides the outcomes of a command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Circumstances {
+    /// The bot may write to the actor privately (read only when they
+    /// claimed a private request, whose details go to them; else `false`).
+    pub reachable: bool,
+    /// The chat is in board mode: a change is acknowledged with a
+    /// reaction, not a reply.
+    pub board_on: bool,
+}
+
 /// A change someone asks for.
 #[derive(Debug, Clone)]
 pub struct Request<'a> {
@@ -56,9 +67,9 @@ where
         reminders,
         std::slice::from_ref(request),
         None,
-        |all, reachable| {
+        |all, said| {
             all.iter()
-                .flat_map(|outcome| respond(outcome, reachable))
+                .flat_map(|outcome| respond(outcome, said.reachable))
                 .collect()
         },
     )
@@ -73,11 +84,8 @@ where
 /// each change sets off ([`followup::after_change`], over the operator's
 /// `reminders`), and what `respond` says about all the outcomes: one unit
 /// of `batch`, so that the
-/// command counts once, all or nothing. `respond` is also told whether the
-/// bot may write to the actor privately, read in the same unit only when
-/// they claimed a private request (whose details go to them); `false`
-/// otherwise. A changed `chat_title` is kept in
-/// the same unit.
+/// command counts once, all or nothing. `respond` is also told the
+/// [`Circumstances`]. A changed `chat_title` is kept in the same unit.
 ///
 /// Whether the actor is a chat admin is asked at most once, only when a
 /// refusal depends on it, and with no write lock held: the unit is
@@ -91,7 +99,7 @@ pub async fn act_all<R>(
     respond: R,
 ) -> LedgerResult<Vec<Outcome>>
 where
-    R: Fn(&[Outcome], bool) -> Vec<Outgoing>,
+    R: Fn(&[Outcome], Circumstances) -> Vec<Outgoing>,
 {
     let mut is_admin: Option<bool> = None;
     'attempt: loop {
@@ -100,6 +108,7 @@ where
             tx.note_chat_title(first.chat_id, title).await?;
         }
         let at = tx.now();
+        let mut board_on = false;
         let mut outcomes = Vec::with_capacity(requests.len());
         for request in requests {
             let &Request {
@@ -136,7 +145,8 @@ where
                                     "task {number} of chat {chat_id} changed under its lock"
                                 ))
                             })?;
-                            tx.send(Outgoing::announce(&changed));
+                            board_on |= context.timing.board.on;
+                            super::board::show(&mut tx, &changed, context.timing.board, None);
                             let change = followup::Changed {
                                 before: &task,
                                 after: &changed,
@@ -163,7 +173,11 @@ where
             Some(first) if claimed_private => tx.is_reachable(first.actor.id).await?,
             _ => false,
         };
-        for outgoing in respond(&outcomes, reachable) {
+        let said = Circumstances {
+            reachable,
+            board_on,
+        };
+        for outgoing in respond(&outcomes, said) {
             tx.send(outgoing);
         }
         tx.commit().await?;

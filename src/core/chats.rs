@@ -8,7 +8,7 @@ use crate::ledger::timers::TimingSetting;
 use crate::ledger::{Batch, LedgerResult, LedgerTx, Outgoing};
 
 /// An admin's `/settings` change, kept for the chat, the live
-/// announcements redrawn and the chat's timers moved where it changes
+/// announcements and the board redrawn and the chat's timers moved where it changes
 /// them (over the operator's `defaults`), and `replies` sent, in one unit
 /// of `batch`.
 pub async fn set(
@@ -20,13 +20,33 @@ pub async fn set(
     replies: Vec<Outgoing>,
 ) -> LedgerResult<()> {
     let mut tx = batch.begin().await?;
+    let board = tx.chat_timing(chat_id).await?.board;
+    // What the board shows changes with these: it is drawn again.
+    let redraw = Outgoing::Board {
+        chat_id,
+        repost: false,
+    };
     let timing = match change {
         SettingChange::Language(lang) => {
             tx.set_chat_language(chat_id, title, lang).await?;
+            if board.shown() {
+                tx.send(redraw);
+            }
             None
         }
         SettingChange::HideFlats(on) => {
             tx.set_chat_hide_flats(chat_id, title, on).await?;
+            if board.shown() {
+                tx.send(redraw);
+            }
+            None
+        }
+        SettingChange::Board(on) => {
+            tx.set_board_mode(chat_id, title, on).await?;
+            // Turned on, the board is posted if the chat has none.
+            if on && board.message_id.is_none() {
+                tx.send(redraw);
+            }
             None
         }
         SettingChange::TimeZone(zone) => Some(TimingSetting::TimeZone(zone)),
@@ -120,10 +140,18 @@ pub async fn membership(
 }
 
 /// A group became supergroup `to`: its tasks and waiting messages follow,
-/// and its live tasks are announced anew there.
+/// and its live tasks are announced anew there (its board posted anew).
 pub async fn migrate(batch: &Batch, from: i64, to: i64) -> LedgerResult<()> {
     let mut tx = batch.begin().await?;
+    let board = tx.chat_timing(from).await?.board;
     let moved = tx.migrate_chat(from, to).await?;
+    if board.shown() {
+        // The old group's board cannot be edited from the supergroup.
+        tx.send(Outgoing::Board {
+            chat_id: to,
+            repost: false,
+        });
+    }
     tx.commit().await?;
     tracing::info!(from, to, moved, "group became a supergroup");
     Ok(())

@@ -13,7 +13,7 @@
 use chrono::{DateTime, Utc};
 
 use crate::domain::reminders::later;
-use crate::domain::{Action, Lang, Notice, Reminders, Status, TimerKind, UserId};
+use crate::domain::{Action, BoardState, Lang, Notice, Reminders, Status, TimerKind, UserId};
 use crate::ledger::{Batch, FollowContext, LedgerResult, LedgerTx, Outgoing, TaskRecord};
 
 /// A change made: `action` by `actor` turned `before` into `after`;
@@ -75,12 +75,13 @@ pub async fn after_change(
 
 /// A new task: listed after `unclaimed_after`, and the chat's digest set,
 /// where they are not yet (the chat's settings and its pending timers are
-/// read in one query; most tasks set nothing).
+/// read in one query; most tasks set nothing). Returns the chat's board,
+/// read in that query.
 pub async fn after_filing(
     tx: &mut LedgerTx,
     task: &TaskRecord,
     defaults: &Reminders,
-) -> LedgerResult<()> {
+) -> LedgerResult<BoardState> {
     let at = tx.now();
     let (timing, pending) = tx.chat_timers(task.chat_id).await?;
     let reminders = timing.over(defaults);
@@ -95,7 +96,8 @@ pub async fn after_filing(
     .filter(|(kind, _)| !pending.contains(kind))
     .filter_map(|(kind, due)| due.map(|due| (kind, due)))
     .collect();
-    tx.ensure_chat_timers(task.chat_id, &timers).await
+    tx.ensure_chat_timers(task.chat_id, &timers).await?;
+    Ok(timing.board)
 }
 
 /// Sets the question to `task`'s claimer `check_claim_after` from `at`,

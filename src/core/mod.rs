@@ -9,6 +9,8 @@
 //! events, and the messages they call for. The chat edge (`telegram`) only
 //! translates an Update into one of these calls and says in words what
 //! came of it; it never writes to the ledger itself.
+//! - [`board`] — what shows a task once it changes: its announcement,
+//!   the chat's board, or both; `/board`.
 //! - [`change`] — claim, release, done, cancel: the rules decide, the
 //!   ledger records, the announcement follows.
 //! - [`requests`] — filing a request, and editing it while it is open.
@@ -22,6 +24,7 @@
 //!   their claimer is given.
 //! - [`reads`] — what the lists and `/stats` show, read without a unit.
 
+pub mod board;
 pub mod change;
 pub mod chats;
 pub mod followup;
@@ -32,7 +35,7 @@ pub mod reads;
 pub mod requests;
 pub mod timers;
 
-pub use change::{act, act_all, AdminCheck, Outcome, Request};
+pub use change::{act, act_all, AdminCheck, Circumstances, Outcome, Request};
 
 use crate::ledger::{Batch, LedgerResult, Outgoing};
 

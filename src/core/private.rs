@@ -99,12 +99,8 @@ pub async fn file(
     tx.set_reachable(record.requester.id, true, None).await?;
     tx.drop_draft(record.requester.id).await?;
     let task = tx.create_task(record).await?;
-    super::followup::after_filing(&mut tx, &task, reminders).await?;
-    tx.send(Outgoing::Announce {
-        task_id: task.id,
-        chat_id: task.chat_id,
-        reply_to: None,
-    });
+    let board = super::followup::after_filing(&mut tx, &task, reminders).await?;
+    super::board::show(&mut tx, &task, board, None);
     for message in respond(&task) {
         tx.send(message);
     }

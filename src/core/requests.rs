@@ -1,11 +1,12 @@
 //! Filing a request for help, and editing it while it waits.
 
-use super::followup;
+use super::{board, followup};
 use crate::domain::{NewTask, Reminders, Status, TaskNumber, UsageError};
 use crate::ledger::{Batch, LedgerResult, NewTaskRecord, Outgoing, Person, TaskRecord};
 
 /// Records a new task and queues its announcement, answering the request's
-/// message, and its reminders (over the operator's `reminders`), in one
+/// message (in board mode: the board, and a reaction on that message), and
+/// its reminders (over the operator's `reminders`), in one
 /// unit of `batch`.
 pub async fn file(
     batch: &Batch,
@@ -14,15 +15,15 @@ pub async fn file(
 ) -> LedgerResult<TaskRecord> {
     let mut tx = batch.begin().await?;
     let task = tx.create_task(record).await?;
-    followup::after_filing(&mut tx, &task, reminders).await?;
+    let board = followup::after_filing(&mut tx, &task, reminders).await?;
     // In a chat that hides flats the task is private, and the /need message
     // that shows the flat goes once the task is recorded.
     let hidden = task.private && record.source_message_id != 0;
-    tx.send(Outgoing::Announce {
-        task_id: task.id,
-        chat_id: task.chat_id,
-        reply_to: (!hidden).then_some(record.source_message_id),
-    });
+    let asked = (!hidden).then_some(record.source_message_id);
+    board::show(&mut tx, &task, board, asked);
+    if let Some(message_id) = asked.filter(|_| board.on) {
+        tx.send(board::acknowledge(task.chat_id, message_id));
+    }
     if hidden {
         tx.send(Outgoing::Delete {
             chat_id: task.chat_id,
@@ -68,7 +69,8 @@ pub async fn edit(
             let at = tx.now();
             match tx.edit_open_task(&task, &new, actor, at).await? {
                 Some(updated) => {
-                    tx.send(Outgoing::announce(&updated));
+                    let board = tx.chat_timing(chat_id).await?.board;
+                    board::show(&mut tx, &updated, board, None);
                     Edited::Applied
                 }
                 None => Edited::NotOpen(task.number, task.state.status),

@@ -11,7 +11,9 @@ use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 
 use super::followup;
 use crate::domain::reminders::later;
-use crate::domain::{decide, Action, Lang, Notice, Person, Reminders, Status, TimerKind};
+use crate::domain::{
+    decide, Action, BoardState, Lang, Notice, Person, Reminders, Status, TimerKind,
+};
 use crate::ledger::households::Household;
 use crate::ledger::timers::Timer;
 use crate::ledger::{Batch, Change, Ledger, LedgerResult, LedgerTx, Outgoing, TaskRecord};
@@ -88,12 +90,17 @@ pub async fn fire(
         tx.timer_fired(timer, None, None).await?;
         return tx.commit().await;
     }
-    let reminders = tx.chat_timing(timer.chat_id).await?.over(defaults);
+    let timing = tx.chat_timing(timer.chat_id).await?;
+    let reminders = timing.over(defaults);
     match timer.kind {
-        TimerKind::Unclaimed => unclaimed(&mut tx, timer, &reminders, chat_lang, say).await?,
+        TimerKind::Unclaimed => {
+            unclaimed(&mut tx, timer, &reminders, timing.board, chat_lang, say).await?
+        }
         TimerKind::Digest => digest(&mut tx, timer, &reminders, chat_lang, say).await?,
         TimerKind::CheckClaim => check_claim(&mut tx, timer, &reminders).await?,
-        TimerKind::AutoRelease => auto_release(&mut tx, timer, &reminders, bot).await?,
+        TimerKind::AutoRelease => {
+            auto_release(&mut tx, timer, &reminders, timing.board, bot).await?
+        }
     }
     tx.commit().await?;
     tracing::info!(
@@ -104,13 +111,15 @@ pub async fn fire(
     Ok(())
 }
 
-/// Lists the chat's tasks open longer than `unclaimed_after`, and sets the
-/// next look: an interval on when it listed some, else when the oldest
-/// open task will have waited that long.
+/// Lists the chat's tasks open longer than `unclaimed_after` (in board
+/// mode, posts the board anew at the bottom of the chat instead), and sets
+/// the next look: an interval on when some had waited, else when the
+/// oldest open task will have waited that long.
 async fn unclaimed(
     tx: &mut LedgerTx,
     timer: &Timer,
     reminders: &Reminders,
+    board: BoardState,
     chat_lang: Lang,
     say: &impl Say,
 ) -> LedgerResult<()> {
@@ -130,12 +139,19 @@ async fn unclaimed(
         let next = later(oldest, after).max(timer.fired_at.map_or(now, |at| later(at, after)));
         return tx.timer_fired(timer, Some(next.max(now)), None).await;
     }
-    let lang = tx.chat_lang(timer.chat_id, chat_lang).await?;
-    let count = tx
-        .count_live(timer.chat_id, false, Some(now - after))
-        .await?;
-    for message in say.unclaimed(timer.chat_id, &waited, count, lang, reminders) {
-        tx.send(message);
+    if board.on {
+        tx.send(Outgoing::Board {
+            chat_id: timer.chat_id,
+            repost: true,
+        });
+    } else {
+        let lang = tx.chat_lang(timer.chat_id, chat_lang).await?;
+        let count = tx
+            .count_live(timer.chat_id, false, Some(now - after))
+            .await?;
+        for message in say.unclaimed(timer.chat_id, &waited, count, lang, reminders) {
+            tx.send(message);
+        }
     }
     tx.timer_fired(timer, Some(later(now, after)), Some(now))
         .await
@@ -228,6 +244,7 @@ async fn auto_release(
     tx: &mut LedgerTx,
     timer: &Timer,
     reminders: &Reminders,
+    board: BoardState,
     bot: &Person,
 ) -> LedgerResult<()> {
     tx.timer_fired(timer, None, None).await?;
@@ -250,7 +267,7 @@ async fn auto_release(
     let Some(released) = tx.apply(&task, &change).await? else {
         return Ok(());
     };
-    tx.send(Outgoing::announce(&released));
+    super::board::show(tx, &released, board, None);
     if let Some(claimer) = task.state.claimer {
         followup::tell(tx, &released, claimer, Notice::ReleasedByBot).await?;
     }

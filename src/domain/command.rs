@@ -86,6 +86,9 @@ pub enum Command {
     Households,
     /// `/forgetme`: erase the flat and details of one's finished requests.
     ForgetMe,
+    /// `/board`: post the chat's board, or post it anew at the bottom
+    /// (admins only).
+    Board,
 }
 
 /// A per-chat setting an admin changes with `/settings KEY VALUE`.
@@ -102,6 +105,8 @@ pub enum SettingChange {
     Wait(Wait, Option<chrono::TimeDelta>),
     /// `digest_at HH:MM`, or `off` (`None`).
     DigestAt(Option<chrono::NaiveTime>),
+    /// `board on|off`: the board instead of per-task announcements.
+    Board(bool),
 }
 
 impl SettingChange {
@@ -112,6 +117,7 @@ impl SettingChange {
         match self {
             SettingChange::Language(lang) => format!("language {}", lang.as_str()),
             SettingChange::HideFlats(on) => format!("hide_flats {}", on_off(*on)),
+            SettingChange::Board(on) => format!("board {}", on_off(*on)),
             SettingChange::TimeZone(zone) => format!("time_zone {}", zone.name()),
             SettingChange::Wait(wait, after) => match after {
                 Some(after) => format!("{} {}", wait.key(), reminders::ShownWait(*after)),
@@ -148,6 +154,7 @@ impl Command {
             Command::Household(_) => CommandName::Household,
             Command::Households => CommandName::Households,
             Command::ForgetMe => CommandName::ForgetMe,
+            Command::Board => CommandName::Board,
         }
     }
 }
@@ -171,6 +178,7 @@ pub enum CommandName {
     Household,
     Households,
     ForgetMe,
+    Board,
 }
 
 impl CommandName {
@@ -188,8 +196,9 @@ impl CommandName {
     ];
 
     /// What a chat's admins see besides [`CommandName::MENU`].
-    pub const ADMIN_MENU: [CommandName; 5] = [
+    pub const ADMIN_MENU: [CommandName; 6] = [
         CommandName::Settings,
+        CommandName::Board,
         CommandName::Lead,
         CommandName::Unlead,
         CommandName::Household,
@@ -223,6 +232,7 @@ impl CommandName {
             CommandName::Household => "household",
             CommandName::Households => "households",
             CommandName::ForgetMe => "forgetme",
+            CommandName::Board => "board",
         }
     }
 
@@ -265,6 +275,7 @@ impl CommandName {
             "household" => CommandName::Household,
             "households" => CommandName::Households,
             "forgetme" => CommandName::ForgetMe,
+            "board" => CommandName::Board,
             _ => return None,
         })
     }
@@ -378,8 +389,19 @@ fn parse_args(name: CommandName, args: &str, limits: &Limits) -> Result<Command,
         CommandName::Household => Command::Household(parse_household(args, limits)?),
         CommandName::Households => Command::Households,
         CommandName::ForgetMe => Command::ForgetMe,
+        CommandName::Board => Command::Board,
         _ => Command::Help,
     })
+}
+
+/// Reads `on` or `off` (and their other words) as a setting's value.
+fn switch(value: &str) -> Result<bool, UsageError> {
+    let (word, _) = input::next_word(value);
+    match input::fold(word).to_lowercase().as_str() {
+        "on" | "yes" | "true" | "1" | "开" | "開" | "是" => Ok(true),
+        "off" | "no" | "false" | "0" | "关" | "關" | "否" => Ok(false),
+        _ => Err(UsageError::BadSwitch(word.to_string())),
+    }
 }
 
 fn parse_setting(args: &str) -> Result<Option<SettingChange>, UsageError> {
@@ -395,17 +417,9 @@ fn parse_setting(args: &str) -> Result<Option<SettingChange>, UsageError> {
                 .ok_or_else(|| UsageError::BadLanguage(word.to_string()))
         }
         "hide_flats" | "hideflats" | "hide-flats" | "隐藏门牌" | "隱藏門牌" => {
-            let (word, _) = input::next_word(value);
-            match input::fold(word).to_lowercase().as_str() {
-                "on" | "yes" | "true" | "1" | "开" | "開" | "是" => {
-                    Ok(Some(SettingChange::HideFlats(true)))
-                }
-                "off" | "no" | "false" | "0" | "关" | "關" | "否" => {
-                    Ok(Some(SettingChange::HideFlats(false)))
-                }
-                _ => Err(UsageError::BadSwitch(word.to_string())),
-            }
+            switch(value).map(|on| Some(SettingChange::HideFlats(on)))
         }
+        "board" | "看板" => switch(value).map(|on| Some(SettingChange::Board(on))),
         "time_zone" | "timezone" | "time-zone" | "tz" | "时区" | "時區" => {
             let (word, _) = input::next_word(value);
             word.parse()

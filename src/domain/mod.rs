@@ -1,5 +1,6 @@
 //! The rules of linli, with no Telegram and no SQL in them.
 //!
+//! - [`board`] — a group's board: whether it is on, and what it shows.
 //! - [`kind`] — the kinds of help a task can ask for, and their aliases.
 //! - [`input`] — what input methods send, read as the grammar's ASCII.
 //! - [`command`] — turning a chat message into a [`Command`] or a [`UsageError`].
@@ -14,6 +15,7 @@
 //! Everything here is a pure function of its inputs, so it is tested in
 //! microseconds, with proptest sequences of random actions in `task`.
 
+pub mod board;
 pub mod command;
 pub mod draft;
 pub mod household;
@@ -25,6 +27,7 @@ pub mod reminders;
 pub mod task;
 pub mod view;
 
+pub use board::{BoardItem, BoardState};
 pub use command::{
     parse_command, Command, CommandName, Limits, NewTask, Parsed, SettingChange, TaskCommand,
     UsageError,

@@ -116,6 +116,8 @@ pub struct ChatTiming {
     pub check_claim_after: Option<Option<TimeDelta>>,
     pub auto_release_after: Option<Option<TimeDelta>>,
     pub digest_at: Option<Option<NaiveTime>>,
+    /// The chat's board, read with its settings.
+    pub board: super::board::BoardState,
 }
 
 impl ChatTiming {

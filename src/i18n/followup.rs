@@ -17,6 +17,8 @@ use crate::ledger::households::Household;
 pub struct SettingsView {
     pub lang: Lang,
     pub hide_flats: bool,
+    /// Board mode (`/settings board on`).
+    pub board: bool,
     pub reminders: Reminders,
 }
 
@@ -339,10 +341,12 @@ fn settings(view: &SettingsView, lang: Lang) -> String {
              ⏰ unclaimed_after: {unclaimed} — open tasks are listed in the group after this long.\n\
              ❔ check_claim_after: {check} — a volunteer is asked “still on it?” after this long.\n\
              ↩️ auto_release_after: {release} — no answer this long, and the task is released.\n\
-             🗓 digest_at: {digest} — the daily summary.\n\n\
+             🗓 digest_at: {digest} — the daily summary.\n\
+             📋 board: {} — on: one help board instead of a message per request; 👍 acknowledges.\n\n\
              Admins: tap a button, or write /settings KEY VALUE (durations like 90s, 30m, 3h, 2d or off; /settings time_zone Europe/Berlin).",
             view.lang.as_str(),
             on_off(view.hide_flats),
+            on_off(view.board),
         ),
         format!(
             "<b>本群设置</b>\n\
@@ -352,10 +356,12 @@ fn settings(view: &SettingsView, lang: Lang) -> String {
              ⏰ unclaimed_after（无人认领提醒）：{unclaimed} — 请求等待这么久无人认领就在群里提醒。\n\
              ❔ check_claim_after（询问志愿者）：{check} — 认领这么久后问志愿者“还在处理吗？”。\n\
              ↩️ auto_release_after（自动放回）：{release} — 提问后这么久没有回复就重新开放认领。\n\
-             🗓 digest_at（每日小结）：{digest} — 每日小结的时间。\n\n\
+             🗓 digest_at（每日小结）：{digest} — 每日小结的时间。\n\
+             📋 board（互助看板）：{} — on 时用一条看板代替逐条求助消息，成功时点 👍 确认。\n\n\
              管理员可点下面的按钮，或写 /settings 名称 值（时长如 90s、30m、3h、2d，m=分钟、h=小时、d=天，或 off；/settings time_zone Asia/Shanghai 即北京时间）。",
             view.lang.as_str(),
             on_off(view.hide_flats),
+            on_off(view.board),
         ),
     )
 }
@@ -421,7 +427,7 @@ fn setting_set(change: SettingChange, lang: Lang) -> String {
             }
         }
         // Said by their own texts; here only for completeness.
-        SettingChange::Language(_) | SettingChange::HideFlats(_) => {
+        SettingChange::Language(_) | SettingChange::HideFlats(_) | SettingChange::Board(_) => {
             pick(lang, "Done.".into(), "已设置。".into())
         }
     }
@@ -494,6 +500,7 @@ mod tests {
         let view = SettingsView {
             lang: Lang::En,
             hide_flats: true,
+            board: false,
             reminders: Reminders {
                 unclaimed_after: Some(TimeDelta::minutes(30)),
                 check_claim_after: None,

@@ -9,6 +9,7 @@
 //! message that lacks one. All user text passes through [`escape`] here and
 //! nowhere else.
 
+pub mod board;
 pub mod followup;
 pub mod households;
 pub mod private;
@@ -702,6 +703,10 @@ fn command_description(command: CommandName, lang: Lang) -> String {
         CommandName::Start => (
             "ask for help privately, step by step",
             "私信求助，一步一步来",
+        ),
+        CommandName::Board => (
+            "post the help board anew at the bottom (admins)",
+            "在底部重新发布互助看板（管理员）",
         ),
         CommandName::Settings => (
             "the group's settings (admins): language en|zh, hide_flats on|off",

@@ -5,7 +5,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::households::Household;
-use super::timers::TimingRow;
+use super::timers::{timing_columns, TimingRow};
 use super::{LedgerResult, LedgerTx, TaskRecord, TaskRow};
 use crate::domain::{ChatTiming, Lang, TimerKind, UserId};
 use crate::either;
@@ -209,13 +209,12 @@ impl LedgerTx {
             reachable: Option<bool>,
             lang: Option<String>,
         }
-        let row: Context = either!(self.conn().await?, c => sqlx::query_as(
-            "SELECT c.time_zone, c.unclaimed_after, c.check_claim_after, c.auto_release_after,
-                    c.digest_at, p.reachable, p.lang
+        let row: Context = either!(self.conn().await?, c => sqlx::query_as(concat!(
+            "SELECT ", timing_columns!(), ", p.reachable, p.lang
              FROM (SELECT 1 AS one) AS here
              LEFT JOIN chats AS c ON c.id = $1
              LEFT JOIN people AS p ON p.user_id = $2",
-        )
+        ))
         .bind(chat_id)
         .bind(user.map(|u| u.0))
         .fetch_one(c)
@@ -243,13 +242,12 @@ impl LedgerTx {
             timing: TimingRow,
             pending: Option<String>,
         }
-        let rows: Vec<Row> = either!(self.conn().await?, c => sqlx::query_as(
-            "SELECT c.time_zone, c.unclaimed_after, c.check_claim_after, c.auto_release_after,
-                    c.digest_at, t.kind AS pending
+        let rows: Vec<Row> = either!(self.conn().await?, c => sqlx::query_as(concat!(
+            "SELECT ", timing_columns!(), ", t.kind AS pending
              FROM (SELECT 1 AS one) AS here
              LEFT JOIN chats AS c ON c.id = $1
              LEFT JOIN timers AS t ON t.chat_id = $1 AND t.task_id = 0 AND t.state = 'pending'",
-        )
+        ))
         .bind(chat_id)
         .fetch_all(c)
         .await?);

@@ -27,6 +27,7 @@
 
 mod backend;
 pub mod batch;
+pub mod board;
 mod follow;
 pub mod forget;
 pub mod households;

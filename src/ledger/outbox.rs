@@ -79,6 +79,15 @@ pub enum Outgoing {
         html: String,
         buttons: Buttons,
     },
+    /// Bring the chat's board up to date (posting it if it has none), or
+    /// with `repost` post it anew at the bottom of the chat. Rendered from
+    /// the live tasks when sent: one delivery answers every board row
+    /// waiting for the chat, so a burst of changes is one edit.
+    Board { chat_id: i64, repost: bool },
+    /// React to message `message_id` of a chat (a request or command that
+    /// succeeded, in board mode). It waits in the answers lane: it keeps
+    /// no order and must not wait behind the chat's messages.
+    React { chat_id: i64, message_id: i32 },
 }
 
 /// Inline buttons under a message, row by row (at most 100 in all, as
@@ -167,6 +176,14 @@ impl OutboxRow {
                     lang: Lang::from_code(lang)?,
                 }
             }
+            "board" => Outgoing::Board {
+                chat_id: self.chat_id?,
+                repost: self.body.as_deref() == Some("repost"),
+            },
+            "react" => Outgoing::React {
+                chat_id: self.chat_id?,
+                message_id: self.reply_to?,
+            },
             "edit" => Outgoing::Edit {
                 chat_id: self.chat_id?,
                 message_id: self.reply_to?,
@@ -207,8 +224,9 @@ impl Outgoing {
             | Outgoing::Details { chat_id, .. }
             | Outgoing::Notice { chat_id, .. }
             | Outgoing::Edit { chat_id, .. }
+            | Outgoing::Board { chat_id, .. }
             | Outgoing::Delete { chat_id, .. } => *chat_id,
-            Outgoing::Answer { .. } => ANSWERS_LANE,
+            Outgoing::Answer { .. } | Outgoing::React { .. } => ANSWERS_LANE,
         }
     }
 
@@ -298,6 +316,16 @@ impl Outgoing {
                 null,
                 null
             ]),
+            Outgoing::Board { chat_id, repost } => {
+                let body = if *repost { "repost" } else { "edit" };
+                json!([lane, "board", chat_id, null, null, null, body, null, false, null, null])
+            }
+            Outgoing::React {
+                chat_id,
+                message_id,
+            } => json!([
+                lane, "react", chat_id, null, null, message_id, null, null, false, null, null
+            ]),
             Outgoing::Edit {
                 chat_id,
                 message_id,
@@ -324,12 +352,18 @@ impl Outgoing {
     /// message ids name other messages in the supergroup.
     pub(super) fn follow_migration(&mut self, from: i64, to: i64) -> bool {
         match self {
-            Outgoing::Delete { chat_id, .. } | Outgoing::Edit { chat_id, .. }
+            Outgoing::Delete { chat_id, .. }
+            | Outgoing::Edit { chat_id, .. }
+            | Outgoing::React { chat_id, .. }
                 if *chat_id == from =>
             {
                 return false
             }
-            Outgoing::Notice { chat_id, .. } if *chat_id == from => *chat_id = to,
+            Outgoing::Notice { chat_id, .. } | Outgoing::Board { chat_id, .. }
+                if *chat_id == from =>
+            {
+                *chat_id = to
+            }
             // The old group's message ids name other messages in the supergroup.
             Outgoing::Announce {
                 chat_id, reply_to, ..
@@ -407,11 +441,12 @@ pub(super) async fn follow_migration_in_outbox(
     to: i64,
 ) -> LedgerResult<()> {
     // Old message ids name other messages in the supergroup: no reply to
-    // them, and nothing deleted or edited by them.
+    // them, and nothing deleted, edited or reacted to by them.
     either!(conn, c => {
         sqlx::query(
             "UPDATE outbox SET state = 'failed', error = 'the group became a supergroup'
-             WHERE lane = $1 AND state = 'pending' AND kind IN ('delete', 'edit')",
+             WHERE state = 'pending' AND ((lane = $1 AND kind IN ('delete', 'edit'))
+                                          OR (kind = 'react' AND chat_id = $1))",
         )
         .bind(from)
         .execute(&mut *c)
@@ -508,7 +543,8 @@ impl Ledger {
     /// newest announcement row of that task in one statement (one
     /// snapshot), so that its [`super::receipts::Receipt::Announced`]
     /// retires exactly the rows this state covers. A task without waiting
-    /// announcement rows is left out: another delivery covered them.
+    /// announcement rows is left out: another delivery covered them. So is
+    /// a task never announced in a chat in board mode: the board shows it.
     pub async fn announcement_snapshots(
         &self,
         task_ids: &[i64],
@@ -519,18 +555,21 @@ impl Ledger {
         const SELECT: &str = "SELECT t.*, (SELECT MAX(o.id) FROM outbox o
                           WHERE o.task_id = t.id AND o.kind = 'announce' AND o.state = 'pending')
                          AS newest_announcement
-             FROM tasks t";
+             FROM tasks t LEFT JOIN chats c ON c.id = t.chat_id";
+        // In board mode a task not yet announced gets no announcement.
+        const ANNOUNCED: &str = "(t.announcement_message_id IS NOT NULL
+                                  OR NOT COALESCE(c.board_mode, FALSE))";
         let rows: Vec<AnnouncedTask> = match self.readers() {
             Backend::Sqlite(p) => {
                 sqlx::query_as(&format!(
-                    "{SELECT} WHERE t.id IN (SELECT value FROM json_each($1))"
+                    "{SELECT} WHERE t.id IN (SELECT value FROM json_each($1)) AND {ANNOUNCED}"
                 ))
                 .bind(serde_json::to_string(task_ids).unwrap_or_else(|_| "[]".into()))
                 .fetch_all(p)
                 .await?
             }
             Backend::Postgres(p) => {
-                sqlx::query_as(&format!("{SELECT} WHERE t.id = ANY($1)"))
+                sqlx::query_as(&format!("{SELECT} WHERE t.id = ANY($1) AND {ANNOUNCED}"))
                     .bind(task_ids)
                     .fetch_all(p)
                     .await?

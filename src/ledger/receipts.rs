@@ -38,6 +38,13 @@ pub enum Receipt {
         newest: i64,
         posted: Option<i32>,
     },
+    /// A chat's board now shows what board rows up to `newest` asked for;
+    /// `posted` is the message that shows it, when a new one was posted.
+    Board {
+        chat_id: i64,
+        newest: i64,
+        posted: Option<i32>,
+    },
 }
 
 type Pending = (Receipt, oneshot::Sender<Result<(), String>>);
@@ -124,6 +131,11 @@ impl LedgerTx {
                     newest,
                     posted,
                 } => announced.push(serde_json::json!([task_id, newest, posted, chat_id])),
+                Receipt::Board {
+                    chat_id,
+                    newest,
+                    posted,
+                } => self.board_drawn(*chat_id, *newest, *posted).await?,
                 Receipt::Failed { row, error } => {
                     either!(self.conn().await?, c => sqlx::query(
                         "UPDATE outbox SET state = 'failed', finished_at = $1, error = $2

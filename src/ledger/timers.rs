@@ -13,7 +13,7 @@ use sqlx::FromRow;
 
 use super::{Ledger, LedgerError, LedgerResult, LedgerTx};
 use crate::domain::reminders::{parse_time_of_day, TimerKind, Wait};
-use crate::domain::{ChatTiming, UserId};
+use crate::domain::{BoardState, ChatTiming, UserId};
 use crate::either;
 
 /// A timer as stored.
@@ -74,6 +74,8 @@ pub(super) struct TimingRow {
     check_claim_after: Option<i64>,
     auto_release_after: Option<i64>,
     digest_at: Option<String>,
+    board_mode: Option<bool>,
+    board_message_id: Option<i32>,
 }
 
 impl TimingRow {
@@ -86,12 +88,28 @@ impl TimingRow {
             check_claim_after: wait(self.check_claim_after),
             auto_release_after: wait(self.auto_release_after),
             digest_at: self.digest_at.as_deref().and_then(parse_time_of_day),
+            board: BoardState {
+                on: self.board_mode == Some(true),
+                message_id: self.board_message_id,
+            },
         }
     }
 }
 
-const TIMING: &str = "SELECT time_zone, unclaimed_after, check_claim_after, auto_release_after,
-            digest_at FROM chats WHERE id = $1";
+/// The columns of a [`TimingRow`], of the chats table as `c`.
+macro_rules! timing_columns {
+    () => {
+        "c.time_zone, c.unclaimed_after, c.check_claim_after, c.auto_release_after,
+         c.digest_at, c.board_mode, c.board_message_id"
+    };
+}
+pub(super) use timing_columns;
+
+const TIMING: &str = concat!(
+    "SELECT ",
+    timing_columns!(),
+    " FROM chats AS c WHERE c.id = $1"
+);
 
 /// Sets a timer, or moves the one of its kind and chat or task: `$1` kind,
 /// `$2` chat, `$3` task (0), `$4` claimer, `$5` due.

@@ -20,7 +20,7 @@ use sqlx::Executor;
 use super::backend::{Backend, Conn, Tx};
 use super::batch::{Ended, Slot};
 use super::follow::FollowContext;
-use super::timers::TimingRow;
+use super::timers::{timing_columns, TimingRow};
 use super::{LedgerError, LedgerResult, Person, TaskRecord, TaskRow};
 use crate::clock::Clock;
 use crate::domain::Lang;
@@ -417,7 +417,10 @@ impl LedgerTx {
                              (SELECT check_claim_after FROM chats WHERE id = $1)),
                          auto_release_after = COALESCE(auto_release_after,
                              (SELECT auto_release_after FROM chats WHERE id = $1)),
-                         digest_at = COALESCE(digest_at, (SELECT digest_at FROM chats WHERE id = $1))
+                         digest_at = COALESCE(digest_at, (SELECT digest_at FROM chats WHERE id = $1)),
+                         board_mode = board_mode
+                             OR COALESCE((SELECT board_mode FROM chats WHERE id = $1), FALSE),
+                         board_message_id = NULL
                      WHERE id = $2",
                 )
                 .bind(from)
@@ -433,7 +436,7 @@ impl LedgerTx {
         } else {
             either!(self.conn().await?, c => {
                 // ON UPDATE CASCADE carries the tasks along.
-                sqlx::query("UPDATE chats SET id = $1 WHERE id = $2")
+                sqlx::query("UPDATE chats SET id = $1, board_message_id = NULL WHERE id = $2")
                     .bind(to)
                     .bind(from)
                     .execute(&mut *c)
@@ -647,15 +650,18 @@ impl Drop for LedgerTx {
 
 /// A task by chat and number, with its chat's own settings and what the
 /// ledger knows of its requester and claimer (see [`FollowContext`]).
-const TASK_TO_CHANGE: &str = "SELECT t.*, c.time_zone, c.unclaimed_after, c.check_claim_after,
-            c.auto_release_after, c.digest_at,
+const TASK_TO_CHANGE: &str = concat!(
+    "SELECT t.*, ",
+    timing_columns!(),
+    ",
             pr.reachable AS requester_reachable, pr.lang AS requester_lang,
             pc.reachable AS claimer_reachable, pc.lang AS claimer_lang
      FROM tasks AS t
      LEFT JOIN chats AS c ON c.id = t.chat_id
      LEFT JOIN people AS pr ON pr.user_id = t.requester_id
      LEFT JOIN people AS pc ON pc.user_id = t.claimer_id
-     WHERE t.chat_id = $1 AND t.number = $2";
+     WHERE t.chat_id = $1 AND t.number = $2"
+);
 
 /// A row of [`TASK_TO_CHANGE`].
 #[derive(sqlx::FromRow)]

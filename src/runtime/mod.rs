@@ -7,7 +7,10 @@
 //!   batches, in order; retries or gives up those that fail.
 //! - [`sender`] — delivers the outbox, a chat's messages in order and chats
 //!   side by side, paced inside Telegram's limits and acting on its errors.
+//! - [`board`] — the sender's drawing of a chat's board, paced, and the
+//!   reactions of board mode.
 
+pub mod board;
 pub mod fetcher;
 pub mod processor;
 pub mod sender;

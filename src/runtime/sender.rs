@@ -22,7 +22,8 @@
 //! those of the deliveries running beside it; its chat goes on once that is
 //! committed. Announcements are rendered from the task's current state, and
 //! one delivery retires every announcement row the state covers, so a burst
-//! of changes is one edit.
+//! of changes is one edit. A chat's board is drawn the same way
+//! ([`super::board`]); reactions wait with the button answers.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -63,6 +64,10 @@ pub struct Sender {
     pub settings: Arc<Settings>,
     /// Where deliveries are recorded.
     pub receipts: Receipts,
+    /// The bot's username, which links to its private chat name.
+    pub bot_username: String,
+    /// When each board was last drawn.
+    pub board_pace: super::board::BoardPace,
 }
 
 /// What a delivery in flight holds: its chat's lane, or, for a button
@@ -357,6 +362,17 @@ impl Sender {
                     Err(failure) => failure,
                 }
             }
+            Outgoing::Board { chat_id, .. } => match self.board(row, *chat_id).await? {
+                Ok(receipt) => return Ok(Some(receipt)),
+                Err(failure) => failure,
+            },
+            Outgoing::React {
+                chat_id,
+                message_id,
+            } => match self.react(row, *chat_id, *message_id).await {
+                Ok(receipt) => return Ok(Some(receipt)),
+                Err(failure) => failure,
+            },
             Outgoing::Announce { reply_to, .. } => {
                 match self.announce(row, snapshot, *reply_to).await {
                     Ok(receipt) => return Ok(Some(receipt)),
@@ -375,7 +391,8 @@ impl Sender {
         reply_to: Option<i32>,
     ) -> Result<Receipt, Failure> {
         let Some((task, newest)) = snapshot else {
-            // Another delivery already covered this row.
+            // Another delivery already covered this row, or the board
+            // shows the task instead.
             return Ok(Receipt::Sent { row: row.id });
         };
         let html =

@@ -2,7 +2,8 @@
 //! allows): under an announcement `claim:N`, `done:N`, `release:N`,
 //! `received:N`, `missing:N`; under a notice, which may be in a private
 //! chat and so names the task by its ledger id, `keep:tID`, `release:tID`,
-//! `received:tID`, `missing:tID`; under `/settings`, `set:KEY VALUE`; in the
+//! `received:tID`, `missing:tID`; on the board `board:N` (claim task N);
+//! under `/settings`, `set:KEY VALUE`; in the
 //! steps of a private request `group:ID`, `kind:KIND`, `flat:last`, `flat:hID`,
 //! `skip:`, `send:`, `abort:`.
 //!
@@ -19,6 +20,8 @@ pub enum Pressed {
     Task(Action, TaskNumber),
     /// A change of the task with this ledger id (under a notice).
     OfTask(Action, i64),
+    /// A claim button on the board: claim task N of the chat.
+    Board(TaskNumber),
     /// "Still on it": the claimer keeps the task with this ledger id.
     Keep(i64),
     /// An admin's change of the chat's settings.
@@ -63,6 +66,7 @@ impl Pressed {
         Some(match self {
             Pressed::Task(action, number) => format!("{}:{}", prefix(action)?, number.get()),
             Pressed::OfTask(action, id) => format!("{}:t{id}", prefix(action)?),
+            Pressed::Board(number) => format!("board:{}", number.get()),
             Pressed::Keep(id) => format!("keep:t{id}"),
             Pressed::Set(change) => format!("set:{}", change.as_args()),
             Pressed::Group(chat_id) => format!("group:{chat_id}"),
@@ -88,6 +92,7 @@ pub fn decode(data: &str) -> Option<Pressed> {
         "send" if tail.is_empty() => Pressed::Send,
         "abort" if tail.is_empty() => Pressed::Abort,
         "keep" => Pressed::Keep(tail.strip_prefix('t')?.parse().ok()?),
+        "board" => Pressed::Board(TaskNumber::parse(tail)?),
         "set" => Pressed::Set(SettingChange::parse(tail).ok()??),
         _ => {
             let action = Action::ALL.into_iter().find(|a| prefix(*a) == Some(head))?;
@@ -121,6 +126,8 @@ mod tests {
         .collect();
         all.extend([
             Pressed::Keep(7),
+            Pressed::Board(n),
+            Pressed::Set(SettingChange::Board(true)),
             Pressed::Set(SettingChange::Language(crate::domain::Lang::Zh)),
             Pressed::Set(SettingChange::HideFlats(true)),
             Pressed::Set(SettingChange::Wait(
@@ -179,6 +186,9 @@ mod tests {
             "abort:x",
             "keep:",
             "keep:3",
+            "board:",
+            "board:0",
+            "board:#3",
             "keep:t",
             "received:t-x",
             "set:",

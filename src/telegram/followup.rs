@@ -9,6 +9,7 @@ use super::handlers::button_answer;
 use super::SharedContext;
 use crate::core::{self, AdminCheck};
 use crate::domain::{Lang, Reminders, SettingChange, UserId, Wait};
+use crate::i18n::board::BoardText;
 use crate::i18n::followup::{FollowText, SettingsView};
 use crate::i18n::Text;
 use crate::ledger::outbox::{Button, Buttons, Press};
@@ -63,14 +64,12 @@ pub async fn keep(
 pub async fn view(ctx: &SharedContext, chat_id: i64) -> LedgerResult<SettingsView> {
     let lang = core::reads::chat_language(&ctx.ledger, chat_id, ctx.settings.chat.default_language)
         .await?;
+    let timing = ctx.ledger.chat_timing(chat_id).await?;
     Ok(SettingsView {
         lang,
         hide_flats: core::reads::hides_flats(&ctx.ledger, chat_id).await?,
-        reminders: ctx
-            .ledger
-            .chat_timing(chat_id)
-            .await?
-            .over(&ctx.reminders()),
+        board: timing.board.on,
+        reminders: timing.over(&ctx.reminders()),
     })
 }
 
@@ -80,6 +79,7 @@ pub fn changed(mut view: SettingsView, change: SettingChange) -> SettingsView {
     match change {
         SettingChange::Language(lang) => view.lang = lang,
         SettingChange::HideFlats(on) => view.hide_flats = on,
+        SettingChange::Board(on) => view.board = on,
         SettingChange::TimeZone(zone) => r.time_zone = zone,
         SettingChange::Wait(Wait::Unclaimed, after) => r.unclaimed_after = after,
         SettingChange::Wait(Wait::CheckClaim, after) => r.check_claim_after = after,
@@ -90,13 +90,14 @@ pub fn changed(mut view: SettingsView, change: SettingChange) -> SettingsView {
 }
 
 /// The choices offered as buttons, row by row (the rest are typed).
-const CHOICES: [(&str, &[&str]); 6] = [
+const CHOICES: [(&str, &[&str]); 7] = [
     ("language", &["en", "zh"]),
     ("hide_flats", &["on", "off"]),
     ("unclaimed_after", &["off", "30m", "1h", "3h"]),
     ("check_claim_after", &["off", "1h", "3h", "6h"]),
     ("auto_release_after", &["off", "1h", "2h", "6h"]),
     ("digest_at", &["off", "08:00", "20:00"]),
+    ("board", &["on", "off"]),
 ];
 
 /// The buttons under `/settings`: each choice, the current one ticked.
@@ -128,6 +129,7 @@ fn short(key: &str) -> &str {
         "unclaimed_after" => "⏰",
         "check_claim_after" => "❔",
         "auto_release_after" => "↩️",
+        "board" => "📋",
         _ => "🗓",
     }
 }
@@ -140,6 +142,7 @@ impl Same for SettingsView {
     fn same_as(&self, other: &Self) -> bool {
         self.lang == other.lang
             && self.hide_flats == other.hide_flats
+            && self.board == other.board
             && self.reminders == other.reminders
     }
 }
@@ -194,6 +197,7 @@ pub fn said(change: SettingChange, may_delete: bool, lang: Lang) -> String {
     match change {
         SettingChange::Language(new) => Text::LanguageSet(new).render(lang),
         SettingChange::HideFlats(on) => Text::HideFlatsSet(on, may_delete).render(lang),
+        SettingChange::Board(on) => BoardText::ModeSet(on).render(lang),
         _ => FollowText::SettingSet(change).render(lang),
     }
 }
@@ -208,6 +212,7 @@ mod tests {
         let view = SettingsView {
             lang: Lang::Zh,
             hide_flats: false,
+            board: true,
             reminders: crate::domain::Reminders {
                 unclaimed_after: parse_wait("30m").flatten(),
                 check_claim_after: parse_wait("3h").flatten(),
@@ -232,7 +237,8 @@ mod tests {
                 "✓ ⏰ 30m",
                 "✓ ❔ 3h",
                 "✓ ↩️ off",
-                "✓ 🗓 20:00"
+                "✓ 🗓 20:00",
+                "✓ 📋 on"
             ]
         );
         for button in rows.iter().flatten() {

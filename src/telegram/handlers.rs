@@ -21,7 +21,7 @@ use super::private::{media_of, PrivateChat};
 use super::send::html_to_plain;
 use super::{admins::Admins, keyboards, SharedContext, TgBot};
 use crate::core::private::Keep;
-use crate::core::{self, requests::Edited, AdminCheck, Outcome, Request};
+use crate::core::{self, requests::Edited, AdminCheck, Circumstances, Outcome, Request};
 use crate::domain::{
     parse_command, Action, Command, DeepLink, Kind, NewTask, Parsed, Refusal, SettingChange,
     TaskCommand, TaskNumber, UserId as DomainUser,
@@ -286,6 +286,7 @@ impl Asked<'_> {
             Command::ForgetMe => return self.forget_me().await,
             Command::Change(command) => return self.change(&command).await,
             Command::Settings(change) => return self.settings(change).await,
+            Command::Board => return self.board().await,
             Command::Open => {
                 let listed = core::reads::open_tasks(&ctx.ledger, chat_id, limit).await?;
                 let zone = ctx.zone_of(chat_id).await?;
@@ -398,7 +399,21 @@ impl Asked<'_> {
                 note,
             })
             .collect();
-        let respond = |outcomes: &[Outcome], reachable: bool| {
+        let respond = |outcomes: &[Outcome], said: Circumstances| {
+            let reachable = said.reachable;
+            let all_done = outcomes.iter().all(|o| matches!(o, Outcome::Changed(_)));
+            if said.board_on && all_done && (reachable || !claimed_any_private(action, outcomes)) {
+                // Board mode: the board shows it; a reaction says it is done.
+                let mut acknowledged =
+                    vec![core::board::acknowledge(self.msg.chat.id.0, self.msg.id.0)];
+                acknowledged.extend(
+                    outcomes
+                        .iter()
+                        .filter_map(|outcome| claimed_private(action, outcome))
+                        .map(|task| details_for(task, self.sender, self.lang)),
+                );
+                return acknowledged;
+            }
             let mut details = Vec::new();
             let mut links = Vec::new();
             let lines: Vec<String> = numbers
@@ -512,12 +527,37 @@ impl Asked<'_> {
     }
 }
 
+impl Asked<'_> {
+    /// `/board`: an admin's posts the board anew at the bottom of the chat
+    /// (the board is the answer); anyone else is told it is for admins.
+    async fn board(&self) -> HandlerResult {
+        let chat_id = self.msg.chat.id.0;
+        // No write lock held while Telegram is asked.
+        self.batch.flush().await?;
+        if !(Admins { bot: self.bot })
+            .is_admin(chat_id, self.sender.id)
+            .await
+        {
+            let html = Text::AdminsOnly.render(self.lang);
+            return self.answer(vec![reply_to(self.msg, html)]).await;
+        }
+        core::board::post(self.batch, chat_id, self.msg.chat.title(), Vec::new()).await
+    }
+}
+
 /// Ends a list that left `more` items out with how many there are.
 fn more_not_shown(html: &mut String, more: u64, lang: Lang) {
     if more > 0 {
         html.push('\n');
         html.push_str(&Text::MoreNotShown(more).render(lang));
     }
+}
+
+/// Whether any of `outcomes` claimed a private request.
+fn claimed_any_private(action: Action, outcomes: &[Outcome]) -> bool {
+    outcomes
+        .iter()
+        .any(|outcome| claimed_private(action, outcome).is_some())
 }
 
 /// The task, when `outcome` is a private request just claimed: its
@@ -608,6 +648,9 @@ pub async fn on_callback(
         (Some(Pressed::Task(action, number)), Some(chat)) if !chat.is_private() => {
             (chat.id.0, action, number)
         }
+        (Some(Pressed::Board(number)), Some(chat)) if !chat.is_private() => {
+            (chat.id.0, Action::Claim, number)
+        }
         // Under a notice, which may be in a private chat: the task by its id.
         // Only what notices carry: a claim or a done by id could reach a
         // task of a group the presser is not in.
@@ -629,7 +672,11 @@ pub async fn on_callback(
             return followup::set_pressed(&bot, &ctx, &batch, &query, change, lang).await;
         }
         (Some(pressed), Some(chat))
-            if chat.is_private() && !matches!(pressed, Pressed::Task(..) | Pressed::Set(_)) =>
+            if chat.is_private()
+                && !matches!(
+                    pressed,
+                    Pressed::Task(..) | Pressed::Board(_) | Pressed::Set(_)
+                ) =>
         {
             let private = PrivateChat {
                 bot: &bot,

@@ -1,5 +1,5 @@
 //! The buttons the bot shows: under an announcement, which depend only on
-//! the task's status; and those of the private-request steps and links,
+//! the task's status; the board's; and those of the private-request steps and links,
 //! kept in the outbox as [`Buttons`] and turned into Telegram's markup by
 //! [`markup`] when sent.
 //!
@@ -13,6 +13,7 @@ use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup};
 
 use super::callbacks::{self, Pressed};
 use crate::domain::{Action, DeepLink, Kind, Notice, Status, TaskNumber, TaskState};
+use crate::i18n::board::BoardText;
 use crate::i18n::followup::FollowText;
 use crate::i18n::private::PrivateText;
 use crate::i18n::{Lang, Text};
@@ -125,6 +126,28 @@ pub fn markup(buttons: &Buttons) -> Option<InlineKeyboardMarkup> {
 /// private chat with the bot and asks it for `link`.
 pub fn deep_link(bot_username: &str, link: DeepLink) -> String {
     format!("https://t.me/{bot_username}?start={}", link.payload())
+}
+
+/// Buttons per row on the board.
+const BOARD_ROW: usize = 5;
+
+/// The board's buttons: "ask for help" opening `ask_link` (the private
+/// chat, naming the group), then a `board:N` claim button for each of
+/// `claimable`, in rows (at most 1 + [`crate::i18n::board::MOST_CLAIM_BUTTONS`],
+/// within Telegram's 100).
+pub fn for_board(claimable: &[TaskNumber], ask_link: String, lang: Lang) -> Buttons {
+    let mut rows = url_button(BoardText::ButtonAsk.render(lang), ask_link);
+    rows.extend(claimable.chunks(BOARD_ROW).map(|row| {
+        row.iter()
+            .filter_map(|number| {
+                pressing(
+                    BoardText::ButtonClaim(*number).render(lang),
+                    Pressed::Board(*number),
+                )
+            })
+            .collect()
+    }));
+    rows
 }
 
 /// One button opening `url`.

@@ -169,7 +169,7 @@ impl PrivateChat<'_> {
                 // A flat no longer there: the question is asked again.
                 flat.map_or(Said::Other, |flat| Said::Answer(Answer::Flat(flat)))
             }
-            Pressed::Task(..) => Said::Abort,
+            Pressed::Task(..) | Pressed::Board(_) => Said::Abort,
             // Routed elsewhere; here they would only ask the step again.
             Pressed::OfTask(..) | Pressed::Keep(_) | Pressed::Set(_) => Said::Other,
         };

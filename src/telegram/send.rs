@@ -9,14 +9,14 @@ use std::time::Duration;
 
 use teloxide::adaptors::Throttle;
 use teloxide::payloads::{
-    AnswerCallbackQuerySetters, EditMessageTextSetters, SendMessageSetters, SendPhotoSetters,
-    SendVoiceSetters,
+    AnswerCallbackQuerySetters, EditMessageTextSetters, PinChatMessageSetters, SendMessageSetters,
+    SendPhotoSetters, SendVoiceSetters, SetMessageReactionSetters,
 };
 use teloxide::prelude::*;
 use teloxide::requests::Requester;
 use teloxide::types::{
     CallbackQueryId, FileId, InlineKeyboardMarkup, InputFile, LinkPreviewOptions, MessageId,
-    ParseMode, ReplyParameters, ThreadId,
+    ParseMode, ReactionType, ReplyParameters, ThreadId,
 };
 use teloxide::{ApiError, RequestError};
 
@@ -220,6 +220,51 @@ impl Outlet {
             Ok(_) | Err(RequestError::Api(ApiError::MessageToDeleteNotFound)) => Ok(()),
             Err(error) => Err(classify(error)),
         }
+    }
+
+    /// Reacts to a message with `emoji` (one of Telegram's standard
+    /// reactions). A chat that allows no such reaction answers 400
+    /// `REACTION_INVALID` (`Refused`).
+    pub async fn react(
+        &self,
+        chat_id: ChatId,
+        message_id: MessageId,
+        emoji: &str,
+    ) -> Result<(), Failure> {
+        let reaction = vec![ReactionType::Emoji {
+            emoji: emoji.to_string(),
+        }];
+        let result = match self {
+            Outlet::Paced(bot) => {
+                bot.set_message_reaction(chat_id, message_id)
+                    .reaction(reaction)
+                    .await
+            }
+            Outlet::Direct(bot) => {
+                bot.set_message_reaction(chat_id, message_id)
+                    .reaction(reaction)
+                    .await
+            }
+        };
+        result.map(drop).map_err(classify)
+    }
+
+    /// Pins a message without notifying the members. Without the right to
+    /// pin, Telegram answers 400 (`Refused`).
+    pub async fn pin(&self, chat_id: ChatId, message_id: MessageId) -> Result<(), Failure> {
+        let result = match self {
+            Outlet::Paced(bot) => {
+                bot.pin_chat_message(chat_id, message_id)
+                    .disable_notification(true)
+                    .await
+            }
+            Outlet::Direct(bot) => {
+                bot.pin_chat_message(chat_id, message_id)
+                    .disable_notification(true)
+                    .await
+            }
+        };
+        result.map(drop).map_err(classify)
     }
 
     /// Sends a photo or voice message by Telegram's `file_id`, with an

@@ -4,6 +4,7 @@
 mod database;
 mod helpers;
 
+mod board;
 mod chat_contract;
 mod crash;
 mod followup;

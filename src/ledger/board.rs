@@ -1,0 +1,143 @@
+//! What the ledger keeps of a chat's board: whether board mode is on, the
+//! message that shows the board, and the live tasks it lists, read as the
+//! sender renders it.
+
+use super::{Ledger, LedgerResult, LedgerTx, TaskRecord, TaskRow};
+use crate::domain::{BoardState, Lang};
+use crate::either;
+
+/// Most tasks read for a board: more than one message can show (4096
+/// UTF-16 units hold about a hundred lines); the rest are counted.
+pub const BOARD_TASKS_READ: i64 = 200;
+
+/// A chat's board as the sender draws it.
+#[derive(Debug, Clone)]
+pub struct BoardSnapshot {
+    pub state: BoardState,
+    /// The chat's own language, if it has one.
+    pub lang: Option<Lang>,
+    /// The newest waiting board row: the rows up to it are what this
+    /// drawing answers.
+    pub newest: i64,
+    /// Some row up to `newest` asks for the board anew at the bottom.
+    pub repost: bool,
+    /// Open tasks first, then claimed ones, each by number; at most
+    /// [`BOARD_TASKS_READ`].
+    pub tasks: Vec<TaskRecord>,
+    /// How many tasks are live in all.
+    pub live: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct BoardRow {
+    board_mode: bool,
+    board_message_id: Option<i32>,
+    lang: Option<String>,
+    newest: Option<i64>,
+    reposts: i64,
+    live: i64,
+}
+
+impl Ledger {
+    /// The board of `chat_id` with what it must show, when board rows wait
+    /// for it (`None`: another delivery covered them, or no such chat).
+    /// The rows are read before the tasks, so the tasks are at least as
+    /// new as the changes that queued them.
+    pub async fn board_snapshot(&self, chat_id: i64) -> LedgerResult<Option<BoardSnapshot>> {
+        let row: Option<BoardRow> = either!(self.readers(), p => sqlx::query_as(
+            "SELECT c.board_mode, c.board_message_id,
+                    COALESCE(c.language, c.added_by_language) AS lang,
+                    (SELECT MAX(o.id) FROM outbox AS o WHERE o.lane = c.id AND o.kind = 'board'
+                        AND o.state = 'pending') AS newest,
+                    (SELECT COUNT(*) FROM outbox AS o WHERE o.lane = c.id AND o.kind = 'board'
+                        AND o.state = 'pending' AND o.body = 'repost') AS reposts,
+                    (SELECT COUNT(*) FROM tasks AS t WHERE t.chat_id = c.id
+                        AND t.status IN ('open', 'claimed')) AS live
+             FROM chats AS c WHERE c.id = $1",
+        )
+        .bind(chat_id)
+        .fetch_optional(p)
+        .await?);
+        let Some(row) = row else { return Ok(None) };
+        let Some(newest) = row.newest else {
+            return Ok(None);
+        };
+        let tasks: Vec<TaskRow> = either!(self.readers(), p => sqlx::query_as(
+            "SELECT * FROM tasks WHERE chat_id = $1 AND status IN ('open', 'claimed')
+             ORDER BY CASE status WHEN 'open' THEN 0 ELSE 1 END, number LIMIT $2",
+        )
+        .bind(chat_id)
+        .bind(BOARD_TASKS_READ)
+        .fetch_all(p)
+        .await?);
+        Ok(Some(BoardSnapshot {
+            state: BoardState {
+                on: row.board_mode,
+                message_id: row.board_message_id,
+            },
+            lang: row.lang.as_deref().and_then(Lang::from_code),
+            newest,
+            repost: row.reposts > 0,
+            tasks: super::records(tasks)?,
+            live: row.live,
+        }))
+    }
+}
+
+impl LedgerTx {
+    /// Turns board mode of a chat on or off (`/settings board`).
+    pub async fn set_board_mode(
+        &mut self,
+        chat_id: i64,
+        title: Option<&str>,
+        on: bool,
+    ) -> LedgerResult<()> {
+        let at = self.now();
+        either!(self.conn().await?, c => sqlx::query(
+            "INSERT INTO chats (id, title, created_at, board_mode) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (id) DO UPDATE SET board_mode = excluded.board_mode,
+                 title = COALESCE(excluded.title, chats.title)",
+        )
+        .bind(chat_id)
+        .bind(title)
+        .bind(at)
+        .bind(on)
+        .execute(c)
+        .await
+        .map(drop)?);
+        Ok(())
+    }
+
+    /// Records that the board of `chat_id` shows what board rows up to
+    /// `newest` asked for, posted as message `posted` when it was posted
+    /// anew (a post that raced a migration of the chat is not recorded:
+    /// its id names a message of the old group).
+    pub async fn board_drawn(
+        &mut self,
+        chat_id: i64,
+        newest: i64,
+        posted: Option<i32>,
+    ) -> LedgerResult<()> {
+        let now = self.now();
+        either!(self.conn().await?, c => {
+            if let Some(message_id) = posted {
+                sqlx::query("UPDATE chats SET board_message_id = $1 WHERE id = $2")
+                    .bind(message_id)
+                    .bind(chat_id)
+                    .execute(&mut *c)
+                    .await?;
+            }
+            sqlx::query(
+                "UPDATE outbox SET state = 'sent', finished_at = $1
+                 WHERE lane = $2 AND kind = 'board' AND state = 'pending' AND id <= $3",
+            )
+            .bind(now)
+            .bind(chat_id)
+            .bind(newest)
+            .execute(c)
+            .await
+            .map(drop)?
+        });
+        Ok(())
+    }
+}
