@@ -19,7 +19,6 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use secrecy::ExposeSecret;
-use teloxide::adaptors::throttle::Limits;
 use teloxide::prelude::*;
 use teloxide::types::Me;
 use teloxide::{ApiError, RequestError};
@@ -32,6 +31,7 @@ use crate::ledger::{Ledger, RunLock};
 use crate::runtime::fetcher::Fetcher;
 use crate::runtime::processor::Processor;
 use crate::runtime::sender::Sender;
+use crate::telegram::pace::{Limits, Pace};
 use crate::telegram::schema::{schema, ALLOWED_UPDATES};
 use crate::telegram::send::Outlet;
 use crate::telegram::{Context, TgBot};
@@ -81,15 +81,15 @@ impl App {
             bot = bot.set_api_url(url.clone());
         }
         let pace = &settings.telegram;
-        let outlet = if pace.pacing {
-            Outlet::Paced(bot.clone().throttle(Limits {
-                messages_per_sec_chat: pace.chat_messages_per_second,
-                messages_per_min_chat: pace.group_messages_per_minute,
-                messages_per_min_channel_or_supergroup: pace.group_messages_per_minute,
-                messages_per_sec_overall: pace.messages_per_second,
-            }))
-        } else {
-            Outlet::Direct(bot.clone())
+        let outlet = Outlet {
+            bot: bot.clone(),
+            pace: pace.pacing.then(|| {
+                Arc::new(Pace::new(Limits {
+                    group_per_minute: pace.group_messages_per_minute,
+                    chat_per_second: pace.chat_messages_per_second,
+                    overall_per_second: pace.messages_per_second,
+                }))
+            }),
         };
         Ok(App {
             settings: Arc::new(settings),

@@ -8,6 +8,7 @@
 //! - [`private`] — the private chat: a request step by step, and the
 //!   claimer's details link.
 //! - [`send`] — one attempt at each speaking Bot API call, its errors sorted.
+//! - [`pace`] — new messages paced inside Telegram's limits, chat by chat.
 //! - [`callbacks`] — the button data codec; [`keyboards`] — the buttons.
 //! - [`admins`] — who administers a chat, from `getChatMember`.
 //! - [`followup`] — the buttons of notices (`keep:`, receipts by task id)
@@ -20,6 +21,7 @@ pub mod handlers;
 mod households;
 pub mod keyboards;
 pub mod menu;
+pub mod pace;
 pub mod private;
 pub mod schema;
 pub mod send;

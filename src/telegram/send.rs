@@ -7,7 +7,8 @@
 
 use std::time::Duration;
 
-use teloxide::adaptors::Throttle;
+use std::sync::Arc;
+
 use teloxide::payloads::{
     AnswerCallbackQuerySetters, EditMessageTextSetters, PinChatMessageSetters, SendMessageSetters,
     SendPhotoSetters, SendVoiceSetters, SetMessageReactionSetters,
@@ -20,14 +21,16 @@ use teloxide::types::{
 };
 use teloxide::{ApiError, RequestError};
 
+use super::pace::Pace;
 use crate::domain::{Media, MediaKind};
 
-/// What messages leave through: paced inside Telegram's limits by teloxide's
-/// `Throttle` (which also waits out 429s), or sent at once for benchmarks.
+/// What messages leave through: the bot, with new messages paced inside
+/// Telegram's limits chat by chat ([`Pace`]), or sent at once for
+/// benchmarks (`pace` is `None`).
 #[derive(Clone)]
-pub enum Outlet {
-    Paced(Throttle<Bot>),
-    Direct(Bot),
+pub struct Outlet {
+    pub bot: Bot,
+    pub pace: Option<Arc<Pace>>,
 }
 
 /// Where a message goes.
@@ -152,14 +155,19 @@ impl Outlet {
         html: &str,
         keyboard: Option<&InlineKeyboardMarkup>,
     ) -> Result<MessageId, Failure> {
-        html_or_plain("sendMessage", |plain| async move {
-            match self {
-                Outlet::Paced(bot) => send_via(bot, to, html, keyboard, plain).await,
-                Outlet::Direct(bot) => send_via(bot, to, html, keyboard, plain).await,
-            }
+        self.turn(to.chat_id).await;
+        html_or_plain("sendMessage", |plain| {
+            send_via(&self.bot, to, html, keyboard, plain)
         })
         .await
         .map_err(classify)
+    }
+
+    /// Waits until a new message may go to `chat_id`, when pacing.
+    async fn turn(&self, chat_id: ChatId) {
+        if let Some(pace) = &self.pace {
+            pace.turn(chat_id.0).await;
+        }
     }
 
     /// Replaces the text and buttons of a message the bot sent.
@@ -170,15 +178,8 @@ impl Outlet {
         html: &str,
         keyboard: Option<&InlineKeyboardMarkup>,
     ) -> Result<(), Failure> {
-        let result = html_or_plain("editMessageText", |plain| async move {
-            match self {
-                Outlet::Paced(bot) => {
-                    edit_via(bot, chat_id, message_id, html, keyboard, plain).await
-                }
-                Outlet::Direct(bot) => {
-                    edit_via(bot, chat_id, message_id, html, keyboard, plain).await
-                }
-            }
+        let result = html_or_plain("editMessageText", |plain| {
+            edit_via(&self.bot, chat_id, message_id, html, keyboard, plain)
         })
         .await;
         match result {
@@ -201,21 +202,15 @@ impl Outlet {
         let text: String = text.chars().take(200).collect();
         let query_id = CallbackQueryId(query_id.to_string());
         let url = url.and_then(|url| url.parse().ok());
-        let result = match self {
-            Outlet::Paced(bot) => answer_via(bot, query_id, text, alert, url).await,
-            Outlet::Direct(bot) => answer_via(bot, query_id, text, alert, url).await,
-        };
-        result.map_err(classify)
+        answer_via(&self.bot, query_id, text, alert, url)
+            .await
+            .map_err(classify)
     }
 
     /// Deletes a message: a bot may delete others' messages in a group only
     /// with the right to (Telegram answers 400 otherwise: `Refused`).
     pub async fn delete(&self, chat_id: ChatId, message_id: MessageId) -> Result<(), Failure> {
-        let result = match self {
-            Outlet::Paced(bot) => bot.delete_message(chat_id, message_id).await,
-            Outlet::Direct(bot) => bot.delete_message(chat_id, message_id).await,
-        };
-        match result {
+        match self.bot.delete_message(chat_id, message_id).await {
             // Already gone: what was asked is done.
             Ok(_) | Err(RequestError::Api(ApiError::MessageToDeleteNotFound)) => Ok(()),
             Err(error) => Err(classify(error)),
@@ -234,37 +229,23 @@ impl Outlet {
         let reaction = vec![ReactionType::Emoji {
             emoji: emoji.to_string(),
         }];
-        let result = match self {
-            Outlet::Paced(bot) => {
-                bot.set_message_reaction(chat_id, message_id)
-                    .reaction(reaction)
-                    .await
-            }
-            Outlet::Direct(bot) => {
-                bot.set_message_reaction(chat_id, message_id)
-                    .reaction(reaction)
-                    .await
-            }
-        };
-        result.map(drop).map_err(classify)
+        self.bot
+            .set_message_reaction(chat_id, message_id)
+            .reaction(reaction)
+            .await
+            .map(drop)
+            .map_err(classify)
     }
 
     /// Pins a message without notifying the members. Without the right to
     /// pin, Telegram answers 400 (`Refused`).
     pub async fn pin(&self, chat_id: ChatId, message_id: MessageId) -> Result<(), Failure> {
-        let result = match self {
-            Outlet::Paced(bot) => {
-                bot.pin_chat_message(chat_id, message_id)
-                    .disable_notification(true)
-                    .await
-            }
-            Outlet::Direct(bot) => {
-                bot.pin_chat_message(chat_id, message_id)
-                    .disable_notification(true)
-                    .await
-            }
-        };
-        result.map(drop).map_err(classify)
+        self.bot
+            .pin_chat_message(chat_id, message_id)
+            .disable_notification(true)
+            .await
+            .map(drop)
+            .map_err(classify)
     }
 
     /// Sends a photo or voice message by Telegram's `file_id`, with an
@@ -275,11 +256,9 @@ impl Outlet {
         media: &Media,
         caption: &str,
     ) -> Result<MessageId, Failure> {
-        html_or_plain("sendPhoto/sendVoice", |plain| async move {
-            match self {
-                Outlet::Paced(bot) => media_via(bot, chat_id, media, caption, plain).await,
-                Outlet::Direct(bot) => media_via(bot, chat_id, media, caption, plain).await,
-            }
+        self.turn(chat_id).await;
+        html_or_plain("sendPhoto/sendVoice", |plain| {
+            media_via(&self.bot, chat_id, media, caption, plain)
         })
         .await
         .map_err(classify)

@@ -213,3 +213,69 @@ async fn without_pacing_the_same_burst_meets_429s_and_still_all_get_through() {
         assert_eq!(replies_to(&app.fake, GROUP, id), 1, "request {id}");
     }
 }
+
+#[tokio::test]
+async fn one_groups_burst_delays_neither_other_groups_nor_button_answers() {
+    // Telegram's real limits: 20 new messages a minute into one group.
+    let app = TestApp::spawn_with(|vars| {
+        vars.insert("LINLI_TELEGRAM__PACING".into(), "true".into());
+        vars.insert(
+            "LINLI_TELEGRAM__CHAT_MESSAGES_PER_SECOND".into(),
+            "100".into(),
+        );
+    })
+    .await;
+    app.fake.limit_rate(20, Duration::from_secs(60));
+    app.burst(GROUP, 25);
+    app.fake
+        .wait_for("20 announcements", |calls| {
+            calls
+                .iter()
+                .filter(|c| c.method == "sendMessage" && c.chat_id() == Some(GROUP))
+                .count()
+                >= 20
+        })
+        .await;
+    // The group is now at its limit: its last five wait a minute. Another
+    // group and a button under the busy one are answered at once.
+    let started = std::time::Instant::now();
+    let other = -1_009_999;
+    let asked = app.say(other, BO, "/need rubbish 9-9");
+    let pressed = app.press(GROUP, CY, app.announcement_id(GROUP, 1), "claim:1");
+    app.fake
+        .wait_for(
+            "the other group's announcement and the button's answer",
+            |calls| {
+                let announced = calls.iter().any(|c| {
+                    c.method == "sendMessage"
+                        && c.succeeded()
+                        && c.body["reply_parameters"]["message_id"] == asked
+                });
+                let answered = calls.iter().any(|c| {
+                    c.method == "answerCallbackQuery"
+                        && c.body["callback_query_id"] == pressed.as_str()
+                });
+                announced && answered
+            },
+        )
+        .await;
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "took {:?}",
+        started.elapsed()
+    );
+    let too_many = app
+        .fake
+        .calls_of("sendMessage")
+        .iter()
+        .filter(|c| c.answer["error_code"] == 429)
+        .count();
+    assert_eq!(too_many, 0, "paced inside the limit, not by 429s");
+    let in_group = app
+        .fake
+        .calls_of("sendMessage")
+        .iter()
+        .filter(|c| c.chat_id() == Some(GROUP))
+        .count();
+    assert_eq!(in_group, 20, "the rest of the burst waits its turn");
+}

@@ -26,7 +26,7 @@ async fn a_429_is_waited_out_and_the_announcement_still_arrives() {
 }
 
 #[tokio::test]
-async fn the_same_429_under_pacing_is_retried_by_the_throttle() {
+async fn the_same_429_under_pacing_is_waited_out_and_retried() {
     let app = TestApp::spawn_with(|vars| {
         vars.insert("LINLI_TELEGRAM__PACING".into(), "true".into());
     })
