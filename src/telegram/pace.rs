@@ -20,6 +20,10 @@ use tokio::time::Instant;
 
 const SECOND: Duration = Duration::from_secs(1);
 const MINUTE: Duration = Duration::from_secs(60);
+/// A group's minute as kept: a second longer, since a message reaches
+/// Telegram a little after its slot, and not always as late as the one
+/// 20 messages before it (measured: 2 answers of 429 in 60 without it).
+const GROUP_MINUTE: Duration = Duration::from_secs(61);
 
 /// The limits kept, from `[telegram]` in the settings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -99,7 +103,7 @@ impl Taken {
         };
         keep(limits.chat_per_second, SECOND);
         if chat_id < 0 {
-            keep(limits.group_per_minute, MINUTE);
+            keep(limits.group_per_minute, GROUP_MINUTE);
         }
         sent.push_back(slot);
         slot
@@ -138,9 +142,9 @@ mod tests {
         for (i, slot) in slots.iter().take(20).enumerate() {
             assert_eq!(*slot, SECOND * u32::try_from(i).unwrap());
         }
-        // The 21st waits until the first is a minute old.
-        assert_eq!(slots[20], MINUTE);
-        assert_eq!(slots[21], MINUTE + SECOND);
+        // The 21st waits until the first is a minute (and a second) old.
+        assert_eq!(slots[20], GROUP_MINUTE);
+        assert_eq!(slots[21], GROUP_MINUTE + SECOND);
     }
 
     #[test]

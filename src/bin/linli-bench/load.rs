@@ -84,6 +84,16 @@ pub async fn compare(
 /// Starts a bot as a child of this binary against `fake`, with the settings
 /// of a benchmark: pacing off, a short long-poll.
 pub fn spawn_bot(subject: Subject, fake: &FakeTelegram, database: &str) -> anyhow::Result<Child> {
+    spawn_bot_paced(subject, fake, database, false)
+}
+
+/// [`spawn_bot`], with the bot's pacing on (as in production) or off.
+pub fn spawn_bot_paced(
+    subject: Subject,
+    fake: &FakeTelegram,
+    database: &str,
+    pacing: bool,
+) -> anyhow::Result<Child> {
     let serve = match subject {
         Subject::Linli => "serve-linli",
         Subject::Floor => "serve-floor",
@@ -98,7 +108,7 @@ pub fn spawn_bot(subject: Subject, fake: &FakeTelegram, database: &str) -> anyho
         .env("TELOXIDE_TOKEN", TOKEN)
         .env("TELOXIDE_API_URL", &fake.url)
         .env("DATABASE_URL", database)
-        .env("LINLI_TELEGRAM__PACING", "false")
+        .env("LINLI_TELEGRAM__PACING", pacing.to_string())
         .env("LINLI_TELEGRAM__POLL_TIMEOUT_SECONDS", "1")
         .env(
             "RUST_LOG",

@@ -10,11 +10,14 @@
 //!   /mine, /stats and a claim in its busiest chat; bytes per task; start-up.
 //! - [`timers`]: 100,000 pending timers; the look for due ones and the idle
 //!   bot's CPU time, against an empty timers table.
+//! - [`burst`]: 60 `/need` in one minute into one group under Telegram's
+//!   limit, with per-task announcements and in board mode.
 //!
 //! Each runs on SQLite by default, or on PostgreSQL with `--database`.
 //!
 //! `cargo run --release --features bench --bin linli-bench -- --help`.
 
+mod burst;
 mod database;
 mod floor;
 mod load;
@@ -47,7 +50,17 @@ struct Cli {
     /// Pending timers in the ledger of the timers run.
     #[arg(long, default_value_t = 100_000)]
     timers: i64,
-    /// A run of seconds, for CI: 5 chats × 3 tasks, one run, 10,000 tasks.
+    /// Requests in the burst run.
+    #[arg(long, default_value_t = 60)]
+    burst_requests: usize,
+    /// Seconds the burst's requests are spread over.
+    #[arg(long, default_value_t = 60)]
+    burst_seconds: u64,
+    /// Only the burst run.
+    #[arg(long)]
+    burst_only: bool,
+    /// A run of seconds, for CI: 5 chats × 3 tasks, one run, 10,000 tasks,
+    /// a burst of 10 requests in 5 seconds.
     #[arg(long)]
     quick: bool,
     /// A PostgreSQL server (`postgres://postgres@127.0.0.1:5432/postgres`):
@@ -78,6 +91,7 @@ fn main() -> anyhow::Result<()> {
     }
     if cli.quick {
         (cli.chats, cli.tasks, cli.runs, cli.ledger_tasks, cli.timers) = (5, 3, 1, 10_000, 1_000);
+        (cli.burst_requests, cli.burst_seconds) = (10, 5);
     }
     runtime.block_on(async {
         let server = cli.database.as_deref();
@@ -86,6 +100,16 @@ fn main() -> anyhow::Result<()> {
                 linli::config::is_postgres(server),
                 "--database must be a postgres:// URL, not {server}"
             );
+        }
+        let burst = burst::compare(
+            cli.burst_requests,
+            std::time::Duration::from_secs(cli.burst_seconds),
+            server,
+        )
+        .await?;
+        if cli.burst_only {
+            report::print_burst(&burst, cli.burst_seconds);
+            return Ok(());
         }
         let load = load::compare(cli.chats, cli.tasks, cli.runs, server).await?;
         let scale = scale::measure(cli.ledger_tasks, server).await?;
@@ -96,6 +120,7 @@ fn main() -> anyhow::Result<()> {
         };
         report::print(&load, &scale, store, cli.chats, cli.tasks, cli.runs);
         report::print_timers(&timers);
+        report::print_burst(&burst, cli.burst_seconds);
         Ok(())
     })
 }

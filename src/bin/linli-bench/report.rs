@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use crate::burst::{BurstResult, Mode};
 use crate::load::{Comparison, LoadResult};
 use crate::scale::ScaleResult;
 use crate::timers::TimersResult;
@@ -159,4 +160,76 @@ pub fn print_timers(timers: &TimersResult) {
     let ratio = ms(timers.full.look) / ms(timers.empty.look).max(1e-6);
     println!();
     println!("Look ratio full/empty: {ratio:.2}.");
+}
+
+/// Prints the burst run, announcements and board mode side by side, with
+/// the targets of board mode (interface.md, *Busy groups*).
+pub fn print_burst(results: &[BurstResult], seconds: u64) {
+    let Some(first) = results.first() else { return };
+    println!();
+    println!(
+        "## Burst: {} /need in {seconds} s into one group (Telegram's limit on: 20 new messages a minute; pacing on)",
+        first.requests
+    );
+    println!();
+    let name = |mode: Mode| match mode {
+        Mode::Announcements => "announcements",
+        Mode::Board => "board mode",
+    };
+    let header: Vec<&str> = results.iter().map(|r| name(r.mode)).collect();
+    println!("| measure | {} |", header.join(" | "));
+    println!("| --- |{}", " ---: |".repeat(results.len()));
+    let row = |label: &str, value: &dyn Fn(&BurstResult) -> String| {
+        let values: Vec<String> = results.iter().map(value).collect();
+        println!("| {label} | {} |", values.join(" | "));
+    };
+    let s = |d: Duration| format!("{:.3} s", d.as_secs_f64());
+    for (label, q) in [("p50", 0.5), ("p99", 0.99), ("max", 1.0)] {
+        row(&format!("request → acknowledged, {label}"), &|r| {
+            s(BurstResult::quantile(&r.acknowledged, q))
+        });
+    }
+    for (label, q) in [("p50", 0.5), ("p99", 0.99), ("max", 1.0)] {
+        row(&format!("request → shown to the group, {label}"), &|r| {
+            s(BurstResult::quantile(&r.shown, q))
+        });
+    }
+    row(
+        "new group messages per task (the board not counted)",
+        &|r| format!("{:.2}", r.messages_per_task()),
+    );
+    row("boards posted", &|r| r.boards_posted.to_string());
+    row("edits", &|r| r.edits.to_string());
+    row("429 answers met", &|r| r.too_many.to_string());
+    row("requests dropped", &|r| r.dropped().to_string());
+    row("peak RSS (MiB)", &|r| {
+        format!("{:.1}", r.peak_rss_kib as f64 / 1024.0)
+    });
+    if let Some(board) = results.iter().find(|r| r.mode == Mode::Board) {
+        let ack = BurstResult::quantile(&board.acknowledged, 0.99);
+        let shown = BurstResult::quantile(&board.shown, 1.0);
+        println!();
+        println!("| board-mode target | result | |");
+        println!("| --- | --- | --- |");
+        println!(
+            "| every request acknowledged within 2 s (p99) | {} | {} |",
+            s(ack),
+            verdict(ack <= Duration::from_secs(2))
+        );
+        println!(
+            "| every request on the board within 10 s (max) | {} | {} |",
+            s(shown),
+            verdict(shown <= Duration::from_secs(10))
+        );
+        println!(
+            "| 0 new group messages per task | {:.2} | {} |",
+            board.messages_per_task(),
+            verdict(board.messages_per_task() == 0.0)
+        );
+        println!(
+            "| nothing dropped | {} | {} |",
+            board.dropped(),
+            verdict(board.dropped() == 0)
+        );
+    }
 }
