@@ -612,6 +612,7 @@ async fn handle(
             "getChatMember" => get_chat_member(&fake, &body),
             "setMessageReaction" => set_message_reaction(&fake, &body),
             "pinChatMessage" => pin_chat_message(&fake, &body),
+            "unpinChatMessage" => unpin_chat_message(&fake, &body),
             _ => (
                 StatusCode::NOT_FOUND,
                 json!({"ok": false, "error_code": 404, "description": "Not Found"}),
@@ -991,6 +992,24 @@ fn set_message_reaction(fake: &FakeTelegram, body: &Value) -> Reply {
     });
     if !valid || reactions.len() > 1 || fake.lock().reactions_off {
         return bad_request("REACTION_INVALID");
+    }
+    ok(json!(true))
+}
+
+/// In a group only an administrator with the right unpins.
+fn unpin_chat_message(fake: &FakeTelegram, body: &Value) -> Reply {
+    let Some(chat) = body["chat_id"].as_i64() else {
+        return bad_request("chat not found");
+    };
+    let mut inner = fake.lock();
+    let status = inner.statuses.get(&(chat, BOT_ID)).cloned();
+    if chat < 0 && !matches!(status.as_deref(), Some("administrator" | "creator")) {
+        return bad_request("not enough rights to manage pinned messages in the chat");
+    }
+    let pinned = inner.pinned.get(&chat).copied();
+    let named = body["message_id"].as_i64();
+    if named.is_none() || named == pinned {
+        inner.pinned.remove(&chat);
     }
     ok(json!(true))
 }

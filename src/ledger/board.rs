@@ -2,6 +2,7 @@
 //! message that shows the board, and the live tasks it lists, read as the
 //! sender renders it.
 
+use super::backend::Backend;
 use super::{Ledger, LedgerResult, LedgerTx, TaskRecord, TaskRow};
 use crate::domain::{BoardState, Lang};
 use crate::either;
@@ -16,16 +17,18 @@ pub struct BoardSnapshot {
     pub state: BoardState,
     /// The chat's own language, if it has one.
     pub lang: Option<Lang>,
-    /// The newest waiting board row: the rows up to it are what this
-    /// drawing answers.
-    pub newest: i64,
-    /// Some row up to `newest` asks for the board anew at the bottom.
+    /// The waiting board rows this drawing answers: those committed when
+    /// it was read (on PostgreSQL a row with a lower id may commit later,
+    /// so the rows are named, not bounded by the newest).
+    pub rows: Vec<i64>,
+    /// One of `rows` asks for the board anew at the bottom.
     pub repost: bool,
     /// Open tasks first, then claimed ones, each by number; at most
     /// [`BOARD_TASKS_READ`].
     pub tasks: Vec<TaskRecord>,
-    /// How many tasks are live in all.
+    /// How many tasks are live in all, and how many of them open.
     pub live: i64,
+    pub open: i64,
 }
 
 #[derive(sqlx::FromRow)]
@@ -33,9 +36,8 @@ struct BoardRow {
     board_mode: bool,
     board_message_id: Option<i32>,
     lang: Option<String>,
-    newest: Option<i64>,
-    reposts: i64,
     live: i64,
+    open: i64,
 }
 
 impl Ledger {
@@ -44,24 +46,29 @@ impl Ledger {
     /// The rows are read before the tasks, so the tasks are at least as
     /// new as the changes that queued them.
     pub async fn board_snapshot(&self, chat_id: i64) -> LedgerResult<Option<BoardSnapshot>> {
+        let waiting: Vec<(i64, Option<String>)> = either!(self.readers(), p => sqlx::query_as(
+            "SELECT id, body FROM outbox
+             WHERE lane = $1 AND kind = 'board' AND state = 'pending' ORDER BY id",
+        )
+        .bind(chat_id)
+        .fetch_all(p)
+        .await?);
+        if waiting.is_empty() {
+            return Ok(None);
+        }
         let row: Option<BoardRow> = either!(self.readers(), p => sqlx::query_as(
             "SELECT c.board_mode, c.board_message_id,
                     COALESCE(c.language, c.added_by_language) AS lang,
-                    (SELECT MAX(o.id) FROM outbox AS o WHERE o.lane = c.id AND o.kind = 'board'
-                        AND o.state = 'pending') AS newest,
-                    (SELECT COUNT(*) FROM outbox AS o WHERE o.lane = c.id AND o.kind = 'board'
-                        AND o.state = 'pending' AND o.body = 'repost') AS reposts,
                     (SELECT COUNT(*) FROM tasks AS t WHERE t.chat_id = c.id
-                        AND t.status IN ('open', 'claimed')) AS live
+                        AND t.status IN ('open', 'claimed')) AS live,
+                    (SELECT COUNT(*) FROM tasks AS t WHERE t.chat_id = c.id
+                        AND t.status = 'open') AS open
              FROM chats AS c WHERE c.id = $1",
         )
         .bind(chat_id)
         .fetch_optional(p)
         .await?);
         let Some(row) = row else { return Ok(None) };
-        let Some(newest) = row.newest else {
-            return Ok(None);
-        };
         let tasks: Vec<TaskRow> = either!(self.readers(), p => sqlx::query_as(
             "SELECT * FROM tasks WHERE chat_id = $1 AND status IN ('open', 'claimed')
              ORDER BY CASE status WHEN 'open' THEN 0 ELSE 1 END, number LIMIT $2",
@@ -76,10 +83,13 @@ impl Ledger {
                 message_id: row.board_message_id,
             },
             lang: row.lang.as_deref().and_then(Lang::from_code),
-            newest,
-            repost: row.reposts > 0,
+            repost: waiting
+                .iter()
+                .any(|(_, body)| body.as_deref() == Some("repost")),
+            rows: waiting.into_iter().map(|(id, _)| id).collect(),
             tasks: super::records(tasks)?,
             live: row.live,
+            open: row.open,
         }))
     }
 }
@@ -108,36 +118,47 @@ impl LedgerTx {
         Ok(())
     }
 
-    /// Records that the board of `chat_id` shows what board rows up to
-    /// `newest` asked for, posted as message `posted` when it was posted
-    /// anew (a post that raced a migration of the chat is not recorded:
-    /// its id names a message of the old group).
+    /// Records that the board of `chat_id` shows what board rows `rows`
+    /// asked for, posted as message `posted` when it was posted anew (in
+    /// the chat of that id: a post that raced a migration of the chat names
+    /// a message of the old group, and the chat has moved).
     pub async fn board_drawn(
         &mut self,
         chat_id: i64,
-        newest: i64,
+        rows: &[i64],
         posted: Option<i32>,
     ) -> LedgerResult<()> {
         let now = self.now();
-        either!(self.conn().await?, c => {
-            if let Some(message_id) = posted {
-                sqlx::query("UPDATE chats SET board_message_id = $1 WHERE id = $2")
-                    .bind(message_id)
-                    .bind(chat_id)
-                    .execute(&mut *c)
-                    .await?;
-            }
-            sqlx::query(
-                "UPDATE outbox SET state = 'sent', finished_at = $1
-                 WHERE lane = $2 AND kind = 'board' AND state = 'pending' AND id <= $3",
+        if let Some(message_id) = posted {
+            either!(self.conn().await?, c => sqlx::query(
+                "UPDATE chats SET board_message_id = $1 WHERE id = $2",
             )
-            .bind(now)
+            .bind(message_id)
             .bind(chat_id)
-            .bind(newest)
             .execute(c)
             .await
-            .map(drop)?
-        });
+            .map(drop)?);
+        }
+        const DONE: &str = "UPDATE outbox SET state = 'sent', finished_at = $1
+             WHERE lane = $2 AND kind = 'board' AND state = 'pending' AND id";
+        match self.conn().await? {
+            Backend::Sqlite(c) => {
+                sqlx::query(&format!("{DONE} IN (SELECT value FROM json_each($3))"))
+                    .bind(now)
+                    .bind(chat_id)
+                    .bind(serde_json::to_string(rows).unwrap_or_else(|_| "[]".into()))
+                    .execute(c)
+                    .await
+                    .map(drop)?
+            }
+            Backend::Postgres(c) => sqlx::query(&format!("{DONE} = ANY($3)"))
+                .bind(now)
+                .bind(chat_id)
+                .bind(rows)
+                .execute(c)
+                .await
+                .map(drop)?,
+        }
         Ok(())
     }
 }

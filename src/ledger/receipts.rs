@@ -38,11 +38,11 @@ pub enum Receipt {
         newest: i64,
         posted: Option<i32>,
     },
-    /// A chat's board now shows what board rows up to `newest` asked for;
-    /// `posted` is the message that shows it, when a new one was posted.
+    /// A chat's board now shows what board rows `rows` asked for; `posted`
+    /// is the message that shows it, when a new one was posted.
     Board {
         chat_id: i64,
-        newest: i64,
+        rows: Vec<i64>,
         posted: Option<i32>,
     },
 }
@@ -133,9 +133,9 @@ impl LedgerTx {
                 } => announced.push(serde_json::json!([task_id, newest, posted, chat_id])),
                 Receipt::Board {
                     chat_id,
-                    newest,
+                    rows,
                     posted,
-                } => self.board_drawn(*chat_id, *newest, *posted).await?,
+                } => self.board_drawn(*chat_id, rows, *posted).await?,
                 Receipt::Failed { row, error } => {
                     either!(self.conn().await?, c => sqlx::query(
                         "UPDATE outbox SET state = 'failed', finished_at = $1, error = $2

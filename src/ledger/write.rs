@@ -419,8 +419,7 @@ impl LedgerTx {
                              (SELECT auto_release_after FROM chats WHERE id = $1)),
                          digest_at = COALESCE(digest_at, (SELECT digest_at FROM chats WHERE id = $1)),
                          board_mode = board_mode
-                             OR COALESCE((SELECT board_mode FROM chats WHERE id = $1), FALSE),
-                         board_message_id = NULL
+                             OR COALESCE((SELECT board_mode FROM chats WHERE id = $1), FALSE)
                      WHERE id = $2",
                 )
                 .bind(from)
@@ -435,7 +434,8 @@ impl LedgerTx {
             })
         } else {
             either!(self.conn().await?, c => {
-                // ON UPDATE CASCADE carries the tasks along.
+                // ON UPDATE CASCADE carries the tasks along. The old group's
+                // board cannot be edited from the supergroup.
                 sqlx::query("UPDATE chats SET id = $1, board_message_id = NULL WHERE id = $2")
                     .bind(to)
                     .bind(from)

@@ -51,7 +51,13 @@ impl BoardPace {
     }
 
     fn drawn(&self, chat_id: i64) {
-        self.lock().insert(chat_id, Instant::now());
+        let now = Instant::now();
+        let mut last = self.lock();
+        // Forget boards drawn longer ago than the pause, now and then.
+        if last.len() > 1024 {
+            last.retain(|_, at| *at + BOARD_PACE > now);
+        }
+        last.insert(chat_id, now);
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<i64, Instant>> {
@@ -81,7 +87,7 @@ impl Sender {
         let chat = ChatId(chat_id);
         let drawn = |posted| Receipt::Board {
             chat_id,
-            newest: snapshot.newest,
+            rows: snapshot.rows.clone(),
             posted,
         };
         let old = snapshot.state.message_id.map(MessageId);
@@ -133,8 +139,8 @@ impl Sender {
             .iter()
             .map(|task| BoardItem::from(task.card(zone)))
             .collect();
-        let live = usize::try_from(snapshot.live).unwrap_or(usize::MAX);
-        let drawn = draw(&items, live, lang);
+        let count = |n: i64| usize::try_from(n).unwrap_or(0);
+        let drawn = draw(&items, count(snapshot.live), count(snapshot.open), lang);
         let ask = DeepLink::Ask {
             chat_id,
             thread_id: None,
@@ -146,7 +152,7 @@ impl Sender {
     }
 
     /// Deletes the board replaced by a new one; where the bot may not, it
-    /// says where the board went and loses its buttons.
+    /// says where the board went, loses its buttons and is unpinned.
     async fn retire_board(&self, chat: ChatId, old: MessageId, lang: Lang) {
         match self.outlet.delete(chat, old).await {
             Ok(()) => {}
@@ -163,6 +169,9 @@ impl Sender {
                         ?failure,
                         "cannot edit the old board either"
                     );
+                }
+                if let Err(failure) = self.outlet.unpin(chat, old).await {
+                    tracing::info!(chat_id = chat.0, ?failure, "cannot unpin the old board");
                 }
             }
         }

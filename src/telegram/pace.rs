@@ -19,7 +19,6 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 const SECOND: Duration = Duration::from_secs(1);
-const MINUTE: Duration = Duration::from_secs(60);
 /// A group's minute as kept: a second longer, since a message reaches
 /// Telegram a little after its slot, and not always as late as the one
 /// 20 messages before it (measured: 2 answers of 429 in 60 without it).
@@ -88,10 +87,10 @@ impl Taken {
         // Forget chats quiet for a minute, now and then.
         if self.chats.len() > 1024 {
             self.chats
-                .retain(|_, sent| sent.back().is_some_and(|last| *last + MINUTE > now));
+                .retain(|_, sent| sent.back().is_some_and(|last| *last + GROUP_MINUTE > now));
         }
         let sent = self.chats.entry(chat_id).or_default();
-        while sent.front().is_some_and(|at| *at + MINUTE <= now) {
+        while sent.front().is_some_and(|at| *at + GROUP_MINUTE <= now) {
             sent.pop_front();
         }
         let mut slot = now;

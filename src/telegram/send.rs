@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use teloxide::payloads::{
     AnswerCallbackQuerySetters, EditMessageTextSetters, PinChatMessageSetters, SendMessageSetters,
-    SendPhotoSetters, SendVoiceSetters, SetMessageReactionSetters,
+    SendPhotoSetters, SendVoiceSetters, SetMessageReactionSetters, UnpinChatMessageSetters,
 };
 use teloxide::prelude::*;
 use teloxide::requests::Requester;
@@ -243,6 +243,17 @@ impl Outlet {
         self.bot
             .pin_chat_message(chat_id, message_id)
             .disable_notification(true)
+            .await
+            .map(drop)
+            .map_err(classify)
+    }
+
+    /// Unpins a message. Without the right to pin, Telegram answers 400
+    /// (`Refused`).
+    pub async fn unpin(&self, chat_id: ChatId, message_id: MessageId) -> Result<(), Failure> {
+        self.bot
+            .unpin_chat_message(chat_id)
+            .message_id(message_id)
             .await
             .map(drop)
             .map_err(classify)

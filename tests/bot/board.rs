@@ -51,6 +51,20 @@ fn boards_posted(app: &TestApp) -> Vec<Call> {
         .collect()
 }
 
+/// The calls that posted or edited board message `id`, oldest first.
+fn board_calls(app: &TestApp, id: i64) -> Vec<Call> {
+    app.fake
+        .calls()
+        .into_iter()
+        .filter(|c| c.succeeded() && c.chat_id() == Some(GROUP))
+        .filter(|c| match c.method.as_str() {
+            "editMessageText" => c.body["message_id"] == id,
+            "sendMessage" => c.sent_message_id() == Some(id),
+            _ => false,
+        })
+        .collect()
+}
+
 /// Reactions set on message `id` of the group.
 fn reactions_on(app: &TestApp, id: i64) -> Vec<Call> {
     app.fake
@@ -263,6 +277,74 @@ async fn board_by_command_reposts_it_and_only_admins_may() {
         "the old board is gone"
     );
     assert!(board_text(&app).await.contains("🚶 Bo"));
+
+    // Where the old board cannot be deleted, it says where the board went.
+    app.fake.fail_next(
+        "deleteMessage",
+        400,
+        serde_json::json!({"ok": false, "error_code": 400,
+                           "description": "Bad Request: message can't be deleted"}),
+    );
+    app.say(GROUP, ANN, "/board");
+    app.fake
+        .wait_for("a third board", |calls| {
+            calls
+                .iter()
+                .filter(|c| c.method == "sendMessage" && c.text().contains("Help board"))
+                .count()
+                == 3
+        })
+        .await;
+    app.fake.settle().await;
+    let third = board_id(&app).await.unwrap();
+    assert_ne!(third, second);
+    let old = app.fake.message_text(GROUP, second).unwrap();
+    assert!(old.contains("moved"), "{old}");
+    assert_eq!(app.fake.message_buttons(GROUP, second).unwrap().len(), 0);
+}
+
+#[tokio::test]
+async fn the_board_follows_the_group_into_its_supergroup() {
+    let app = TestApp::spawn().await;
+    board_mode(&app, true).await;
+    app.say(GROUP, ANN, "/need pickup 3-201");
+    board_shows(&app, "#1", |t| t.contains("#1")).await;
+    app.fake.settle().await;
+    let supergroup = -1_009_876_543_210;
+    app.migrate(GROUP, supergroup);
+    app.fake
+        .wait_for("a board in the supergroup", |calls| {
+            calls.iter().any(|c| {
+                c.method == "sendMessage"
+                    && c.succeeded()
+                    && c.chat_id() == Some(supergroup)
+                    && c.text().contains("#1")
+            })
+        })
+        .await;
+    app.fake.settle().await;
+    let timing = app.ledger.chat_timing(supergroup).await.unwrap();
+    assert!(timing.board.on, "board mode follows");
+    let board = i64::from(timing.board.message_id.expect("the new board is kept"));
+    assert!(app.fake.message_exists(supergroup, board));
+    // A change there edits that board, and still no announcement.
+    app.say(supergroup, BO, "/claim 1");
+    app.fake
+        .wait_for("the supergroup's board edited", |calls| {
+            calls.iter().any(|c| {
+                c.method == "editMessageText"
+                    && c.succeeded()
+                    && c.chat_id() == Some(supergroup)
+                    && c.body["message_id"] == board
+                    && c.text().contains("🚶 Bo")
+            })
+        })
+        .await;
+    assert!(app
+        .fake
+        .calls_of("sendMessage")
+        .iter()
+        .all(|c| !c.buttons().iter().any(|b| b.starts_with("claim:"))));
 }
 
 #[tokio::test]
@@ -274,9 +356,15 @@ async fn a_board_of_150_tasks_fits_one_message() {
     assert!(shown.encode_utf16().count() <= 4096, "{}", shown.len());
     assert!(shown.contains("more"), "says how many more: {shown}");
     let board = board_id(&app).await.unwrap();
-    let buttons = app.fake.message_buttons(GROUP, board).unwrap();
-    assert!(buttons.len() <= 100, "{} buttons", buttons.len());
-    assert!(buttons.iter().filter(|b| b.starts_with("board:")).count() >= 50);
+    let drawn = board_calls(&app, board);
+    let last = drawn.last().unwrap();
+    let all_buttons = last.buttons().len() + last.url_buttons().len();
+    assert!(all_buttons <= 100, "{all_buttons} buttons");
+    assert_eq!(last.url_buttons().len(), 1, "ask for help");
+    assert!(last.buttons().iter().all(|b| b.starts_with("board:")));
+    assert!(last.buttons().len() >= 50);
+    // 150 changes folded into a few edits, at least 3 seconds apart.
+    assert!(drawn.len() < 20, "{} drawings", drawn.len());
     app.fake.settle().await;
     for id in asked {
         assert_eq!(reactions_on(&app, id).len(), 1, "request {id} acknowledged");
