@@ -39,14 +39,15 @@ pub fn acknowledge(chat_id: i64, message_id: i32) -> Outgoing {
     }
 }
 
-/// `/board` by an admin: the board is posted anew at the bottom of the
-/// chat (the old one deleted, or left without buttons where it cannot
-/// be), with `replies`, in one unit of `batch`.
+/// `/board` (message `asked`) by an admin: the board is posted anew at the
+/// bottom of the chat (the old one deleted, or left without buttons where
+/// it cannot be); in board mode the command is acknowledged with a
+/// reaction, as every other. One unit of `batch`.
 pub async fn post(
     batch: &Batch,
     chat_id: i64,
     title: Option<&str>,
-    replies: Vec<Outgoing>,
+    asked: i32,
 ) -> LedgerResult<()> {
     let mut tx = batch.begin().await?;
     if let Some(title) = title {
@@ -56,8 +57,8 @@ pub async fn post(
         chat_id,
         repost: true,
     });
-    for reply in replies {
-        tx.send(reply);
+    if tx.chat_timing(chat_id).await?.board.on {
+        tx.send(acknowledge(chat_id, asked));
     }
     tx.commit().await
 }

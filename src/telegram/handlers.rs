@@ -541,7 +541,7 @@ impl Asked<'_> {
             let html = Text::AdminsOnly.render(self.lang);
             return self.answer(vec![reply_to(self.msg, html)]).await;
         }
-        core::board::post(self.batch, chat_id, self.msg.chat.title(), Vec::new()).await
+        core::board::post(self.batch, chat_id, self.msg.chat.title(), self.msg.id.0).await
     }
 }
 

@@ -164,6 +164,21 @@ async fn the_board_through_a_life_cycle_with_reactions_instead_of_replies() {
         .calls_of("sendMessage")
         .iter()
         .all(|c| !c.buttons().iter().any(|b| b.starts_with("claim:"))));
+
+    // In board mode /board is acknowledged like any command.
+    let again = app.say(GROUP, ANN, "/board");
+    app.fake
+        .wait_for("the board re-posted", |calls| {
+            calls
+                .iter()
+                .filter(|c| c.method == "sendMessage" && c.text().contains("Help board"))
+                .count()
+                == 2
+        })
+        .await;
+    app.fake.settle().await;
+    assert_eq!(reactions_on(&app, again).len(), 1);
+    assert_eq!(replies_to(&app.fake, GROUP, again), 0);
 }
 
 #[tokio::test]
@@ -259,7 +274,7 @@ async fn board_by_command_reposts_it_and_only_admins_may() {
         .any(|c| c.body["message_id"] == announced));
 
     // /board again: a new board at the bottom, the old one deleted.
-    app.say(GROUP, ANN, "/board");
+    let again = app.say(GROUP, ANN, "/board");
     app.fake
         .wait_for("a second board", |calls| {
             calls
@@ -277,6 +292,12 @@ async fn board_by_command_reposts_it_and_only_admins_may() {
         "the old board is gone"
     );
     assert!(board_text(&app).await.contains("🚶 Bo"));
+    assert_eq!(
+        replies_to(&app.fake, GROUP, again),
+        0,
+        "the board is the answer"
+    );
+    assert!(reactions_on(&app, again).is_empty(), "not in board mode");
 
     // Where the old board cannot be deleted, it says where the board went.
     app.fake.fail_next(
