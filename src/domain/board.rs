@@ -36,6 +36,8 @@ pub struct BoardItem {
     pub status: Status,
     /// Empty for a private request.
     pub flat: String,
+    /// A private request: the group sees neither its flat nor its details.
+    pub private: bool,
     /// Who claimed it, when claimed.
     pub claimer_name: Option<String>,
 }
@@ -47,6 +49,7 @@ impl From<TaskCard> for BoardItem {
             number: card.number,
             kind: card.kind,
             status: card.status,
+            private: card.private,
             flat: card.flat,
             claimer_name: card.claimer_name,
         }

@@ -52,7 +52,7 @@ pub fn draw(items: &[BoardItem], live: usize, open: usize, lang: Lang) -> Drawn 
         shown += 1;
     }
     html.push_str("\n\n");
-    html.push_str(&footer(live - shown, live == 0, lang));
+    html.push_str(&footer(live - shown, live, open, lang));
     Drawn { html, claimable }
 }
 
@@ -74,7 +74,10 @@ fn header(live: usize, open: usize, lang: Lang) -> String {
 /// request: [`BoardItem`] has none).
 fn line(item: &BoardItem, lang: Lang) -> String {
     let mut line = format!("<b>{}</b> {}", item.number, kind_name(item.kind, lang));
-    if !item.flat.is_empty() {
+    if item.private {
+        // As in the lists: the details go to the volunteer privately.
+        line += " · 🔒";
+    } else if !item.flat.is_empty() {
         let _ = write!(line, " · {}", escape(&item.flat));
     }
     match (item.status, &item.claimer_name) {
@@ -89,25 +92,29 @@ fn line(item: &BoardItem, lang: Lang) -> String {
     line
 }
 
-fn footer(more: usize, empty: bool, lang: Lang) -> String {
-    let mut out = if empty {
-        pick(
+fn footer(more: usize, live: usize, open: usize, lang: Lang) -> String {
+    let mut out = match (live, open) {
+        (0, _) => pick(
             lang,
             "Nothing is waiting right now. 🌿".into(),
             "目前没有待处理的求助。🌿".into(),
-        )
-    } else {
-        pick(
+        ),
+        (_, 0) => pick(
             lang,
-            "Tap 🙋 #N below to take a task.".into(),
-            "点下面的 🙋 #编号 认领任务。".into(),
-        )
+            "Every request has a volunteer. 🌿".into(),
+            "所有求助都已有人认领。🌿".into(),
+        ),
+        _ => pick(
+            lang,
+            "Tap a 🙋 button below to take that task.".into(),
+            "点下面带 🙋 的编号按钮即可认领。".into(),
+        ),
     };
     if more > 0 {
         out += &pick(
             lang,
             format!("\n… and {more} more: /open lists them all."),
-            format!("\n……还有 {more} 条：发送 /open 查看全部。"),
+            format!("\n……还有 {more} 条没列出：发送 /open 查看全部。"),
         );
     }
     out
@@ -134,13 +141,13 @@ impl BoardText {
             BoardText::ButtonClaim(number) => format!("🙋 {number}"),
             BoardText::Moved => pick(
                 lang,
-                "📋 The help board has moved: see the newest one below.".into(),
-                "📋 互助看板已更新，请看下面最新的一条。".into(),
+                "📋 This board is out of date: the current one is further down.".into(),
+                "📋 这条看板已停用，最新的互助看板在下面。".into(),
             ),
             BoardText::ModeSet(true) => pick(
                 lang,
-                "board: on. New requests are no longer announced one by one: they appear on the help board, and the bot acknowledges requests and commands with a 👍 on your message. Problems are still answered.".into(),
-                "board：已开启。新的求助不再逐条发消息，而是显示在互助看板上；求助和指令成功时，机器人会在你的消息上点 👍，出问题时仍会回复。".into(),
+                "board: on. New requests are no longer announced one by one: they appear on the help board, and when a request or command works, the bot adds a 👍 to your message. If something can't be done, the bot still replies saying why. (If reactions are off in this group, there is no 👍: check the board.)".into(),
+                "board：已开启。新的求助不再逐条发消息，而是显示在互助看板上；求助或指令办成时，机器人会给你的消息加一个 👍，办不成时仍会回复说明原因。（如本群关闭了表情回应，就没有 👍，请看看板。）".into(),
             ),
             BoardText::ModeSet(false) => pick(
                 lang,
@@ -162,6 +169,7 @@ mod tests {
             kind: Kind::Groceries,
             status,
             flat: flat.into(),
+            private: flat.is_empty(),
             claimer_name: (status == Status::Claimed).then(|| "Bo <b>".into()),
         }
     }
@@ -178,7 +186,9 @@ mod tests {
         assert!(drawn
             .html
             .contains("<b>#1</b> 🥬 Groceries · 3-201 — ⏳ waiting"));
-        assert!(drawn.html.contains("<b>#2</b> 🥬 Groceries — ⏳ waiting"));
+        assert!(drawn
+            .html
+            .contains("<b>#2</b> 🥬 Groceries · 🔒 — ⏳ waiting"));
         assert!(drawn
             .html
             .contains("#3</b> 🥬 Groceries · 5-302 — 🚶 Bo &lt;b&gt;"));
@@ -208,7 +218,12 @@ mod tests {
             );
         }
         // Short lines: the buttons run out before the room.
-        let items: Vec<BoardItem> = (1..=150).map(|n| item(n, Status::Open, "")).collect();
+        let items: Vec<BoardItem> = (1..=150)
+            .map(|n| BoardItem {
+                kind: Kind::Other,
+                ..item(n, Status::Open, "1")
+            })
+            .collect();
         let drawn = draw(&items, 150, 150, Lang::En);
         assert_eq!(drawn.claimable.len(), MOST_CLAIM_BUTTONS);
         assert!(drawn.html.contains("… and 51 more"), "{}", drawn.html);

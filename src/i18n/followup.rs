@@ -342,7 +342,7 @@ fn settings(view: &SettingsView, lang: Lang) -> String {
              ❔ check_claim_after: {check} — a volunteer is asked “still on it?” after this long.\n\
              ↩️ auto_release_after: {release} — no answer this long, and the task is released.\n\
              🗓 digest_at: {digest} — the daily summary.\n\
-             📋 board: {} — on: one help board instead of a message per request; 👍 acknowledges.\n\n\
+             📋 board: {} — on: one help board instead of a message per request; the bot marks what worked with a 👍.\n\n\
              Admins: tap a button, or write /settings KEY VALUE (durations like 90s, 30m, 3h, 2d or off; /settings time_zone Europe/Berlin).",
             view.lang.as_str(),
             on_off(view.hide_flats),
@@ -357,7 +357,7 @@ fn settings(view: &SettingsView, lang: Lang) -> String {
              ❔ check_claim_after（询问志愿者）：{check} — 认领这么久后问志愿者“还在处理吗？”。\n\
              ↩️ auto_release_after（自动放回）：{release} — 提问后这么久没有回复就重新开放认领。\n\
              🗓 digest_at（每日小结）：{digest} — 每日小结的时间。\n\
-             📋 board（互助看板）：{} — on 时用一条看板代替逐条求助消息，成功时点 👍 确认。\n\n\
+             📋 board（互助看板）：{} — on 时所有求助列在一条看板上，不再逐条发消息；办成的消息由机器人加一个 👍。\n\n\
              管理员可点下面的按钮，或写 /settings 名称 值（时长如 90s、30m、3h、2d，m=分钟、h=小时、d=天，或 off；/settings time_zone Asia/Shanghai 即北京时间）。",
             view.lang.as_str(),
             on_off(view.hide_flats),

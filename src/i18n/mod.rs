@@ -705,8 +705,8 @@ fn command_description(command: CommandName, lang: Lang) -> String {
             "私信求助，一步一步来",
         ),
         CommandName::Board => (
-            "post the help board anew at the bottom (admins)",
-            "在底部重新发布互助看板（管理员）",
+            "post the help board again at the bottom of the chat (admins)",
+            "在群聊底部重新发布互助看板（管理员）",
         ),
         CommandName::Settings => (
             "the group's settings (admins): language en|zh, hide_flats on|off, board on|off",
@@ -723,9 +723,9 @@ fn help_en() -> String {
          e.g. <code>/need pickup 12-302 JD parcel at the north gate</code>\n\
          KIND: pickup, rubbish, medicine, groceries, other.\n\
          Rather not show your flat to the group? Send <code>/need</code> alone, or write to me privately: I ask step by step, and only the volunteer who takes it sees your flat and details.\n\n\
-         Help: press the button under a request, or <code>/claim N</code>; then <code>/done N [NOTE]</code> or <code>/release N</code>. \
+         Help: press the button under a request (or its 🙋 button on the help board), or <code>/claim N</code>; then <code>/done N [NOTE]</code> or <code>/release N</code>. \
          Sent as a reply to a request, <code>/claim</code>, <code>/done</code>, <code>/release</code> and <code>/cancel</code> need no number.\n\n\
-         Admins: <code>/settings language zh|en</code> sets the language the whole group reads; <code>/settings hide_flats on</code> makes every request private (give me the right to delete messages, and I delete the <code>/need</code> messages that show a flat); <code>/board</code> posts one help board listing every request, and <code>/settings board on</code> puts new requests on it instead of a message each.\n",
+         Admins: <code>/settings language zh|en</code> sets the language the whole group reads; <code>/settings hide_flats on</code> makes every request private (give me the right to delete messages, and I delete the <code>/need</code> messages that show a flat); <code>/board</code> posts one help board listing every open and claimed request, and <code>/settings board on</code> puts new requests on it instead of a message each.\n",
     );
     for command in CommandName::MENU {
         let _ = write!(
@@ -745,9 +745,9 @@ fn help_zh() -> String {
          例如 <code>/need 取快递 3号楼201 北门快递</code>\n\
          类型：取快递、倒垃圾、买药、买菜、其他。\n\
          不想让全群看到门牌？单独发 <code>/need</code>，或直接私信我：我一步一步问你，只有认领的志愿者能看到门牌和说明。\n\n\
-         帮忙：点请求下面的按钮，或发 <code>/claim 编号</code>；完成后 <code>/done 编号 [备注]</code>，做不了就 <code>/release 编号</code>。\
+         帮忙：点请求下面的按钮（或看板上的 🙋 按钮），或发 <code>/claim 编号</code>；完成后 <code>/done 编号 [备注]</code>，做不了就 <code>/release 编号</code>。\
          回复某条请求发送 <code>/claim</code>、<code>/done</code>、<code>/release</code>、<code>/cancel</code> 时不用写编号。\n\n\
-         管理员：<code>/settings language zh|en</code> 设置全群看到的语言；<code>/settings hide_flats on</code> 让所有求助都按私信求助处理（给我“删除消息”权限，我会删除带门牌的 <code>/need</code> 消息）；<code>/board</code> 发布列出全部求助的互助看板，<code>/settings board on</code> 后新求助只显示在看板上，不再逐条发消息。\n",
+         管理员：<code>/settings language zh|en</code> 设置全群看到的语言；<code>/settings hide_flats on</code> 让所有求助都按私信求助处理（给我“删除消息”权限，我会删除带门牌的 <code>/need</code> 消息）；<code>/board</code> 发布列出所有进行中求助的互助看板，<code>/settings board on</code> 后新求助只显示在看板上，不再逐条发消息。\n",
     );
     for command in CommandName::MENU {
         let _ = write!(
