@@ -320,7 +320,7 @@ async fn board_by_command_reposts_it_and_only_admins_may() {
     let third = board_id(&app).await.unwrap();
     assert_ne!(third, second);
     let old = app.fake.message_text(GROUP, second).unwrap();
-    assert!(old.contains("moved"), "{old}");
+    assert!(old.contains("out of date"), "{old}");
     assert_eq!(app.fake.message_buttons(GROUP, second).unwrap().len(), 0);
 }
 
