@@ -48,7 +48,8 @@ impl Ledger {
     pub async fn board_snapshot(&self, chat_id: i64) -> LedgerResult<Option<BoardSnapshot>> {
         let waiting: Vec<(i64, Option<String>)> = either!(self.readers(), p => sqlx::query_as(
             "SELECT id, body FROM outbox
-             WHERE lane = $1 AND kind = 'board' AND state = 'pending' ORDER BY id",
+             WHERE lane = 0 AND kind = 'board' AND chat_id = $1 AND state = 'pending'
+             ORDER BY id",
         )
         .bind(chat_id)
         .fetch_all(p)
@@ -140,7 +141,7 @@ impl LedgerTx {
             .map(drop)?);
         }
         const DONE: &str = "UPDATE outbox SET state = 'sent', finished_at = $1
-             WHERE lane = $2 AND kind = 'board' AND state = 'pending' AND id";
+             WHERE chat_id = $2 AND kind = 'board' AND state = 'pending' AND id";
         match self.conn().await? {
             Backend::Sqlite(c) => {
                 sqlx::query(&format!("{DONE} IN (SELECT value FROM json_each($3))"))

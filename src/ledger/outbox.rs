@@ -3,7 +3,9 @@
 //! sender lane by lane.
 //!
 //! A lane is a chat (its rows go out in order) or lane 0, which holds the
-//! answers to button presses: they must be fast and need no order. An
+//! answers to button presses, reactions and boards: they must be fast and
+//! need no order among the chat's messages (the sender draws one board of a
+//! chat at a time). An
 //! announcement row names its task and is rendered from the task's state
 //! when it is sent, so that successive changes of one task coalesce into a
 //! single edit showing the latest state.
@@ -82,7 +84,10 @@ pub enum Outgoing {
     /// Bring the chat's board up to date (posting it if it has none), or
     /// with `repost` post it anew at the bottom of the chat. Rendered from
     /// the live tasks when sent: one delivery answers every board row
-    /// waiting for the chat, so a burst of changes is one edit.
+    /// waiting for the chat, so a burst of changes is one edit. It waits in
+    /// the answers lane, one drawing per chat at a time: an edit keeps no
+    /// order with the chat's messages, and must not wait behind new
+    /// messages paced at 20 a minute.
     Board { chat_id: i64, repost: bool },
     /// React to message `message_id` of a chat (a request or command that
     /// succeeded, in board mode). It waits in the answers lane: it keeps
@@ -224,9 +229,10 @@ impl Outgoing {
             | Outgoing::Details { chat_id, .. }
             | Outgoing::Notice { chat_id, .. }
             | Outgoing::Edit { chat_id, .. }
-            | Outgoing::Board { chat_id, .. }
             | Outgoing::Delete { chat_id, .. } => *chat_id,
-            Outgoing::Answer { .. } | Outgoing::React { .. } => ANSWERS_LANE,
+            Outgoing::Answer { .. } | Outgoing::React { .. } | Outgoing::Board { .. } => {
+                ANSWERS_LANE
+            }
         }
     }
 
@@ -449,6 +455,15 @@ pub(super) async fn follow_migration_in_outbox(
                                           OR (kind = 'react' AND chat_id = $1))",
         )
         .bind(from)
+        .execute(&mut *c)
+        .await?;
+        // The board's rows wait in the answers lane, naming their chat.
+        sqlx::query(
+            "UPDATE outbox SET chat_id = $2
+             WHERE lane = 0 AND kind = 'board' AND chat_id = $1 AND state = 'pending'",
+        )
+        .bind(from)
+        .bind(to)
         .execute(&mut *c)
         .await?;
         sqlx::query(

@@ -5,7 +5,8 @@
 //! - One delivery answers every board row waiting for the chat: a burst of
 //!   changes is one edit.
 //! - Edits of one board are at least [`BOARD_PACE`] apart: the delivery
-//!   waits out the rest of the pause first (holding only its chat's lane),
+//!   waits out the rest of the pause first (holding only its chat's board,
+//!   not the chat's messages, which go on beside it),
 //!   and what changed meanwhile is drawn in the same edit. That keeps a
 //!   busy board at 20 edits a minute at most, inside what Telegram takes
 //!   from one group.

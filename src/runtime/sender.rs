@@ -23,7 +23,8 @@
 //! committed. Announcements are rendered from the task's current state, and
 //! one delivery retires every announcement row the state covers, so a burst
 //! of changes is one edit. A chat's board is drawn the same way
-//! ([`super::board`]); reactions wait with the button answers.
+//! ([`super::board`]); boards and reactions wait with the button answers,
+//! outside the chats' lanes (one drawing of a chat's board at a time).
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -70,20 +71,22 @@ pub struct Sender {
     pub board_pace: super::board::BoardPace,
 }
 
-/// What a delivery in flight holds: its chat's lane, or, for a button
-/// answer, its row.
+/// What a delivery in flight holds: its chat's lane; for a button answer
+/// or reaction, its row; for a board, that chat's board (one drawing of a
+/// board at a time, beside the chat's other messages).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 enum Hold {
     Lane(i64),
     Answer(i64),
+    Board(i64),
 }
 
 impl Hold {
     fn of(row: &OutboxRow) -> Hold {
-        if row.lane == ANSWERS_LANE {
-            Hold::Answer(row.id)
-        } else {
-            Hold::Lane(row.lane)
+        match (row.lane, row.chat_id) {
+            (ANSWERS_LANE, Some(chat_id)) if row.kind == "board" => Hold::Board(chat_id),
+            (ANSWERS_LANE, _) => Hold::Answer(row.id),
+            (lane, _) => Hold::Lane(lane),
         }
     }
 }
@@ -115,7 +118,7 @@ impl Dispatch {
             self.held.remove(&hold);
             self.ready.insert(match hold {
                 Hold::Lane(lane) => lane,
-                Hold::Answer(_) => ANSWERS_LANE,
+                Hold::Answer(_) | Hold::Board(_) => ANSWERS_LANE,
             });
         }
     }
@@ -223,9 +226,14 @@ impl Sender {
             }
         };
         for row in rows {
-            let snapshot = row.task_id.and_then(|task| snapshots.remove(&task));
             let hold = Hold::of(&row);
-            dispatch.held.insert(hold);
+            if !dispatch.held.insert(hold) {
+                // A second board row of a chat read in the same look: the
+                // first one's drawing covers it, or it goes next.
+                dispatch.ready.insert(row.lane);
+                continue;
+            }
+            let snapshot = row.task_id.and_then(|task| snapshots.remove(&task));
             let delivery = self.clone();
             let id = dispatch
                 .deliveries

@@ -432,3 +432,33 @@ async fn in_board_mode_the_unclaimed_reminder_reposts_the_board() {
         "nothing but the boards and the setting's reply: {posts:?}"
     );
 }
+
+#[tokio::test]
+async fn the_board_does_not_wait_behind_the_groups_paced_replies() {
+    // Telegram's pace: one new message a second into a chat.
+    let app = TestApp::spawn_with(|vars| {
+        vars.insert("LINLI_TELEGRAM__PACING".into(), "true".into());
+    })
+    .await;
+    board_mode(&app, true).await;
+    // Eight refusals queue eight replies, paced over eight seconds.
+    let refused: Vec<i64> = (0..8).map(|_| app.say(GROUP, CY, "/done 99")).collect();
+    app.say(GROUP, ANN, "/need pickup 3-201");
+    let started = std::time::Instant::now();
+    board_shows(&app, "#1", |t| t.contains("#1")).await;
+    let waited = started.elapsed();
+    let replied = refused
+        .iter()
+        .filter(|id| replies_to(&app.fake, GROUP, **id) == 1)
+        .count();
+    assert!(
+        waited < std::time::Duration::from_secs(5) && replied < 8,
+        "the board waited {waited:?}, behind {replied} replies"
+    );
+    let fake = app.fake.clone();
+    app.fake
+        .wait_for("every refusal replied", |_| {
+            refused.iter().all(|id| replies_to(&fake, GROUP, *id) == 1)
+        })
+        .await;
+}
