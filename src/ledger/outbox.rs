@@ -604,11 +604,12 @@ impl Ledger {
         Ok(snapshots)
     }
 
-    /// Gives up on everything waiting for a chat the bot can no longer post in.
+    /// Gives up on everything waiting for a chat the bot can no longer post
+    /// in: its lane, and its board and reactions in the answers lane.
     pub async fn outbox_abandon_lane(&self, lane: i64, error: &str) -> LedgerResult<u64> {
         Ok(either!(self.writer(), p => sqlx::query(
             "UPDATE outbox SET state = 'failed', finished_at = $1, error = $2
-             WHERE lane = $3 AND state = 'pending'",
+             WHERE state = 'pending' AND (lane = $3 OR (lane = 0 AND chat_id = $3))",
         )
         .bind(self.clock().now())
         .bind(error)

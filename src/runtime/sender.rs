@@ -580,6 +580,12 @@ impl Sender {
                 + chrono::TimeDelta::from_std(wait).unwrap_or(chrono::TimeDelta::MAX),
             error,
         };
+        // The chat the row speaks to: its lane's, or, in the answers lane,
+        // the chat a board or reaction names (a button answer names none).
+        let chat = match row.lane {
+            ANSWERS_LANE => row.chat_id,
+            lane => Some(lane),
+        };
         Ok(Some(match failure {
             Failure::RetryAfter(wait) => {
                 tracing::warn!(lane = row.lane, ?wait, "Telegram asked to slow down");
@@ -590,34 +596,40 @@ impl Sender {
                 tracing::warn!(lane = row.lane, %error, ?wait, "Bot API call failed; will retry");
                 retry(wait, error)
             }
+            // A button answer names no chat: only the row is given up.
+            Failure::Migrated(_) | Failure::BotRemoved(_) if chat.is_none() => {
+                tracing::error!(
+                    row = row.id,
+                    ?failure,
+                    "a button answer was refused; giving it up"
+                );
+                Receipt::Failed {
+                    row: row.id,
+                    error: format!("{failure:?}"),
+                }
+            }
             Failure::Migrated(new_chat) => {
                 let batch = Batch::new(self.ledger.clone());
-                core::chats::migrate(&batch, row.lane, new_chat.0).await?;
+                core::chats::migrate(&batch, chat.unwrap_or(row.lane), new_chat.0).await?;
                 batch.commit().await?;
-                return Ok(None);
-            }
-            Failure::BotRemoved(error) if row.lane > 0 => {
-                // A private chat: it concerns that person alone. What caused
-                // the message stands; only what waits for them is given up.
-                tracing::warn!(user = row.lane, %error, "the bot cannot write to this person privately");
-                let batch = Batch::new(self.ledger.clone());
-                core::private::unreachable(&batch, UserId(row.lane)).await?;
-                batch.commit().await?;
-                let dropped = self.ledger.outbox_abandon_lane(row.lane, &error).await?;
-                tracing::warn!(user = row.lane, dropped, "private messages given up");
                 return Ok(None);
             }
             Failure::BotRemoved(error) => {
-                tracing::warn!(chat_id = row.lane, %error, "the bot cannot post in this chat any more; marking it inactive");
+                let chat = chat.unwrap_or(row.lane);
                 let batch = Batch::new(self.ledger.clone());
-                core::chats::membership(&batch, row.lane, None, None).await?;
+                if chat > 0 {
+                    // A private chat: it concerns that person alone. What
+                    // caused the message stands; only what waits for them
+                    // is given up.
+                    tracing::warn!(user = chat, %error, "the bot cannot write to this person privately");
+                    core::private::unreachable(&batch, UserId(chat)).await?;
+                } else {
+                    tracing::warn!(chat_id = chat, %error, "the bot cannot post in this chat any more; marking it inactive");
+                    core::chats::membership(&batch, chat, None, None).await?;
+                }
                 batch.commit().await?;
-                let dropped = self.ledger.outbox_abandon_lane(row.lane, &error).await?;
-                tracing::warn!(
-                    chat_id = row.lane,
-                    dropped,
-                    "messages for the chat given up"
-                );
+                let dropped = self.ledger.outbox_abandon_lane(chat, &error).await?;
+                tracing::warn!(chat_id = chat, dropped, "messages for the chat given up");
                 return Ok(None);
             }
             Failure::Gone => {

@@ -462,3 +462,69 @@ async fn the_board_does_not_wait_behind_the_groups_paced_replies() {
         })
         .await;
 }
+
+#[tokio::test]
+async fn a_429_on_the_boards_edit_is_waited_out_and_a_removed_bot_gives_up_only_that_group() {
+    let app = TestApp::spawn().await;
+    board_mode(&app, true).await;
+    app.say(GROUP, ANN, "/need pickup 3-201");
+    board_shows(&app, "#1", |t| t.contains("#1")).await;
+    app.fake.settle().await;
+    app.fake.fail_next(
+        "editMessageText",
+        429,
+        serde_json::json!({"ok": false, "error_code": 429,
+                           "description": "Too Many Requests: retry after 1",
+                           "parameters": {"retry_after": 1}}),
+    );
+    app.say(GROUP, ANN, "/need rubbish 3-202");
+    board_shows(&app, "#2 after the pause", |t| t.contains("#2")).await;
+    assert!(app
+        .fake
+        .calls_of("editMessageText")
+        .iter()
+        .any(|c| c.answer["error_code"] == 429));
+
+    // The bot is removed from the group: its board is given up there, and
+    // only there: another group's buttons are still answered.
+    app.fake.fail_next(
+        "editMessageText",
+        403,
+        serde_json::json!({"ok": false, "error_code": 403,
+                           "description": "Forbidden: bot was kicked from the supergroup chat"}),
+    );
+    app.say(GROUP, ANN, "/need medicine 3-203");
+    app.fake
+        .wait_for("the refused edit", |calls| {
+            calls
+                .iter()
+                .any(|c| c.method == "editMessageText" && c.answer["error_code"] == 403)
+        })
+        .await;
+    app.fake.settle().await;
+    let other = -1_005_555_555;
+    app.say(other, ANN, "/need pickup 1-1");
+    app.fake.settle().await;
+    let query = app.press(other, BO, app.announcement_id(other, 1), "claim:1");
+    app.fake
+        .wait_for("the other group's button answered", |calls| {
+            calls.iter().any(|c| {
+                c.method == "answerCallbackQuery"
+                    && c.succeeded()
+                    && c.body["callback_query_id"] == query.as_str()
+            })
+        })
+        .await;
+    app.fake.settle().await;
+    let refused_edits = app
+        .fake
+        .calls_of("editMessageText")
+        .iter()
+        .filter(|c| c.chat_id() == Some(GROUP) && c.answer["error_code"] == 403)
+        .count();
+    assert_eq!(refused_edits, 1, "given up, not retried");
+    assert_eq!(app.task(other, 1).await.state.status, Status::Claimed);
+    let mut tx = app.ledger.begin().await.unwrap();
+    assert!(!tx.chat_active(GROUP).await.unwrap(), "that group is left");
+    assert!(tx.chat_active(other).await.unwrap());
+}

@@ -137,13 +137,16 @@ fn resident(id: i64) -> Value {
     json!({"id": id, "is_bot": false, "first_name": format!("Resident {id}"), "language_code": "en"})
 }
 
-/// Runs the burst in each mode, announcements first.
+/// Runs the burst in each mode, announcements first; none for 0 requests.
 pub async fn compare(
     requests: usize,
     over: Duration,
     server: Option<&str>,
 ) -> anyhow::Result<Vec<BurstResult>> {
     let mut results = Vec::new();
+    if requests == 0 {
+        return Ok(results);
+    }
     for mode in [Mode::Announcements, Mode::Board] {
         eprintln!("burst: {requests} requests in {over:?}, {mode:?}");
         results.push(run(mode, requests, over, server).await?);

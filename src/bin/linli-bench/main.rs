@@ -50,7 +50,7 @@ struct Cli {
     /// Pending timers in the ledger of the timers run.
     #[arg(long, default_value_t = 100_000)]
     timers: i64,
-    /// Requests in the burst run.
+    /// Requests in the burst run (0: no burst run).
     #[arg(long, default_value_t = 60)]
     burst_requests: usize,
     /// Seconds the burst's requests are spread over.
