@@ -972,11 +972,21 @@ fn delete_message(fake: &FakeTelegram, body: &Value) -> Reply {
     if inner.messages.remove(&(chat, message_id)).is_some() {
         return ok(json!(true));
     }
-    let status = inner.statuses.get(&(chat, BOT_ID)).cloned();
-    if chat < 0 && !matches!(status.as_deref(), Some("administrator" | "creator")) {
+    if !bot_may_manage(&inner, chat) {
         return bad_request("message can't be deleted");
     }
     ok(json!(true))
+}
+
+/// Whether the bot may delete others' messages and pin in `chat`: in a
+/// group, only as an administrator.
+fn bot_may_manage(inner: &Inner, chat: i64) -> bool {
+    let status = inner.statuses.get(&(chat, BOT_ID));
+    chat > 0
+        || matches!(
+            status.map(String::as_str),
+            Some("administrator" | "creator")
+        )
 }
 
 /// Telegram's standard reactions that a bot may set (a few of them).
@@ -1002,8 +1012,7 @@ fn unpin_chat_message(fake: &FakeTelegram, body: &Value) -> Reply {
         return bad_request("chat not found");
     };
     let mut inner = fake.lock();
-    let status = inner.statuses.get(&(chat, BOT_ID)).cloned();
-    if chat < 0 && !matches!(status.as_deref(), Some("administrator" | "creator")) {
+    if !bot_may_manage(&inner, chat) {
         return bad_request("not enough rights to manage pinned messages in the chat");
     }
     let pinned = inner.pinned.get(&chat).copied();
@@ -1021,8 +1030,7 @@ fn pin_chat_message(fake: &FakeTelegram, body: &Value) -> Reply {
         return bad_request("message to pin not found");
     };
     let mut inner = fake.lock();
-    let status = inner.statuses.get(&(chat, BOT_ID)).cloned();
-    if chat < 0 && !matches!(status.as_deref(), Some("administrator" | "creator")) {
+    if !bot_may_manage(&inner, chat) {
         return bad_request("not enough rights to manage pinned messages in the chat");
     }
     if !inner.messages.contains_key(&(chat, message_id)) {

@@ -3,6 +3,7 @@
 //! sender renders it.
 
 use super::backend::Backend;
+use super::write::ChatSwitch;
 use super::{Ledger, LedgerResult, LedgerTx, TaskRecord, TaskRow};
 use crate::domain::{BoardState, Lang};
 use crate::either;
@@ -103,20 +104,8 @@ impl LedgerTx {
         title: Option<&str>,
         on: bool,
     ) -> LedgerResult<()> {
-        let at = self.now();
-        either!(self.conn().await?, c => sqlx::query(
-            "INSERT INTO chats (id, title, created_at, board_mode) VALUES ($1, $2, $3, $4)
-             ON CONFLICT (id) DO UPDATE SET board_mode = excluded.board_mode,
-                 title = COALESCE(excluded.title, chats.title)",
-        )
-        .bind(chat_id)
-        .bind(title)
-        .bind(at)
-        .bind(on)
-        .execute(c)
-        .await
-        .map(drop)?);
-        Ok(())
+        self.set_chat_switch(chat_id, title, ChatSwitch::BoardMode, on)
+            .await
     }
 
     /// Records that the board of `chat_id` shows what board rows `rows`

@@ -591,19 +591,9 @@ impl LedgerTx {
         title: Option<&str>,
         on: bool,
     ) -> LedgerResult<()> {
-        let at = self.now();
-        let rows: Vec<TaskRow> = either!(self.conn().await?, c => {
-            sqlx::query(
-                "INSERT INTO chats (id, title, created_at, hide_flats) VALUES ($1, $2, $3, $4)
-                 ON CONFLICT (id) DO UPDATE SET hide_flats = excluded.hide_flats,
-                     title = COALESCE(excluded.title, chats.title)",
-            )
-            .bind(chat_id)
-            .bind(title)
-            .bind(at)
-            .bind(on)
-            .execute(&mut *c)
+        self.set_chat_switch(chat_id, title, ChatSwitch::HideFlats, on)
             .await?;
+        let rows: Vec<TaskRow> = either!(self.conn().await?, c => {
             // Turning it on hides what the live announcements show now too.
             sqlx::query_as(
                 "UPDATE tasks SET private = TRUE
@@ -618,6 +608,33 @@ impl LedgerTx {
         for task in super::records(rows)? {
             self.send(Outgoing::announce(&task));
         }
+        Ok(())
+    }
+
+    /// Turns an on/off setting of a chat on or off, keeping the chat (and
+    /// its title, when known) if it is new to the ledger.
+    pub(super) async fn set_chat_switch(
+        &mut self,
+        chat_id: i64,
+        title: Option<&str>,
+        switch: ChatSwitch,
+        on: bool,
+    ) -> LedgerResult<()> {
+        let at = self.now();
+        let column = switch.column();
+        let sql = format!(
+            "INSERT INTO chats (id, title, created_at, {column}) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (id) DO UPDATE SET {column} = excluded.{column},
+                 title = COALESCE(excluded.title, chats.title)"
+        );
+        either!(self.conn().await?, c => sqlx::query(&sql)
+            .bind(chat_id)
+            .bind(title)
+            .bind(at)
+            .bind(on)
+            .execute(c)
+            .await
+            .map(drop)?);
         Ok(())
     }
 
@@ -644,6 +661,22 @@ impl Drop for LedgerTx {
     fn drop(&mut self) {
         if let (Some(tx), Some(batch)) = (self.tx.take(), self.batch.take()) {
             Slot::put_back(&batch, tx, self.ended(false));
+        }
+    }
+}
+
+/// A chat's on/off settings.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum ChatSwitch {
+    HideFlats,
+    BoardMode,
+}
+
+impl ChatSwitch {
+    fn column(self) -> &'static str {
+        match self {
+            ChatSwitch::HideFlats => "hide_flats",
+            ChatSwitch::BoardMode => "board_mode",
         }
     }
 }

@@ -45,10 +45,7 @@ async fn board_shows(app: &TestApp, what: &str, ready: impl Fn(&str) -> bool) ->
 
 /// Boards posted in the group (new messages with the board's title).
 fn boards_posted(app: &TestApp) -> Vec<Call> {
-    sent_to(app, GROUP)
-        .into_iter()
-        .filter(|c| c.text().contains("Help board"))
-        .collect()
+    boards_in(&app.fake)
 }
 
 /// The calls that posted or edited board message `id`, oldest first.
@@ -62,6 +59,24 @@ fn board_calls(app: &TestApp, id: i64) -> Vec<Call> {
             "sendMessage" => c.sent_message_id() == Some(id),
             _ => false,
         })
+        .collect()
+}
+
+/// Waits until `count` boards have been posted in the group.
+async fn boards_reach(app: &TestApp, count: usize) {
+    let fake = app.fake.clone();
+    app.fake
+        .wait_for(&format!("{count} boards posted"), move |_| {
+            boards_in(&fake).len() >= count
+        })
+        .await;
+}
+
+/// Boards posted in the group, as the fake saw them.
+fn boards_in(fake: &fake_telegram::FakeTelegram) -> Vec<Call> {
+    fake.calls_of("sendMessage")
+        .into_iter()
+        .filter(|c| c.succeeded() && c.chat_id() == Some(GROUP) && c.text().contains("Help board"))
         .collect()
 }
 
@@ -167,15 +182,7 @@ async fn the_board_through_a_life_cycle_with_reactions_instead_of_replies() {
 
     // In board mode /board is acknowledged like any command.
     let again = app.say(GROUP, ANN, "/board");
-    app.fake
-        .wait_for("the board re-posted", |calls| {
-            calls
-                .iter()
-                .filter(|c| c.method == "sendMessage" && c.text().contains("Help board"))
-                .count()
-                == 2
-        })
-        .await;
+    boards_reach(&app, 2).await;
     app.fake.settle().await;
     assert_eq!(reactions_on(&app, again).len(), 1);
     assert_eq!(replies_to(&app.fake, GROUP, again), 0);
@@ -275,15 +282,7 @@ async fn board_by_command_reposts_it_and_only_admins_may() {
 
     // /board again: a new board at the bottom, the old one deleted.
     let again = app.say(GROUP, ANN, "/board");
-    app.fake
-        .wait_for("a second board", |calls| {
-            calls
-                .iter()
-                .filter(|c| c.method == "sendMessage" && c.text().contains("Help board"))
-                .count()
-                == 2
-        })
-        .await;
+    boards_reach(&app, 2).await;
     app.fake.settle().await;
     let second = board_id(&app).await.unwrap();
     assert_ne!(second, first);
@@ -307,15 +306,7 @@ async fn board_by_command_reposts_it_and_only_admins_may() {
                            "description": "Bad Request: message can't be deleted"}),
     );
     app.say(GROUP, ANN, "/board");
-    app.fake
-        .wait_for("a third board", |calls| {
-            calls
-                .iter()
-                .filter(|c| c.method == "sendMessage" && c.text().contains("Help board"))
-                .count()
-                == 3
-        })
-        .await;
+    boards_reach(&app, 3).await;
     app.fake.settle().await;
     let third = board_id(&app).await.unwrap();
     assert_ne!(third, second);
@@ -410,15 +401,7 @@ async fn in_board_mode_the_unclaimed_reminder_reposts_the_board() {
     board_shows(&app, "#1", |t| t.contains("#1")).await;
     let first = board_id(&app).await.unwrap();
     clock.advance(TimeDelta::minutes(31));
-    app.fake
-        .wait_for("the board re-posted", |calls| {
-            calls
-                .iter()
-                .filter(|c| c.method == "sendMessage" && c.text().contains("Help board"))
-                .count()
-                == 2
-        })
-        .await;
+    boards_reach(&app, 2).await;
     app.fake.settle().await;
     let second = board_id(&app).await.unwrap();
     assert_ne!(second, first);

@@ -17,7 +17,7 @@ use fake_telegram::{message, Call, FakeTelegram, BOT_ID};
 use serde_json::{json, Value};
 
 use crate::database::RunDatabase;
-use crate::load::{peak_rss_kib, spawn_bot_paced, Subject};
+use crate::load::{first_poll, peak_rss_kib, spawn_bot_paced, Subject};
 
 /// The group of the burst, and its admin (who turns board mode on).
 const GROUP: i64 = -1_001_000_000_001;
@@ -183,14 +183,7 @@ async fn run(
         })
         .await;
     } else {
-        let ready = Instant::now();
-        while fake.first_poll_at().is_none() {
-            anyhow::ensure!(
-                ready.elapsed() < Duration::from_secs(30),
-                "the bot never polled"
-            );
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
+        first_poll(&fake).await?;
     }
     // Let the setting's reply and the first drawing pass.
     tokio::time::sleep(Duration::from_secs(4)).await;

@@ -120,6 +120,19 @@ pub fn spawn_bot_paced(
         .context("cannot start the bot")
 }
 
+/// Waits for the bot's first getUpdates (at most 30 seconds).
+pub async fn first_poll(fake: &FakeTelegram) -> anyhow::Result<()> {
+    let ready = Instant::now();
+    while fake.first_poll_at().is_none() {
+        anyhow::ensure!(
+            ready.elapsed() < Duration::from_secs(30),
+            "the bot never polled"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    Ok(())
+}
+
 /// The bot's peak resident memory (VmHWM), in KiB.
 pub fn peak_rss_kib(child: &Child) -> u64 {
     std::fs::read_to_string(format!("/proc/{}/status", child.id()))
@@ -219,14 +232,7 @@ async fn run_once(
     let fake = FakeTelegram::start().await;
     let database = RunDatabase::create(server).await?;
     let mut child = spawn_bot(subject, &fake, &database.url())?;
-    let ready = Instant::now();
-    while fake.first_poll_at().is_none() {
-        anyhow::ensure!(
-            ready.elapsed() < Duration::from_secs(30),
-            "the bot never polled"
-        );
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    first_poll(&fake).await?;
 
     let driver = Arc::new(Mutex::new(Driver::default()));
     let reacting = driver.clone();
