@@ -80,6 +80,18 @@ fn boards_in(fake: &fake_telegram::FakeTelegram) -> Vec<Call> {
         .collect()
 }
 
+/// Asserts that no task got an announcement of its own (a message with a
+/// `claim:` button), in any chat.
+fn assert_no_announcement(app: &TestApp) {
+    let announced: Vec<Call> = app
+        .fake
+        .calls_of("sendMessage")
+        .into_iter()
+        .filter(|c| c.buttons().iter().any(|b| b.starts_with("claim:")))
+        .collect();
+    assert!(announced.is_empty(), "announced: {announced:?}");
+}
+
 /// Reactions set on message `id` of the group.
 fn reactions_on(app: &TestApp, id: i64) -> Vec<Call> {
     app.fake
@@ -174,11 +186,7 @@ async fn the_board_through_a_life_cycle_with_reactions_instead_of_replies() {
         .map(|c| c.text().to_string())
         .collect();
     assert_eq!(new.len(), 1, "only the hide_flats reply is new: {new:?}");
-    assert!(app
-        .fake
-        .calls_of("sendMessage")
-        .iter()
-        .all(|c| !c.buttons().iter().any(|b| b.starts_with("claim:"))));
+    assert_no_announcement(&app);
 
     // In board mode /board is acknowledged like any command.
     let again = app.say(GROUP, ANN, "/board");
@@ -247,11 +255,7 @@ async fn a_board_deleted_by_hand_is_posted_anew_and_one_the_bot_may_not_pin_stil
     assert_ne!(second, first);
     assert_eq!(boards_posted(&app).len(), 2);
     // Still no announcement of its own for either task.
-    assert!(app
-        .fake
-        .calls_of("sendMessage")
-        .iter()
-        .all(|c| !c.buttons().iter().any(|b| b.starts_with("claim:"))));
+    assert_no_announcement(&app);
 }
 
 #[tokio::test]
@@ -352,11 +356,7 @@ async fn the_board_follows_the_group_into_its_supergroup() {
             })
         })
         .await;
-    assert!(app
-        .fake
-        .calls_of("sendMessage")
-        .iter()
-        .all(|c| !c.buttons().iter().any(|b| b.starts_with("claim:"))));
+    assert_no_announcement(&app);
 }
 
 #[tokio::test]
