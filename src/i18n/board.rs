@@ -36,6 +36,7 @@ pub fn draw(items: &[BoardItem], live: usize, open: usize, lang: Lang) -> Drawn 
     let mut html = header(live, open, lang);
     let mut claimable = Vec::new();
     let mut shown = 0;
+    let mut private = false;
     for item in items {
         let line = line(item, lang);
         let is_open = item.status == Status::Open;
@@ -49,9 +50,17 @@ pub fn draw(items: &[BoardItem], live: usize, open: usize, lang: Lang) -> Drawn 
         if is_open {
             claimable.push(item.number);
         }
+        private |= item.private;
         shown += 1;
     }
     html.push_str("\n\n");
+    if private {
+        html.push_str(&pick(
+            lang,
+            "🔒 the flat and details go only to the volunteer who takes it.\n".into(),
+            "🔒 门牌和说明只私信发给认领的志愿者。\n".into(),
+        ));
+    }
     html.push_str(&footer(live - shown, live, open, lang));
     Drawn { html, claimable }
 }
@@ -189,6 +198,7 @@ mod tests {
         assert!(drawn
             .html
             .contains("<b>#2</b> 🥬 Groceries · 🔒 — ⏳ waiting"));
+        assert!(drawn.html.contains("details go only to the volunteer"));
         assert!(drawn
             .html
             .contains("#3</b> 🥬 Groceries · 5-302 — 🚶 Bo &lt;b&gt;"));
@@ -196,6 +206,10 @@ mod tests {
         assert_eq!(drawn.claimable.len(), 2);
         let empty = draw(&[], 0, 0, Lang::Zh);
         assert!(empty.html.contains("目前没有待处理的求助"));
+        assert!(
+            !empty.html.contains("🔒"),
+            "no legend without a private request"
+        );
         assert!(empty.claimable.is_empty());
     }
 

@@ -178,6 +178,8 @@ async fn the_board_through_a_life_cycle_with_reactions_instead_of_replies() {
         !shown.contains("7-701") && !shown.contains("ibuprofen"),
         "{shown}"
     );
+    assert!(shown.contains("#2</b> 💊 Medicine · 🔒"), "{shown}");
+    assert!(shown.contains("only to the volunteer"), "{shown}");
     app.fake.settle().await;
 
     // Only the settings replies were new messages: no announcement, no reply.
