@@ -20,33 +20,36 @@ pub async fn set(
     replies: Vec<Outgoing>,
 ) -> LedgerResult<()> {
     let mut tx = batch.begin().await?;
-    let board = tx.chat_timing(chat_id).await?.board;
-    // What the board shows changes with these: it is drawn again.
-    let redraw = Outgoing::Board {
-        chat_id,
-        repost: false,
+    // What the board shows changes with the language and hidden flats: it
+    // is drawn again; board mode turned on posts it if the chat has none.
+    let board = match change {
+        SettingChange::Language(_) | SettingChange::HideFlats(_) | SettingChange::Board(true) => {
+            Some(tx.chat_timing(chat_id).await?.board)
+        }
+        _ => None,
     };
+    let redraw = match (change, board) {
+        (SettingChange::Board(_), Some(board)) => board.message_id.is_none(),
+        (_, Some(board)) => board.shown(),
+        (_, None) => false,
+    };
+    if redraw {
+        tx.send(Outgoing::Board {
+            chat_id,
+            repost: false,
+        });
+    }
     let timing = match change {
         SettingChange::Language(lang) => {
             tx.set_chat_language(chat_id, title, lang).await?;
-            if board.shown() {
-                tx.send(redraw);
-            }
             None
         }
         SettingChange::HideFlats(on) => {
             tx.set_chat_hide_flats(chat_id, title, on).await?;
-            if board.shown() {
-                tx.send(redraw);
-            }
             None
         }
         SettingChange::Board(on) => {
             tx.set_board_mode(chat_id, title, on).await?;
-            // Turned on, the board is posted if the chat has none.
-            if on && board.message_id.is_none() {
-                tx.send(redraw);
-            }
             None
         }
         SettingChange::TimeZone(zone) => Some(TimingSetting::TimeZone(zone)),

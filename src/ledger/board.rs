@@ -5,7 +5,7 @@
 use super::backend::Backend;
 use super::write::ChatSwitch;
 use super::{Ledger, LedgerResult, LedgerTx, TaskRecord, TaskRow};
-use crate::domain::{BoardState, Lang};
+use crate::domain::Lang;
 use crate::either;
 
 /// Most tasks read for a board: more than one message can show (4096
@@ -15,7 +15,8 @@ pub const BOARD_TASKS_READ: i64 = 200;
 /// A chat's board as the sender draws it.
 #[derive(Debug, Clone)]
 pub struct BoardSnapshot {
-    pub state: BoardState,
+    /// The message that shows the board, once posted.
+    pub message_id: Option<i32>,
     /// The chat's own language, if it has one.
     pub lang: Option<Lang>,
     /// The waiting board rows this drawing answers: those committed when
@@ -34,7 +35,6 @@ pub struct BoardSnapshot {
 
 #[derive(sqlx::FromRow)]
 struct BoardRow {
-    board_mode: bool,
     board_message_id: Option<i32>,
     lang: Option<String>,
     live: i64,
@@ -59,7 +59,7 @@ impl Ledger {
             return Ok(None);
         }
         let row: Option<BoardRow> = either!(self.readers(), p => sqlx::query_as(
-            "SELECT c.board_mode, c.board_message_id,
+            "SELECT c.board_message_id,
                     COALESCE(c.language, c.added_by_language) AS lang,
                     (SELECT COUNT(*) FROM tasks AS t WHERE t.chat_id = c.id
                         AND t.status IN ('open', 'claimed')) AS live,
@@ -80,10 +80,7 @@ impl Ledger {
         .fetch_all(p)
         .await?);
         Ok(Some(BoardSnapshot {
-            state: BoardState {
-                on: row.board_mode,
-                message_id: row.board_message_id,
-            },
+            message_id: row.board_message_id,
             lang: row.lang.as_deref().and_then(Lang::from_code),
             repost: waiting
                 .iter()

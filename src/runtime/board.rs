@@ -91,7 +91,7 @@ impl Sender {
             rows: snapshot.rows.clone(),
             posted,
         };
-        let old = snapshot.state.message_id.map(MessageId);
+        let old = snapshot.message_id.map(MessageId);
         if let (Some(old), false) = (old, snapshot.repost) {
             match self
                 .outlet

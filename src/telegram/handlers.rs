@@ -499,14 +499,13 @@ impl Asked<'_> {
                 return answer(self.batch, self.msg, vec![reply]).await;
             }
             Some(change) => {
-                // No write lock held while Telegram is asked.
-                self.batch.flush().await?;
-                let admins = Admins { bot: self.bot };
-                if !admins.is_admin(chat_id, self.sender.id).await {
+                if !self.sender_is_admin().await? {
                     Text::AdminsOnly.render(self.lang)
                 } else {
                     let may_delete = change == SettingChange::HideFlats(true)
-                        && admins.bot_may_delete(chat_id, self.bot_id).await;
+                        && (Admins { bot: self.bot })
+                            .bot_may_delete(chat_id, self.bot_id)
+                            .await;
                     let said = followup::said(change, may_delete, self.lang);
                     let reply = reply_to(self.msg, said);
                     let title = self.msg.chat.title();
@@ -525,23 +524,24 @@ impl Asked<'_> {
         };
         answer(self.batch, self.msg, vec![reply_to(self.msg, html)]).await
     }
-}
 
-impl Asked<'_> {
     /// `/board`: an admin's posts the board anew at the bottom of the chat
     /// (the board is the answer); anyone else is told it is for admins.
     async fn board(&self) -> HandlerResult {
-        let chat_id = self.msg.chat.id.0;
-        // No write lock held while Telegram is asked.
-        self.batch.flush().await?;
-        if !(Admins { bot: self.bot })
-            .is_admin(chat_id, self.sender.id)
-            .await
-        {
+        if !self.sender_is_admin().await? {
             let html = Text::AdminsOnly.render(self.lang);
             return self.answer(vec![reply_to(self.msg, html)]).await;
         }
-        core::board::post(self.batch, chat_id, self.msg.chat.title(), self.msg.id.0).await
+        let chat = &self.msg.chat;
+        core::board::post(self.batch, chat.id.0, chat.title(), self.msg.id.0).await
+    }
+
+    /// Whether the sender administers the chat, asked of Telegram with no
+    /// write lock held (the batch is flushed first).
+    async fn sender_is_admin(&self) -> LedgerResult<bool> {
+        self.batch.flush().await?;
+        let admins = Admins { bot: self.bot };
+        Ok(admins.is_admin(self.msg.chat.id.0, self.sender.id).await)
     }
 }
 
